@@ -1,0 +1,1 @@
+//! documents (filled by its issue).

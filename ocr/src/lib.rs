@@ -1,0 +1,1 @@
+//! ocr (filled by its issue).

@@ -1,0 +1,1 @@
+//! portals (filled by its issue).

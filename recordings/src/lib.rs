@@ -1,0 +1,1 @@
+//! recordings (filled by its issue).

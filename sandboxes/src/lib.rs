@@ -1,0 +1,1 @@
+//! sandboxes (filled by its issue).
