@@ -1,0 +1,1 @@
+//! browser (filled by the document and portal issues).
