@@ -1,0 +1,248 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use chromiumoxide::cdp::browser_protocol::page::{
+    CaptureScreenshotFormat, CaptureScreenshotParams, NavigateParams, PrintToPdfParams,
+};
+use chromiumoxide::error::CdpError;
+
+use crate::context::ContextInner;
+use crate::error::{BrowserError, with_timeout};
+
+const MM_PER_INCH: f64 = 25.4;
+
+/// How to print a page to PDF (Chromium's `Page.printToPDF`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PdfOptions {
+    /// Paper width in millimetres (A4: 210).
+    pub paper_width_mm: f64,
+    /// Paper height in millimetres (A4: 297).
+    pub paper_height_mm: f64,
+    /// Margins in millimetres: top, right, bottom, left.
+    pub margins_mm: [f64; 4],
+    /// Landscape orientation.
+    pub landscape: bool,
+    /// Print CSS backgrounds (table shading, coloured bands).
+    pub print_background: bool,
+    /// HTML of the header, with Chromium's `pageNumber`, `totalPages`, `title`, `date` classes.
+    pub header_template: Option<String>,
+    /// HTML of the footer, same classes as the header.
+    pub footer_template: Option<String>,
+    /// Let a CSS `@page { size: … }` rule win over the paper size above.
+    pub prefer_css_page_size: bool,
+    /// Emit a tagged (accessible) PDF.
+    pub tagged: bool,
+}
+
+impl Default for PdfOptions {
+    /// A4 portrait, 15 mm margins, backgrounds printed, no header or footer.
+    fn default() -> Self {
+        Self {
+            paper_width_mm: 210.0,
+            paper_height_mm: 297.0,
+            margins_mm: [15.0; 4],
+            landscape: false,
+            print_background: true,
+            header_template: None,
+            footer_template: None,
+            prefer_css_page_size: false,
+            tagged: true,
+        }
+    }
+}
+
+impl PdfOptions {
+    /// A4 with a small centred footer "page 1/3" (plus `left_text`, HTML-escaped, on the left).
+    pub fn a4_with_page_numbers(left_text: &str) -> Self {
+        let footer = format!(
+            concat!(
+                "<div style=\"font-family:'DejaVu Sans',sans-serif;font-size:8pt;color:#555;",
+                "width:100%;margin:0 15mm;display:flex;justify-content:space-between;\">",
+                "<span>{}</span>",
+                "<span>page <span class=\"pageNumber\"></span>/<span class=\"totalPages\"></span></span>",
+                "</div>"
+            ),
+            escape_html(left_text)
+        );
+        Self {
+            margins_mm: [15.0, 15.0, 20.0, 15.0],
+            header_template: Some("<span></span>".into()),
+            footer_template: Some(footer),
+            ..Self::default()
+        }
+    }
+
+    fn to_params(&self) -> Result<PrintToPdfParams, BrowserError> {
+        let sizes = [self.paper_width_mm, self.paper_height_mm];
+        if sizes.iter().any(|v| !v.is_finite() || *v <= 0.0) {
+            return Err(BrowserError::InvalidArgument(
+                "the paper size must be positive".into(),
+            ));
+        }
+        if self.margins_mm.iter().any(|v| !v.is_finite() || *v < 0.0) {
+            return Err(BrowserError::InvalidArgument(
+                "margins cannot be negative".into(),
+            ));
+        }
+        let [top, right, bottom, left] = self.margins_mm.map(|mm| mm / MM_PER_INCH);
+        let with_hf = self.header_template.is_some() || self.footer_template.is_some();
+        let mut b = PrintToPdfParams::builder()
+            .paper_width(self.paper_width_mm / MM_PER_INCH)
+            .paper_height(self.paper_height_mm / MM_PER_INCH)
+            .margin_top(top)
+            .margin_right(right)
+            .margin_bottom(bottom)
+            .margin_left(left)
+            .landscape(self.landscape)
+            .print_background(self.print_background)
+            .prefer_css_page_size(self.prefer_css_page_size)
+            .generate_tagged_pdf(self.tagged)
+            .display_header_footer(with_hf);
+        if with_hf {
+            // Chromium prints its own default (date, URL) when one of them is missing.
+            b = b
+                .header_template(
+                    self.header_template
+                        .clone()
+                        .unwrap_or_else(|| "<span></span>".into()),
+                )
+                .footer_template(
+                    self.footer_template
+                        .clone()
+                        .unwrap_or_else(|| "<span></span>".into()),
+                );
+        }
+        Ok(b.build())
+    }
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// One tab, every call under the browser's hard call timeout.
+pub struct Page {
+    cdp: chromiumoxide::Page,
+    timeout: Duration,
+    // Keeps the context (and so the Chromium process) alive while the page is used.
+    _context: Arc<ContextInner>,
+}
+
+impl std::fmt::Debug for Page {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Page")
+            .field("target", self.cdp.target_id())
+            .finish()
+    }
+}
+
+impl Page {
+    pub(crate) fn new(
+        cdp: chromiumoxide::Page,
+        context: Arc<ContextInner>,
+        timeout: Duration,
+    ) -> Self {
+        Self {
+            cdp,
+            timeout,
+            _context: context,
+        }
+    }
+
+    /// The chromiumoxide page, for calls this crate does not wrap; wrap them in [`crate::with_timeout`].
+    pub fn cdp(&self) -> &chromiumoxide::Page {
+        &self.cdp
+    }
+
+    /// The hard limit applied to each call on this page.
+    pub fn call_timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Navigates and waits for the load; network failures are [`BrowserError::Navigation`].
+    pub async fn goto(&self, url: &str) -> Result<(), BrowserError> {
+        if url.trim().is_empty() {
+            return Err(BrowserError::InvalidArgument("empty URL".into()));
+        }
+        let nav = async {
+            let res = self.cdp.execute(NavigateParams::new(url)).await?;
+            if let Some(err) = res.result.error_text.clone() {
+                return Ok(Err(err));
+            }
+            self.cdp.wait_for_navigation().await?;
+            Ok::<_, CdpError>(Ok(()))
+        };
+        match with_timeout("navigate", self.timeout, nav).await? {
+            Ok(()) => Ok(()),
+            Err(reason) => Err(BrowserError::Navigation {
+                url: url.to_string(),
+                reason,
+            }),
+        }
+    }
+
+    /// Replaces the document by `html` and waits for it and its fonts to be ready.
+    pub async fn set_content(&self, html: &str) -> Result<(), BrowserError> {
+        with_timeout("set the page content", self.timeout, async {
+            self.cdp.set_content(html).await?;
+            self.cdp
+                .evaluate_expression("document.fonts.ready.then(() => true)")
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The current document as HTML.
+    pub async fn html(&self) -> Result<String, BrowserError> {
+        with_timeout("read the page HTML", self.timeout, self.cdp.content()).await
+    }
+
+    /// The document title, if any.
+    pub async fn title(&self) -> Result<Option<String>, BrowserError> {
+        with_timeout("read the page title", self.timeout, self.cdp.get_title()).await
+    }
+
+    /// Evaluates a JavaScript expression (promises awaited) and returns its JSON value.
+    pub async fn evaluate(&self, expression: &str) -> Result<serde_json::Value, BrowserError> {
+        let res = with_timeout(
+            "evaluate a script",
+            self.timeout,
+            self.cdp.evaluate_expression(expression),
+        )
+        .await?;
+        Ok(res.value().cloned().unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Prints the page to PDF.
+    pub async fn pdf(&self, options: &PdfOptions) -> Result<Vec<u8>, BrowserError> {
+        let params = options.to_params()?;
+        with_timeout("print to PDF", self.timeout, self.cdp.pdf(params)).await
+    }
+
+    /// A PNG of the whole page, beyond the viewport.
+    pub async fn screenshot_png(&self) -> Result<Vec<u8>, BrowserError> {
+        let params = CaptureScreenshotParams::builder()
+            .format(CaptureScreenshotFormat::Png)
+            .capture_beyond_viewport(true)
+            .build();
+        with_timeout(
+            "take a screenshot",
+            self.timeout,
+            self.cdp.screenshot(chromiumoxide::page::ScreenshotParams {
+                cdp_params: params,
+                full_page: Some(true),
+                omit_background: None,
+            }),
+        )
+        .await
+    }
+
+    /// Closes the tab (the context stays until it is closed or dropped).
+    pub async fn close(self) -> Result<(), BrowserError> {
+        with_timeout("close the page", self.timeout, self.cdp.clone().close()).await
+    }
+}
