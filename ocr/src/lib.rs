@@ -1,1 +1,58 @@
-//! ocr (filled by its issue).
+//! Identity-document checks by OCR.
+//!
+//! Owns everything between the uploaded bytes and a verdict a person can act on: loading the
+//! image safely, measuring its quality, finding and reading the machine-readable zone (MRZ) with
+//! libtesseract, repairing OCR confusions with the check digits, and deciding whether the
+//! document is valid for the expected trainee. The image is personal data: it is never logged,
+//! and the verdict keeps only the fields a decision needs.
+
+#[cfg(feature = "corpus")]
+pub mod corpus;
+mod engine;
+mod error;
+pub mod load;
+pub mod mrz;
+pub mod name;
+#[doc(hidden)]
+pub mod pipeline;
+mod verdict;
+mod vision;
+
+use std::time::Instant;
+
+pub use error::OcrError;
+pub use load::InputLimits;
+pub use mrz::{CheckDigit, CheckedField, FrenchCardIssue, Mrz, MrzError, MrzFormat, Repair, Sex};
+pub use name::{ExpectedName, NameMatch};
+pub use verdict::{
+    CheckRequest, Confidence, Document, DocumentKind, Expiry, ExpirySource, Outcome, ReasonCode,
+    Verdict, expiry_of,
+};
+
+/// Checks an identity document photo; CPU-bound (run it in `spawn_blocking`).
+///
+/// `Err` means the bytes are not a usable image; everything about the document itself,
+/// including "no document found", is a [`Verdict`].
+pub fn check_document(bytes: &[u8], req: &CheckRequest) -> Result<Verdict, OcrError> {
+    check_document_with(bytes, req, &InputLimits::default())
+}
+
+/// [`check_document`] with explicit input limits.
+pub fn check_document_with(
+    bytes: &[u8],
+    req: &CheckRequest,
+    limits: &InputLimits,
+) -> Result<Verdict, OcrError> {
+    let start = Instant::now();
+    let gray = load::load_gray(bytes, limits)?;
+    let analysis = pipeline::analyse(&gray)?;
+    let mut verdict = verdict::decide(&analysis, req);
+    verdict.elapsed_ms = start.elapsed().as_millis() as u64;
+    tracing::debug!(
+        outcome = ?verdict.verdict,
+        reasons = ?verdict.reasons,
+        elapsed_ms = verdict.elapsed_ms,
+        "Identity document checked"
+    );
+    Ok(verdict)
+}

@@ -1,0 +1,825 @@
+//! Machine-readable zone: layouts, check digits and OCR repairs.
+//!
+//! Layouts follow ICAO 9303 (TD1, TD2, TD3) plus the French national identity card issued from
+//! 1988 to 2021, whose 2 × 36 zone is not TD2 (see DOMAIN.md §5). OCR output is repaired field by
+//! field: a field whose character class is known (digits in dates, letters in names) is coerced,
+//! and ambiguous characters in alphanumeric fields are only changed when a check digit confirms.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The zone layouts we read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MrzFormat {
+    /// 3 lines × 30: 2021+ French ID card, residence permits, most ID cards.
+    Td1,
+    /// 2 lines × 36: some ID cards and visas.
+    Td2,
+    /// 2 lines × 44: passports.
+    Td3,
+    /// 2 lines × 36: French national ID card issued 1988–2021 (no expiry in the zone).
+    FrenchIdCard1988,
+}
+
+impl MrzFormat {
+    fn shape(self) -> (usize, usize) {
+        match self {
+            Self::Td1 => (3, 30),
+            Self::Td2 | Self::FrenchIdCard1988 => (2, 36),
+            Self::Td3 => (2, 44),
+        }
+    }
+}
+
+/// Sex as written in the zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sex {
+    Female,
+    Male,
+    Unspecified,
+}
+
+/// A field protected by a check digit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckedField {
+    DocumentNumber,
+    BirthDate,
+    ExpiryDate,
+    PersonalNumber,
+    Composite,
+}
+
+/// The outcome of one check digit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CheckDigit {
+    pub field: CheckedField,
+    pub valid: bool,
+}
+
+/// One character changed from what the OCR read, and why we trust the change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Repair {
+    /// Zone field that was repaired, e.g. `birth_date`, `document_number`, `names`.
+    pub field: String,
+    pub read: char,
+    pub corrected: char,
+    /// The fix was confirmed by a check digit (otherwise it follows from the field's type only).
+    pub confirmed_by_check_digit: bool,
+}
+
+/// Issue data carried by the card number of the 1988–2021 French ID card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FrenchCardIssue {
+    pub issue_year: i32,
+    pub issue_month: u32,
+    /// Issuing département (three characters, may hold a letter such as `75K`).
+    pub department: String,
+}
+
+/// A parsed machine-readable zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mrz {
+    pub format: MrzFormat,
+    /// Document code with fillers removed, e.g. `P`, `ID`, `I`, `IR`.
+    pub document_code: String,
+    pub issuing_state: String,
+    pub surname: String,
+    pub given_names: Vec<String>,
+    pub document_number: String,
+    pub nationality: String,
+    pub birth_date: Option<NaiveDate>,
+    pub sex: Sex,
+    pub expiry_date: Option<NaiveDate>,
+    pub french_card: Option<FrenchCardIssue>,
+    pub checks: Vec<CheckDigit>,
+    pub repairs: Vec<Repair>,
+    /// The zone lines after repair (kept in memory only; callers decide what to expose).
+    #[serde(skip)]
+    pub lines: Vec<String>,
+}
+
+/// Why no zone could be parsed from a text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MrzError {
+    #[error("no machine-readable zone lines in the text")]
+    NoZone,
+}
+
+impl Mrz {
+    /// Every check digit (and the composite) validates.
+    pub fn all_checks_valid(&self) -> bool {
+        !self.checks.is_empty() && self.checks.iter().all(|c| c.valid)
+    }
+
+    /// Number of check digits that validate.
+    pub fn valid_check_count(&self) -> usize {
+        self.checks.iter().filter(|c| c.valid).count()
+    }
+
+    /// Parses OCR text: finds the zone lines among other text and repairs them.
+    ///
+    /// When several readings are possible, the one with the most valid check digits wins.
+    pub fn parse(text: &str) -> Result<Mrz, MrzError> {
+        let lines: Vec<String> = text
+            .lines()
+            .map(clean_line)
+            .filter(|l| l.len() >= 20)
+            .collect();
+        let mut best: Option<Mrz> = None;
+        let mut consider = |m: Mrz| {
+            let better = match &best {
+                None => true,
+                Some(b) => score(&m) > score(b),
+            };
+            if better {
+                best = Some(m);
+            }
+        };
+        for format in [
+            MrzFormat::Td3,
+            MrzFormat::Td1,
+            MrzFormat::FrenchIdCard1988,
+            MrzFormat::Td2,
+        ] {
+            let (n, width) = format.shape();
+            if lines.len() < n {
+                continue;
+            }
+            for start in 0..=lines.len() - n {
+                let group = &lines[start..start + n];
+                if group.iter().all(|l| l.len().abs_diff(width) <= 4) {
+                    let refs: Vec<&str> = group.iter().map(String::as_str).collect();
+                    if let Some(m) = parse_as(format, &refs) {
+                        consider(m);
+                    }
+                }
+            }
+        }
+        best.ok_or(MrzError::NoZone)
+    }
+
+    /// Parses lines known to form a zone, trying every layout of that shape.
+    pub fn parse_lines(lines: &[&str]) -> Result<Mrz, MrzError> {
+        Self::parse(&lines.join("\n"))
+    }
+}
+
+fn score(m: &Mrz) -> (bool, usize, usize, i64) {
+    let french = m.format == MrzFormat::FrenchIdCard1988 && m.issuing_state == "FRA";
+    (
+        m.all_checks_valid(),
+        m.valid_check_count(),
+        usize::from(french),
+        -(m.repairs.len() as i64),
+    )
+}
+
+/// Uppercases, drops spaces and maps look-alike filler glyphs to `<`.
+fn clean_line(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '«' | '‹' | '≤' | '(' | '{' | '[' => '<',
+            c => c.to_ascii_uppercase(),
+        })
+        .filter(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '<')
+        .collect()
+}
+
+/// ICAO 9303 check digit; `None` when a character is outside `0-9A-Z<`.
+pub fn check_digit(s: &str) -> Option<u8> {
+    const WEIGHTS: [u32; 3] = [7, 3, 1];
+    let mut sum = 0u32;
+    for (i, c) in s.chars().enumerate() {
+        let v = char_value(c)?;
+        sum += v * WEIGHTS[i % 3];
+    }
+    Some((sum % 10) as u8)
+}
+
+fn char_value(c: char) -> Option<u32> {
+    match c {
+        '0'..='9' => Some(c as u32 - '0' as u32),
+        'A'..='Z' => Some(c as u32 - 'A' as u32 + 10),
+        '<' => Some(0),
+        _ => None,
+    }
+}
+
+fn digit_for(c: char) -> Option<char> {
+    match c {
+        '0'..='9' => Some(c),
+        'O' | 'D' | 'Q' | 'U' => Some('0'),
+        'I' | 'L' | 'T' | 'J' => Some('1'),
+        'Z' => Some('2'),
+        'S' => Some('5'),
+        'B' => Some('8'),
+        'G' => Some('6'),
+        'A' => Some('4'),
+        _ => None,
+    }
+}
+
+fn letter_for(c: char) -> Option<char> {
+    match c {
+        'A'..='Z' | '<' => Some(c),
+        '0' => Some('O'),
+        '1' => Some('I'),
+        '2' => Some('Z'),
+        '5' => Some('S'),
+        '8' => Some('B'),
+        '6' => Some('G'),
+        '4' => Some('A'),
+        '7' => Some('T'),
+        _ => None,
+    }
+}
+
+/// The other reading of a character OCR commonly confuses, in a field that may hold both.
+fn alternative(c: char) -> Option<char> {
+    match c {
+        '0' => Some('O'),
+        'O' => Some('0'),
+        '1' => Some('I'),
+        'I' => Some('1'),
+        '5' => Some('S'),
+        'S' => Some('5'),
+        '8' => Some('B'),
+        'B' => Some('8'),
+        '2' => Some('Z'),
+        'Z' => Some('2'),
+        'K' | 'L' | 'X' => Some('<'),
+        _ => None,
+    }
+}
+
+/// Fits an OCR line to its layout width by growing or shrinking its longest filler run.
+fn fit_width(line: &str, width: usize) -> String {
+    let mut chars: Vec<char> = line.chars().collect();
+    while chars.len() != width {
+        let run = longest_filler_run(&chars);
+        if chars.len() > width {
+            match run {
+                Some((start, len)) if len > 0 => {
+                    chars.remove(start);
+                }
+                _ => {
+                    chars.pop();
+                }
+            }
+        } else {
+            match run {
+                Some((start, _)) => chars.insert(start, '<'),
+                None => chars.push('<'),
+            }
+        }
+    }
+    chars.into_iter().collect()
+}
+
+fn longest_filler_run(chars: &[char]) -> Option<(usize, usize)> {
+    let mut best: Option<(usize, usize)> = None;
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '<' {
+            let start = i;
+            while i < chars.len() && chars[i] == '<' {
+                i += 1;
+            }
+            let len = i - start;
+            if best.is_none_or(|(_, l)| len >= l) {
+                best = Some((start, len));
+            }
+        } else {
+            i += 1;
+        }
+    }
+    best
+}
+
+/// `<` misread as K, L or X: one or two such letters between fillers (or before the end).
+fn repair_isolated_fillers(line: &str) -> String {
+    let mut chars: Vec<char> = line.chars().collect();
+    let is_sus = |c: char| matches!(c, 'K' | 'L' | 'X');
+    let mut i = 0;
+    while i < chars.len() {
+        if is_sus(chars[i]) && i > 0 && chars[i - 1] == '<' {
+            let mut j = i;
+            while j < chars.len() && is_sus(chars[j]) {
+                j += 1;
+            }
+            let run = j - i;
+            let right_ok = j == chars.len() || chars[j] == '<';
+            // A filler run on the left of length ≥ 2 makes a real one-letter name implausible.
+            let left_run = chars[..i].iter().rev().take_while(|c| **c == '<').count();
+            if run <= 2 && right_ok && (left_run >= 2 || j == chars.len() || run == 1) {
+                for c in &mut chars[i..j] {
+                    *c = '<';
+                }
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    chars.into_iter().collect()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Only digits (dates, check digits, card sequence numbers).
+    Digits,
+    /// Letters and fillers (states, nationality, document code, names).
+    Alpha,
+}
+
+/// Working copy of the zone with its repairs.
+struct Zone {
+    lines: Vec<Vec<char>>,
+    repairs: Vec<Repair>,
+}
+
+impl Zone {
+    fn get(&self, line: usize, from: usize, to: usize) -> String {
+        self.lines[line][from..to].iter().collect()
+    }
+
+    /// Coerces characters to the field's class, recording unconfirmed repairs.
+    fn coerce(&mut self, line: usize, from: usize, to: usize, kind: Kind, name: &str) {
+        for i in from..to {
+            let c = self.lines[line][i];
+            let fixed = match kind {
+                Kind::Digits => digit_for(c),
+                Kind::Alpha => letter_for(c),
+            };
+            if let Some(f) = fixed
+                && f != c
+            {
+                self.lines[line][i] = f;
+                self.repairs.push(Repair {
+                    field: name.to_owned(),
+                    read: c,
+                    corrected: f,
+                    confirmed_by_check_digit: false,
+                });
+            }
+        }
+    }
+
+    /// Coerces a digits field and marks its repairs confirmed when the check digit validates.
+    fn digits_with_check(&mut self, line: usize, from: usize, to: usize, cd: usize, name: &str) {
+        let before = self.repairs.len();
+        self.coerce(line, from, to, Kind::Digits, name);
+        self.coerce_check_char(line, cd, name);
+        if self.check(&[(line, from, to)], line, cd) {
+            for r in &mut self.repairs[before..] {
+                r.confirmed_by_check_digit = true;
+            }
+        }
+    }
+
+    fn coerce_check_char(&mut self, line: usize, cd: usize, name: &str) {
+        let c = self.lines[line][cd];
+        if c != '<'
+            && let Some(d) = digit_for(c)
+            && d != c
+        {
+            self.lines[line][cd] = d;
+            self.repairs.push(Repair {
+                field: name.to_owned(),
+                read: c,
+                corrected: d,
+                confirmed_by_check_digit: false,
+            });
+        }
+    }
+
+    fn check(&self, spans: &[(usize, usize, usize)], line: usize, cd: usize) -> bool {
+        let data: String = spans.iter().map(|&(l, a, b)| self.get(l, a, b)).collect();
+        let expected = self.lines[line][cd];
+        let Some(d) = check_digit(&data) else {
+            return false;
+        };
+        match expected {
+            '<' => d == 0,
+            c => c.to_digit(10) == Some(u32::from(d)),
+        }
+    }
+
+    /// Tries the usual confusions in `positions` until the check over `spans` validates.
+    ///
+    /// Only a unique minimal set of changes is applied, so a check digit never confirms a guess
+    /// among equals.
+    fn repair_with_check(
+        &mut self,
+        positions: &[(usize, usize)],
+        spans: &[(usize, usize, usize)],
+        cd: (usize, usize),
+        name: &str,
+    ) -> bool {
+        if self.check(spans, cd.0, cd.1) {
+            return true;
+        }
+        let candidates: Vec<(usize, usize, char)> = positions
+            .iter()
+            .filter_map(|&(l, i)| alternative(self.lines[l][i]).map(|a| (l, i, a)))
+            .take(12)
+            .collect();
+        if candidates.is_empty() {
+            return false;
+        }
+        let mut found: Option<(u32, usize)> = None;
+        let mut ties = 0;
+        for mask in 1usize..(1 << candidates.len()) {
+            let changes = mask.count_ones();
+            if found.is_some_and(|(best, _)| changes > best) {
+                continue;
+            }
+            let saved = self.lines.clone();
+            for (k, &(l, i, a)) in candidates.iter().enumerate() {
+                if mask & (1 << k) != 0 {
+                    self.lines[l][i] = a;
+                }
+            }
+            let ok = self.check(spans, cd.0, cd.1);
+            self.lines = saved;
+            if ok {
+                match found {
+                    Some((best, _)) if best == changes => ties += 1,
+                    _ => {
+                        found = Some((changes, mask));
+                        ties = 0;
+                    }
+                }
+            }
+        }
+        let Some((_, mask)) = found else {
+            return false;
+        };
+        if ties > 0 {
+            return false;
+        }
+        for (k, &(l, i, a)) in candidates.iter().enumerate() {
+            if mask & (1 << k) != 0 {
+                self.repairs.push(Repair {
+                    field: name.to_owned(),
+                    read: self.lines[l][i],
+                    corrected: a,
+                    confirmed_by_check_digit: true,
+                });
+                self.lines[l][i] = a;
+            }
+        }
+        true
+    }
+}
+
+fn span_positions(spans: &[(usize, usize, usize)]) -> Vec<(usize, usize)> {
+    spans
+        .iter()
+        .flat_map(|&(l, a, b)| (a..b).map(move |i| (l, i)))
+        .collect()
+}
+
+fn prepare(format: MrzFormat, raw: &[&str]) -> Zone {
+    let (_, width) = format.shape();
+    let mut repairs = Vec::new();
+    let lines = raw
+        .iter()
+        .map(|l| {
+            let fixed = repair_isolated_fillers(l);
+            for (read, corrected) in l.chars().zip(fixed.chars()).filter(|(a, b)| a != b) {
+                repairs.push(Repair {
+                    field: "filler".to_owned(),
+                    read,
+                    corrected,
+                    confirmed_by_check_digit: false,
+                });
+            }
+            fit_width(&fixed, width).chars().collect()
+        })
+        .collect();
+    Zone { lines, repairs }
+}
+
+fn parse_as(format: MrzFormat, raw: &[&str]) -> Option<Mrz> {
+    match format {
+        MrzFormat::Td3 => parse_icao(format, raw),
+        MrzFormat::Td2 => parse_icao(format, raw),
+        MrzFormat::Td1 => parse_td1(raw),
+        MrzFormat::FrenchIdCard1988 => parse_french(raw),
+    }
+}
+
+/// TD3 and TD2 share their line-2 structure; only the widths differ.
+fn parse_icao(format: MrzFormat, raw: &[&str]) -> Option<Mrz> {
+    let mut z = prepare(format, raw);
+    let w = format.shape().1;
+    z.coerce(0, 0, 5, Kind::Alpha, "document_code");
+    if !matches!(z.lines[0][0], 'P' | 'I' | 'A' | 'C' | 'V') {
+        return None;
+    }
+    if format == MrzFormat::Td3 && z.lines[0][0] != 'P' {
+        return None;
+    }
+    z.coerce(0, 5, w, Kind::Alpha, "names");
+    z.coerce(1, 10, 13, Kind::Alpha, "nationality");
+    z.digits_with_check(1, 13, 19, 19, "birth_date");
+    z.digits_with_check(1, 21, 27, 27, "expiry_date");
+    z.coerce_check_char(1, 9, "document_number");
+    let doc = [(1, 0, 9)];
+    z.repair_with_check(&span_positions(&doc), &doc, (1, 9), "document_number");
+    let (opt_end, has_personal_cd) = if format == MrzFormat::Td3 {
+        (42, true)
+    } else {
+        (35, false)
+    };
+    if has_personal_cd {
+        z.coerce_check_char(1, 42, "personal_number");
+        let pn = [(1, 28, 42)];
+        z.repair_with_check(&span_positions(&pn), &pn, (1, 42), "personal_number");
+    }
+    let comp: Vec<(usize, usize, usize)> = vec![(1, 0, 10), (1, 13, 20), (1, 21, opt_end + 1)];
+    let comp = if format == MrzFormat::Td2 {
+        vec![(1, 0, 10), (1, 13, 20), (1, 21, 35)]
+    } else {
+        comp
+    };
+    let composite_at = w - 1;
+    z.coerce_check_char(1, composite_at, "composite");
+    if !z.check(&comp, 1, composite_at) {
+        let optional = [(1, 28, if format == MrzFormat::Td3 { 42 } else { 35 })];
+        z.repair_with_check(
+            &span_positions(&optional),
+            &comp,
+            (1, composite_at),
+            "optional_data",
+        );
+    }
+    let mut checks = vec![
+        CheckDigit {
+            field: CheckedField::DocumentNumber,
+            valid: z.check(&doc, 1, 9),
+        },
+        CheckDigit {
+            field: CheckedField::BirthDate,
+            valid: z.check(&[(1, 13, 19)], 1, 19),
+        },
+        CheckDigit {
+            field: CheckedField::ExpiryDate,
+            valid: z.check(&[(1, 21, 27)], 1, 27),
+        },
+    ];
+    if has_personal_cd {
+        checks.push(CheckDigit {
+            field: CheckedField::PersonalNumber,
+            valid: z.check(&[(1, 28, 42)], 1, 42),
+        });
+    }
+    checks.push(CheckDigit {
+        field: CheckedField::Composite,
+        valid: z.check(&comp, 1, composite_at),
+    });
+    let expiry = parse_date(&z.get(1, 21, 27), DateKind::Expiry, None);
+    let birth = parse_date(&z.get(1, 13, 19), DateKind::Birth, expiry);
+    let (surname, given_names) = split_names(&z.get(0, 5, w));
+    Some(Mrz {
+        format,
+        document_code: z.get(0, 0, 2).trim_end_matches('<').to_owned(),
+        issuing_state: z.get(0, 2, 5).replace('<', ""),
+        surname,
+        given_names,
+        document_number: z.get(1, 0, 9).trim_end_matches('<').to_owned(),
+        nationality: z.get(1, 10, 13).replace('<', ""),
+        birth_date: birth,
+        sex: parse_sex(z.lines[1][20]),
+        expiry_date: expiry,
+        french_card: None,
+        checks,
+        repairs: z.repairs.clone(),
+        lines: z.lines.iter().map(|l| l.iter().collect()).collect(),
+    })
+}
+
+fn parse_td1(raw: &[&str]) -> Option<Mrz> {
+    let mut z = prepare(MrzFormat::Td1, raw);
+    z.coerce(0, 0, 5, Kind::Alpha, "document_code");
+    if !matches!(z.lines[0][0], 'I' | 'A' | 'C') {
+        return None;
+    }
+    z.coerce(2, 0, 30, Kind::Alpha, "names");
+    z.coerce(1, 15, 18, Kind::Alpha, "nationality");
+    z.digits_with_check(1, 0, 6, 6, "birth_date");
+    z.digits_with_check(1, 8, 14, 14, "expiry_date");
+    z.coerce_check_char(0, 14, "document_number");
+    let doc = [(0, 5, 14)];
+    z.repair_with_check(&span_positions(&doc), &doc, (0, 14), "document_number");
+    let comp = [(0, 5, 30), (1, 0, 7), (1, 8, 15), (1, 18, 29)];
+    z.coerce_check_char(1, 29, "composite");
+    if !z.check(&comp, 1, 29) {
+        let optional = [(0, 15, 30), (1, 18, 29)];
+        z.repair_with_check(&span_positions(&optional), &comp, (1, 29), "optional_data");
+    }
+    let checks = vec![
+        CheckDigit {
+            field: CheckedField::DocumentNumber,
+            valid: z.check(&doc, 0, 14),
+        },
+        CheckDigit {
+            field: CheckedField::BirthDate,
+            valid: z.check(&[(1, 0, 6)], 1, 6),
+        },
+        CheckDigit {
+            field: CheckedField::ExpiryDate,
+            valid: z.check(&[(1, 8, 14)], 1, 14),
+        },
+        CheckDigit {
+            field: CheckedField::Composite,
+            valid: z.check(&comp, 1, 29),
+        },
+    ];
+    let expiry = parse_date(&z.get(1, 8, 14), DateKind::Expiry, None);
+    let birth = parse_date(&z.get(1, 0, 6), DateKind::Birth, expiry);
+    let (surname, given_names) = split_names(&z.get(2, 0, 30));
+    Some(Mrz {
+        format: MrzFormat::Td1,
+        document_code: z.get(0, 0, 2).trim_end_matches('<').to_owned(),
+        issuing_state: z.get(0, 2, 5).replace('<', ""),
+        surname,
+        given_names,
+        document_number: z.get(0, 5, 14).trim_end_matches('<').to_owned(),
+        nationality: z.get(1, 15, 18).replace('<', ""),
+        birth_date: birth,
+        sex: parse_sex(z.lines[1][7]),
+        expiry_date: expiry,
+        french_card: None,
+        checks,
+        repairs: z.repairs.clone(),
+        lines: z.lines.iter().map(|l| l.iter().collect()).collect(),
+    })
+}
+
+fn parse_french(raw: &[&str]) -> Option<Mrz> {
+    let mut z = prepare(MrzFormat::FrenchIdCard1988, raw);
+    z.coerce(0, 0, 30, Kind::Alpha, "names");
+    if z.get(0, 0, 2) != "ID" {
+        return None;
+    }
+    z.coerce(1, 13, 27, Kind::Alpha, "names");
+    z.coerce(1, 0, 4, Kind::Digits, "document_number");
+    z.coerce(1, 7, 12, Kind::Digits, "document_number");
+    z.coerce_check_char(1, 12, "document_number");
+    let doc = [(1, 0, 12)];
+    if z.check(&doc, 1, 12) {
+        for r in z
+            .repairs
+            .iter_mut()
+            .filter(|r| r.field == "document_number")
+        {
+            r.confirmed_by_check_digit = true;
+        }
+    } else {
+        z.repair_with_check(&[(1, 4), (1, 5), (1, 6)], &doc, (1, 12), "document_number");
+    }
+    z.digits_with_check(1, 27, 33, 33, "birth_date");
+    let comp = [(0, 0, 36), (1, 0, 35)];
+    z.coerce_check_char(1, 35, "composite");
+    if !z.check(&comp, 1, 35) {
+        z.repair_with_check(
+            &[(0, 30), (0, 31), (0, 32), (0, 33), (0, 34), (0, 35)],
+            &comp,
+            (1, 35),
+            "issuing_office",
+        );
+    }
+    let checks = vec![
+        CheckDigit {
+            field: CheckedField::DocumentNumber,
+            valid: z.check(&doc, 1, 12),
+        },
+        CheckDigit {
+            field: CheckedField::BirthDate,
+            valid: z.check(&[(1, 27, 33)], 1, 33),
+        },
+        CheckDigit {
+            field: CheckedField::Composite,
+            valid: z.check(&comp, 1, 35),
+        },
+    ];
+    let yy: i32 = z.get(1, 0, 2).parse().ok()?;
+    let mm: u32 = z.get(1, 2, 4).parse().ok()?;
+    let issue_year = if yy >= 88 { 1900 + yy } else { 2000 + yy };
+    let issue = NaiveDate::from_ymd_opt(issue_year, mm.clamp(1, 12), 1);
+    let birth = parse_date(&z.get(1, 27, 33), DateKind::Birth, issue);
+    let surname = z.get(0, 5, 30).trim_end_matches('<').replace('<', " ");
+    let given_names = z
+        .get(1, 13, 27)
+        .split("<<")
+        .map(|g| g.trim_matches('<').replace('<', " "))
+        .filter(|g| !g.is_empty())
+        .collect();
+    Some(Mrz {
+        format: MrzFormat::FrenchIdCard1988,
+        document_code: "ID".to_owned(),
+        issuing_state: "FRA".to_owned(),
+        surname,
+        given_names,
+        document_number: z.get(1, 0, 12),
+        nationality: "FRA".to_owned(),
+        birth_date: birth,
+        sex: parse_sex(z.lines[1][34]),
+        expiry_date: None,
+        french_card: Some(FrenchCardIssue {
+            issue_year,
+            issue_month: mm,
+            department: z.get(1, 4, 7),
+        }),
+        checks,
+        repairs: z.repairs.clone(),
+        lines: z.lines.iter().map(|l| l.iter().collect()).collect(),
+    })
+}
+
+fn parse_sex(c: char) -> Sex {
+    match c {
+        'F' => Sex::Female,
+        'M' => Sex::Male,
+        _ => Sex::Unspecified,
+    }
+}
+
+/// ICAO names: surname, `<<`, given names separated by `<`.
+fn split_names(field: &str) -> (String, Vec<String>) {
+    let field = field.trim_end_matches('<');
+    let (surname, given) = field.split_once("<<").unwrap_or((field, ""));
+    let given = given
+        .split('<')
+        .filter(|g| !g.is_empty())
+        .map(str::to_owned)
+        .collect();
+    (surname.replace('<', " "), given)
+}
+
+#[derive(Clone, Copy)]
+enum DateKind {
+    Birth,
+    Expiry,
+}
+
+/// YYMMDD to a date; a birth date takes the latest century not after `not_after`.
+fn parse_date(s: &str, kind: DateKind, not_after: Option<NaiveDate>) -> Option<NaiveDate> {
+    if s.len() != 6 || !s.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let yy: i32 = s[0..2].parse().ok()?;
+    let mm: u32 = s[2..4].parse().ok()?;
+    let dd: u32 = s[4..6].parse().ok()?;
+    let year = match kind {
+        DateKind::Expiry => {
+            if yy >= 70 {
+                1900 + yy
+            } else {
+                2000 + yy
+            }
+        }
+        DateKind::Birth => {
+            let limit = not_after.map_or(2099, |d| d.year());
+            if 2000 + yy <= limit {
+                2000 + yy
+            } else {
+                1900 + yy
+            }
+        }
+    };
+    NaiveDate::from_ymd_opt(year, mm, dd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_digits_match_the_icao_example() {
+        assert_eq!(check_digit("L898902C3"), Some(6));
+        assert_eq!(check_digit("740812"), Some(2));
+        assert_eq!(check_digit("120415"), Some(9));
+        assert_eq!(check_digit("a"), None);
+    }
+
+    #[test]
+    fn a_line_too_short_is_padded_in_its_longest_filler_run() {
+        assert_eq!(fit_width("AB<<CD", 8), "AB<<<<CD");
+        assert_eq!(fit_width("AB<<<<<CD", 6), "AB<<CD");
+    }
+
+    #[test]
+    fn fillers_read_as_k_are_restored_between_fillers_only() {
+        assert_eq!(repair_isolated_fillers("ANNA<<<K<<<"), "ANNA<<<<<<<");
+        assert_eq!(repair_isolated_fillers("ALEX<<<<"), "ALEX<<<<");
+        assert_eq!(repair_isolated_fillers("ANNA<KLAUS"), "ANNA<KLAUS");
+    }
+}

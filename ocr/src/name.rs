@@ -1,0 +1,222 @@
+//! Comparing the names read in the zone with the trainee's expected name.
+//!
+//! The zone holds names transliterated to `A-Z` (ICAO 9303 §6), may truncate long names, and
+//! French passports and cards carry the birth surname, not a usage (married) name.
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+use utoipa::ToSchema;
+
+/// The trainee's name as the caller knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExpectedName {
+    pub surname: String,
+    /// Given names in any form: "Anna Maria", "Jean-Pierre".
+    #[serde(default)]
+    pub given_names: String,
+    /// Birth (maiden) surname when it differs from `surname`.
+    #[serde(default)]
+    pub birth_surname: Option<String>,
+    /// Usage surname (e.g. a married name) when it differs from `surname`.
+    #[serde(default)]
+    pub usage_surname: Option<String>,
+}
+
+impl ExpectedName {
+    /// Reads "Given Names SURNAME" or "SURNAME, Given Names" as typed on a command line.
+    ///
+    /// Without a comma, the last word is the surname unless some words are in capitals, which
+    /// are then the surname.
+    pub fn from_full_name(full: &str) -> Self {
+        if let Some((surname, given)) = full.split_once(',') {
+            return Self::new(surname.trim(), given.trim());
+        }
+        let words: Vec<&str> = full.split_whitespace().collect();
+        let is_upper =
+            |w: &&str| w.chars().any(char::is_alphabetic) && w.chars().all(|c| !c.is_lowercase());
+        let upper: Vec<&str> = words.iter().copied().filter(is_upper).collect();
+        if !upper.is_empty() && upper.len() < words.len() {
+            let given: Vec<&str> = words.iter().copied().filter(|w| !is_upper(w)).collect();
+            return Self::new(&upper.join(" "), &given.join(" "));
+        }
+        match words.split_last() {
+            Some((last, rest)) => Self::new(last, &rest.join(" ")),
+            None => Self::new("", ""),
+        }
+    }
+
+    pub fn new(surname: &str, given_names: &str) -> Self {
+        Self {
+            surname: surname.to_owned(),
+            given_names: given_names.to_owned(),
+            birth_surname: None,
+            usage_surname: None,
+        }
+    }
+}
+
+/// How well the zone's names match the expected name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NameMatch {
+    /// Surname and given names agree.
+    Match,
+    /// Close but not certain (one given name differs, a letter differs, a name is truncated).
+    Partial,
+    Mismatch,
+}
+
+/// Uppercase ASCII tokens, accents removed, ICAO transliterations applied.
+pub fn tokens(s: &str) -> Vec<String> {
+    let mut out = String::new();
+    for c in s.nfd() {
+        match c {
+            'ß' => out.push_str("SS"),
+            'æ' | 'Æ' => out.push_str("AE"),
+            'œ' | 'Œ' => out.push_str("OE"),
+            'ø' | 'Ø' => out.push('O'),
+            'đ' | 'Đ' => out.push('D'),
+            'ł' | 'Ł' => out.push('L'),
+            'þ' | 'Þ' => out.push_str("TH"),
+            c if c.is_ascii_alphanumeric() => out.push(c.to_ascii_uppercase()),
+            c if unicode_normalization::char::is_combining_mark(c) => {}
+            _ => out.push(' '),
+        }
+    }
+    out.split_whitespace().map(str::to_owned).collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[derive(PartialEq, PartialOrd, Clone, Copy)]
+enum Closeness {
+    None,
+    Near,
+    Exact,
+}
+
+/// Compares two names as joined letters, tolerating truncation of the zone's copy.
+fn compare(read: &[String], expected: &[String]) -> Closeness {
+    let r: String = read.concat();
+    let e: String = expected.concat();
+    if r.is_empty() || e.is_empty() {
+        return Closeness::None;
+    }
+    if r == e {
+        return Closeness::Exact;
+    }
+    // A token subset (compound names, second surnames) or a truncated zone field.
+    let subset =
+        expected.iter().all(|t| read.contains(t)) || read.iter().all(|t| expected.contains(t));
+    let truncated = r.len() >= 4 && e.starts_with(&r);
+    if subset || truncated || (e.len() >= 5 && edit_distance(&r, &e) <= 1) {
+        return Closeness::Near;
+    }
+    Closeness::None
+}
+
+/// Matches the zone's surname and given names against the expected name.
+pub fn match_name(surname: &str, given_names: &[String], expected: &ExpectedName) -> NameMatch {
+    let read_surname = tokens(surname);
+    let read_given: Vec<String> = given_names.iter().flat_map(|g| tokens(g)).collect();
+    let surname_score = [
+        Some(&expected.surname),
+        expected.birth_surname.as_ref(),
+        expected.usage_surname.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|s| compare(&read_surname, &tokens(s)))
+    .fold(Closeness::None, |a, b| if b > a { b } else { a });
+    let expected_given = tokens(&expected.given_names);
+    let given_score = if expected_given.is_empty() {
+        Closeness::Exact
+    } else if read_given.is_empty() {
+        Closeness::None
+    } else {
+        let whole = compare(&read_given, &expected_given);
+        // The first given name alone is enough when the other list has more names.
+        let first = compare(&read_given[..1], &expected_given[..1]);
+        let first =
+            if first == Closeness::Exact && (read_given.len() > 1 || expected_given.len() > 1) {
+                Closeness::Exact
+            } else {
+                first
+            };
+        if whole > first { whole } else { first }
+    };
+    match (surname_score, given_score) {
+        (Closeness::Exact, Closeness::Exact) => NameMatch::Match,
+        (Closeness::None, _) => NameMatch::Mismatch,
+        (_, Closeness::None) if surname_score == Closeness::Near => NameMatch::Mismatch,
+        _ => NameMatch::Partial,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn given(g: &[&str]) -> Vec<String> {
+        g.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn accents_case_and_hyphens_do_not_matter() {
+        let e = ExpectedName::new("Martin", "Maëlys-Gaëlle Marie");
+        assert_eq!(
+            match_name("MARTIN", &given(&["MAELYS", "GAELLE", "MARIE"]), &e),
+            NameMatch::Match
+        );
+    }
+
+    #[test]
+    fn only_the_first_given_name_is_needed() {
+        let e = ExpectedName::new("ERIKSSON", "Anna");
+        assert_eq!(
+            match_name("ERIKSSON", &given(&["ANNA", "MARIA"]), &e),
+            NameMatch::Match
+        );
+    }
+
+    #[test]
+    fn a_married_name_matches_through_the_birth_surname() {
+        let mut e = ExpectedName::new("Dupont", "Corinne");
+        e.birth_surname = Some("Berthier".into());
+        assert_eq!(
+            match_name("BERTHIER", &given(&["CORINNE"]), &e),
+            NameMatch::Match
+        );
+    }
+
+    #[test]
+    fn another_person_does_not_match() {
+        let e = ExpectedName::new("Durand", "Paul");
+        assert_eq!(
+            match_name("MARTIN", &given(&["MAELYS"]), &e),
+            NameMatch::Mismatch
+        );
+    }
+
+    #[test]
+    fn a_full_name_typed_on_the_command_line_is_split() {
+        let e = ExpectedName::from_full_name("Maëlys Gaëlle MARTIN");
+        assert_eq!(e.surname, "MARTIN");
+        assert_eq!(e.given_names, "Maëlys Gaëlle");
+        let e = ExpectedName::from_full_name("Berthier, Corinne");
+        assert_eq!(e.surname, "Berthier");
+    }
+}

@@ -1,0 +1,518 @@
+//! The decision: validity, name match, quality, and what to tell the person.
+
+use chrono::{Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::mrz::{Mrz, MrzFormat, Repair, Sex};
+use crate::name::{ExpectedName, NameMatch, match_name};
+use crate::pipeline::Analysis;
+
+/// What the caller asks about a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CheckRequest {
+    /// The trainee's name, when the document must be theirs.
+    #[serde(default)]
+    pub expected_name: Option<ExpectedName>,
+    /// The document must still be valid on this date (e.g. the end of the training).
+    #[serde(default)]
+    pub valid_until: Option<NaiveDate>,
+    /// The date the check is made for ("today"), given so decisions are reproducible.
+    pub today: NaiveDate,
+}
+
+/// Overall outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Accepted,
+    NeedsReview,
+    Rejected,
+}
+
+/// Why a document was not simply accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonCode {
+    /// No machine-readable zone was found on the photo.
+    NoDocumentFound,
+    Blurred,
+    TooDark,
+    Glare,
+    ResolutionTooLow,
+    DocumentCutOff,
+    /// The zone was read but a check digit does not validate.
+    MrzCheckDigitFailed,
+    Expired,
+    /// Valid today but not until the caller's date.
+    ExpiresBeforeRequiredDate,
+    /// The expiry cannot be fixed to the day (old French card issued in a borderline month).
+    ExpiryUncertain,
+    NameMismatch,
+    NamePartialMatch,
+    UnsupportedDocumentType,
+    LowConfidence,
+}
+
+impl ReasonCode {
+    fn outcome(self) -> Outcome {
+        match self {
+            Self::NoDocumentFound
+            | Self::MrzCheckDigitFailed
+            | Self::ExpiryUncertain
+            | Self::NamePartialMatch
+            | Self::LowConfidence => Outcome::NeedsReview,
+            _ => Outcome::Rejected,
+        }
+    }
+}
+
+/// Kind of identity document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    Passport,
+    IdentityCard,
+    ResidencePermit,
+    Visa,
+}
+
+impl DocumentKind {
+    fn from_code(code: &str) -> Self {
+        let mut chars = code.chars();
+        match (chars.next(), chars.next()) {
+            (Some('P'), _) => Self::Passport,
+            (Some('V'), _) => Self::Visa,
+            (Some('I'), Some('R')) | (Some('A'), Some('R')) => Self::ResidencePermit,
+            _ => Self::IdentityCard,
+        }
+    }
+
+    fn label_fr(self) -> &'static str {
+        match self {
+            Self::Passport => "passeport",
+            Self::IdentityCard => "carte d'identité",
+            Self::ResidencePermit => "titre de séjour",
+            Self::Visa => "visa",
+        }
+    }
+}
+
+/// The fields read from the document (no image, no raw zone text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Document {
+    pub kind: DocumentKind,
+    pub format: MrzFormat,
+    pub issuing_state: String,
+    pub document_number: String,
+    pub surname: String,
+    pub given_names: Vec<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub sex: Sex,
+    pub nationality: String,
+}
+
+/// Where the expiry date comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpirySource {
+    /// Printed in the machine-readable zone.
+    Mrz,
+    /// Old French card: issue month (from the card number) plus 10 or 15 years.
+    IssueDateRule,
+}
+
+/// The document's expiry and validity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Expiry {
+    /// Expiry date (for the issue-date rule: the earliest possible one).
+    pub date: NaiveDate,
+    /// Latest possible expiry when only the issue month is known.
+    pub latest: NaiveDate,
+    pub source: ExpirySource,
+    /// Years of validity applied by the issue-date rule.
+    pub rule_years: Option<u32>,
+    pub valid_today: bool,
+    /// Still valid on the caller's `valid_until` date, when one was given.
+    pub valid_until_date: Option<bool>,
+}
+
+/// Confidence figures, each 0–1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Confidence {
+    /// Tesseract's mean word confidence on the zone.
+    pub ocr: Option<f32>,
+    /// Share of check digits that validate.
+    pub check_digits: Option<f32>,
+    /// Normalised sharpness of the zone (higher is sharper; below 1 is blurred).
+    pub sharpness: Option<f32>,
+    /// Overall confidence in the verdict.
+    pub overall: f32,
+}
+
+/// The answer to a document check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Verdict {
+    pub verdict: Outcome,
+    pub reasons: Vec<ReasonCode>,
+    /// Message for the person, in French.
+    pub message: String,
+    pub document: Option<Document>,
+    pub expiry: Option<Expiry>,
+    pub name_match: Option<NameMatch>,
+    pub confidence: Confidence,
+    /// OCR characters corrected by field type and check digits.
+    pub repairs: Vec<Repair>,
+    pub elapsed_ms: u64,
+}
+
+impl Verdict {
+    /// CLI exit code: 0 accepted, 1 rejected, 2 needs review (3 is for unusable input).
+    pub fn exit_code(&self) -> i32 {
+        match self.verdict {
+            Outcome::Accepted => 0,
+            Outcome::Rejected => 1,
+            Outcome::NeedsReview => 2,
+        }
+    }
+
+    /// Multi-line French summary for the command line.
+    pub fn human_summary(&self) -> String {
+        let mut out = String::new();
+        let outcome = match self.verdict {
+            Outcome::Accepted => "accepté",
+            Outcome::Rejected => "refusé",
+            Outcome::NeedsReview => "à vérifier par un conseiller",
+        };
+        out.push_str(&format!("Résultat : {outcome}\n"));
+        out.push_str(&format!("Message : {}\n", self.message));
+        if let Some(d) = &self.document {
+            let model = if d.format == MrzFormat::FrenchIdCard1988 {
+                " (modèle 1988–2021)"
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "Document : {}{model}, émis par {}, n° {}\n",
+                d.kind.label_fr(),
+                d.issuing_state,
+                d.document_number
+            ));
+            let birth = d.birth_date.map_or("inconnue".to_owned(), fr_date);
+            let sex = match d.sex {
+                Sex::Female => "F",
+                Sex::Male => "M",
+                Sex::Unspecified => "non précisé",
+            };
+            out.push_str(&format!(
+                "Titulaire : {} {} — né(e) le {birth}, sexe {sex}, nationalité {}\n",
+                d.surname,
+                d.given_names.join(" "),
+                d.nationality
+            ));
+        }
+        if let Some(e) = &self.expiry {
+            let source = match (e.source, e.rule_years) {
+                (ExpirySource::Mrz, _) => "lue dans la bande MRZ".to_owned(),
+                (ExpirySource::IssueDateRule, Some(y)) => {
+                    format!("calculée : mois de délivrance + {y} ans")
+                }
+                (ExpirySource::IssueDateRule, None) => "calculée depuis la délivrance".to_owned(),
+            };
+            out.push_str(&format!("Expiration : {} ({source})\n", fr_date(e.date)));
+        }
+        if let Some(m) = self.name_match {
+            let m = match m {
+                NameMatch::Match => "concordant",
+                NameMatch::Partial => "proche, à vérifier",
+                NameMatch::Mismatch => "différent",
+            };
+            out.push_str(&format!("Nom attendu : {m}\n"));
+        }
+        if !self.reasons.is_empty() {
+            let codes: Vec<String> = self
+                .reasons
+                .iter()
+                .map(|r| {
+                    serde_json::to_value(r)
+                        .map_or(String::new(), |v| v.as_str().unwrap_or("").to_owned())
+                })
+                .collect();
+            out.push_str(&format!("Motifs : {}\n", codes.join(", ")));
+        }
+        if !self.repairs.is_empty() {
+            let confirmed = self
+                .repairs
+                .iter()
+                .filter(|r| r.confirmed_by_check_digit)
+                .count();
+            out.push_str(&format!(
+                "Corrections OCR : {} (dont {confirmed} confirmées par un chiffre de contrôle)\n",
+                self.repairs.len()
+            ));
+        }
+        let pct = |v: Option<f32>| v.map_or("—".to_owned(), |v| format!("{:.0} %", v * 100.0));
+        out.push_str(&format!(
+            "Confiance : {} (OCR {}, chiffres de contrôle {})\n",
+            pct(Some(self.confidence.overall)),
+            pct(self.confidence.ocr),
+            pct(self.confidence.check_digits)
+        ));
+        out.push_str(&format!("Durée : {} ms\n", self.elapsed_ms));
+        out
+    }
+}
+
+fn fr_date(d: NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
+}
+
+/// Expiry of a parsed zone, from the zone itself or the old French card's issue-date rule.
+pub fn expiry_of(mrz: &Mrz) -> Option<(NaiveDate, NaiveDate, ExpirySource, Option<u32>)> {
+    if let Some(d) = mrz.expiry_date {
+        return Some((d, d, ExpirySource::Mrz, None));
+    }
+    let card = mrz.french_card.as_ref()?;
+    let first = NaiveDate::from_ymd_opt(card.issue_year, card.issue_month, 1)?;
+    let last = first.checked_add_months(Months::new(1))?.pred_opt()?;
+    // Adult at issue: 18 before the issue month starts; minor: still under 18 when it ends.
+    let (adult_surely, minor_surely) = match mrz.birth_date {
+        Some(b) => {
+            let eighteen = b.checked_add_months(Months::new(18 * 12))?;
+            (eighteen <= first, eighteen > last)
+        }
+        None => (false, false),
+    };
+    let cutoff = NaiveDate::from_ymd_opt(2004, 1, 2)?;
+    let (min_years, max_years) = if minor_surely || last < cutoff {
+        (10, 10)
+    } else if adult_surely && first >= cutoff {
+        (15, 15)
+    } else {
+        (10, 15)
+    };
+    let earliest = first.checked_add_months(Months::new(min_years * 12))?;
+    let latest = last.checked_add_months(Months::new(max_years * 12))?;
+    let years = (min_years == max_years).then_some(min_years);
+    Some((earliest, latest, ExpirySource::IssueDateRule, years))
+}
+
+/// Thresholds on the normalised measures, calibrated on the generated corpus.
+pub(crate) mod thresholds {
+    /// Band sharpness below this is a blurred photo.
+    pub const BAND_BLUR: f64 = 25.0;
+    /// Whole-photo sharpness below this is a blurred photo (when no band was read).
+    pub const GLOBAL_BLUR: f64 = 2.0;
+    pub const DARK_PAPER: f32 = 80.0;
+    pub const DARK_GLOBAL_P95: f32 = 70.0;
+    pub const DARK_GLOBAL_MEAN: f32 = 35.0;
+    pub const GLARE_BAND: f32 = 0.03;
+    pub const GLARE_GLOBAL: f32 = 0.20;
+    pub const MIN_TEXT_HEIGHT: f32 = 9.0;
+    pub const MIN_SIDE: u32 = 300;
+}
+
+pub(crate) fn decide(a: &Analysis, req: &CheckRequest) -> Verdict {
+    use thresholds as t;
+    let mut reasons: Vec<ReasonCode> = Vec::new();
+    let mrz_valid = a.mrz.as_ref().is_some_and(Mrz::all_checks_valid);
+
+    let sharpness = a.band.map(|b| b.sharpness);
+    let blurred = match a.band {
+        Some(b) => b.sharpness < t::BAND_BLUR,
+        None => a.global.sharpness < t::GLOBAL_BLUR,
+    };
+    let dark = a.band.is_some_and(|b| b.paper < t::DARK_PAPER)
+        || a.global.p95 < t::DARK_GLOBAL_P95
+        || a.global.mean < t::DARK_GLOBAL_MEAN;
+    let glare = match a.band {
+        Some(b) => b.saturated > t::GLARE_BAND,
+        None => a.global.saturated > t::GLARE_GLOBAL,
+    };
+    let small = a.global.width.min(a.global.height) < t::MIN_SIDE
+        || a.band
+            .is_some_and(|b| b.source_text_height < t::MIN_TEXT_HEIGHT);
+    let cut_off = a.band.is_some_and(|b| b.cut_off);
+
+    if blurred {
+        reasons.push(ReasonCode::Blurred);
+    }
+    if !mrz_valid {
+        if dark {
+            reasons.push(ReasonCode::TooDark);
+        }
+        if glare {
+            reasons.push(ReasonCode::Glare);
+        }
+        if small {
+            reasons.push(ReasonCode::ResolutionTooLow);
+        }
+        if cut_off {
+            reasons.push(ReasonCode::DocumentCutOff);
+        }
+        match &a.mrz {
+            None => reasons.push(ReasonCode::NoDocumentFound),
+            Some(_) => reasons.push(ReasonCode::MrzCheckDigitFailed),
+        }
+    }
+
+    let mut document = None;
+    let mut expiry = None;
+    let mut name_match = None;
+    if let Some(m) = a.mrz.as_ref().filter(|_| mrz_valid) {
+        let kind = DocumentKind::from_code(&m.document_code);
+        if kind == DocumentKind::Visa {
+            reasons.push(ReasonCode::UnsupportedDocumentType);
+        }
+        match expiry_of(m) {
+            Some((date, latest, source, rule_years)) => {
+                let valid_today = req.today <= date;
+                let valid_until_date = req.valid_until.map(|u| u <= date);
+                if req.today > latest {
+                    reasons.push(ReasonCode::Expired);
+                } else if !valid_today {
+                    reasons.push(ReasonCode::ExpiryUncertain);
+                } else if let Some(u) = req.valid_until {
+                    if u > latest {
+                        reasons.push(ReasonCode::ExpiresBeforeRequiredDate);
+                    } else if u > date {
+                        reasons.push(ReasonCode::ExpiryUncertain);
+                    }
+                }
+                expiry = Some(Expiry {
+                    date,
+                    latest,
+                    source,
+                    rule_years,
+                    valid_today,
+                    valid_until_date,
+                });
+            }
+            None => reasons.push(ReasonCode::ExpiryUncertain),
+        }
+        if let Some(expected) = &req.expected_name {
+            let nm = match_name(&m.surname, &m.given_names, expected);
+            match nm {
+                NameMatch::Match => {}
+                NameMatch::Partial => reasons.push(ReasonCode::NamePartialMatch),
+                NameMatch::Mismatch => reasons.push(ReasonCode::NameMismatch),
+            }
+            name_match = Some(nm);
+        }
+        if a.ocr_confidence.is_some_and(|c| c < 30) && req.expected_name.is_none() {
+            reasons.push(ReasonCode::LowConfidence);
+        }
+        document = Some(Document {
+            kind,
+            format: m.format,
+            issuing_state: m.issuing_state.clone(),
+            document_number: m.document_number.clone(),
+            surname: m.surname.clone(),
+            given_names: m.given_names.clone(),
+            birth_date: m.birth_date,
+            sex: m.sex,
+            nationality: m.nationality.clone(),
+        });
+    }
+    reasons.dedup();
+    let outcome = reasons
+        .iter()
+        .map(|r| r.outcome())
+        .max()
+        .unwrap_or(Outcome::Accepted);
+    let kind = document.as_ref().map(|d| d.kind);
+    let message = message_fr(outcome, &reasons, kind, expiry.as_ref(), req);
+
+    let check_digits = a
+        .mrz
+        .as_ref()
+        .map(|m| m.valid_check_count() as f32 / m.checks.len().max(1) as f32);
+    let ocr = a.ocr_confidence.map(|c| (c.clamp(0, 100) as f32) / 100.0);
+    let sharp_norm = sharpness.map(|s| (s / t::BAND_BLUR) as f32);
+    let overall = match outcome {
+        Outcome::Accepted | Outcome::Rejected if mrz_valid => {
+            0.7 + 0.3 * ocr.unwrap_or(0.5) * sharp_norm.map_or(1.0, |s| s.min(1.0))
+        }
+        Outcome::Rejected => 0.8,
+        _ => 0.5 * check_digits.unwrap_or(0.0),
+    };
+    Verdict {
+        verdict: outcome,
+        reasons,
+        message,
+        document,
+        expiry,
+        name_match,
+        confidence: Confidence {
+            ocr,
+            check_digits,
+            sharpness: sharp_norm,
+            overall,
+        },
+        repairs: a
+            .mrz
+            .as_ref()
+            .map(|m| m.repairs.clone())
+            .unwrap_or_default(),
+        elapsed_ms: 0,
+    }
+}
+
+fn message_fr(
+    outcome: Outcome,
+    reasons: &[ReasonCode],
+    kind: Option<DocumentKind>,
+    expiry: Option<&Expiry>,
+    req: &CheckRequest,
+) -> String {
+    let doc = kind.map_or("document", DocumentKind::label_fr);
+    let votre = |s: &str| format!("Votre {s}");
+    // The most actionable reason speaks first: a rejection before a review.
+    let first = reasons
+        .iter()
+        .copied()
+        .find(|r| r.outcome() == outcome)
+        .or_else(|| reasons.first().copied());
+    let Some(reason) = first else {
+        return match expiry {
+            Some(e) if e.source == ExpirySource::IssueDateRule => format!(
+                "{} est valide jusqu'au {} (date calculée à partir de sa date de délivrance).",
+                votre(doc),
+                fr_date(e.date)
+            ),
+            Some(e) => format!("{} est valide jusqu'au {}.", votre(doc), fr_date(e.date)),
+            None => format!("{} est valide.", votre(doc)),
+        };
+    };
+    match reason {
+        ReasonCode::Expired => match expiry {
+            Some(e) => format!("{} a expiré le {}.", votre(doc), fr_date(e.latest)),
+            None => format!("{} a expiré.", votre(doc)),
+        },
+        ReasonCode::ExpiresBeforeRequiredDate => {
+            let end = req.valid_until.map(fr_date).unwrap_or_default();
+            match expiry {
+                Some(e) => format!(
+                    "{} expire le {}, avant la fin de la formation ({end}) : envoyez un document valide jusqu'à cette date.",
+                    votre(doc),
+                    fr_date(e.latest)
+                ),
+                None => format!("{} expire avant la fin de la formation ({end}).", votre(doc)),
+            }
+        }
+        ReasonCode::Blurred => {
+            "La photo est floue : reprenez-la à la lumière du jour, sans bouger.".to_owned()
+        }
+        ReasonCode::TooDark => "La photo est trop sombre : reprenez-la à la lumière du jour.".to_owned(),
+        ReasonCode::Glare => "Un reflet cache une partie du document : reprenez la photo sans flash, en inclinant légèrement le document.".to_owned(),
+        ReasonCode::ResolutionTooLow => "La photo est trop petite : reprenez-la de plus près ou envoyez une image de meilleure qualité.".to_owned(),
+        ReasonCode::DocumentCutOff => "Le document est coupé : reprenez la photo en le cadrant en entier, bande du bas comprise.".to_owned(),
+        ReasonCode::NoDocumentFound => "Nous n'avons pas trouvé la bande de lecture automatique (les lignes de caractères avec des « < ») : un conseiller va vérifier votre document.".to_owned(),
+        ReasonCode::MrzCheckDigitFailed => "La bande de lecture automatique n'a pas pu être lue avec certitude : un conseiller va vérifier votre document.".to_owned(),
+        ReasonCode::ExpiryUncertain => "La date de fin de validité de votre document ne peut pas être établie avec certitude : un conseiller va la vérifier.".to_owned(),
+        ReasonCode::NameMismatch => "Le nom figurant sur le document ne correspond pas à celui du stagiaire.".to_owned(),
+        ReasonCode::NamePartialMatch => "Le nom figurant sur le document diffère légèrement de celui du stagiaire : un conseiller va vérifier.".to_owned(),
+        ReasonCode::UnsupportedDocumentType => "Ce type de document n'est pas accepté : envoyez une carte d'identité, un passeport ou un titre de séjour.".to_owned(),
+        ReasonCode::LowConfidence => "La lecture du document est incertaine : un conseiller va vérifier votre document.".to_owned(),
+    }
+}
