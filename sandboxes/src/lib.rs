@@ -1,1 +1,219 @@
-//! sandboxes (filled by its issue).
+//! Local imitations of the OPCO portals (Atlas, AKTO, OPCO EP) for tests and the demo.
+//!
+//! No OPCO offers a test environment, and scripts must never be tried on live sites. Each sandbox
+//! reproduces its portal's flow in French with its own markup and wording: login (AKTO adds a code
+//! "sent by e-mail"), a multi-step request form, PDF uploads with a size cap, drafts, a final
+//! submit returning a dossier number in the portal's format, and the list of the account's
+//! requests with statuses that tests move through `/__sandbox/…`. Failure switches (slow pages,
+//! HTTP 500, expired session, refused upload, CAPTCHA, maintenance, changed layouts) are set at
+//! start or at run time so that every failure path of a script can be tested deterministically.
+
+mod app;
+mod html;
+mod spec;
+mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use spec::{Field, Kind, Markup, Portal, PortalSpec, StatusWords, Step, UnknownPortal};
+pub use state::{
+    Account, Faults, Layout, RequestView, SandboxConfig, Status, StatusChange, StoredFile,
+};
+
+/// Why a sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("cannot bind {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read the state file {path}")]
+    State {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A sandbox serving on a local port; stops when dropped or on [`RunningSandbox::shutdown`].
+pub struct RunningSandbox {
+    url: String,
+    addr: SocketAddr,
+    shared: Arc<app::Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    ticker: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for RunningSandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningSandbox")
+            .field("portal", &self.shared.spec.portal)
+            .field("url", &self.url)
+            .finish()
+    }
+}
+
+/// Starts a sandbox on `127.0.0.1` with a free port (tests).
+pub async fn spawn(config: SandboxConfig) -> Result<RunningSandbox, SandboxError> {
+    spawn_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+}
+
+/// Starts a sandbox on the given address (port 0 picks a free one).
+pub async fn spawn_on(
+    config: SandboxConfig,
+    addr: SocketAddr,
+) -> Result<RunningSandbox, SandboxError> {
+    let spec = config.portal.spec();
+    let state_file = config
+        .state_dir
+        .as_ref()
+        .map(|d| d.join(format!("{}.json", config.portal.slug())));
+    let mut state = match &state_file {
+        Some(path) if path.exists() => std::fs::read(path)
+            .and_then(|b| serde_json::from_slice(&b).map_err(std::io::Error::other))
+            .map_err(|source| SandboxError::State {
+                path: path.clone(),
+                source,
+            })?,
+        Some(path) => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|source| SandboxError::State {
+                    path: path.clone(),
+                    source,
+                })?;
+            }
+            state::State::default()
+        }
+        None => state::State::default(),
+    };
+    for a in config.accounts {
+        state.accounts.retain(|x| x.email != a.email);
+        state.accounts.push(a);
+    }
+    let shared = Arc::new(app::Shared {
+        spec,
+        state: Mutex::new(state),
+        faults: Mutex::new(config.faults),
+        state_file,
+    });
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| SandboxError::Bind { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| SandboxError::Bind { addr, source })?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let router = app::router(shared.clone());
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "Sandbox server stopped");
+        }
+    });
+    let ticker = config.auto_advance.map(|after| {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+            loop {
+                tick.tick().await;
+                shared.advance(after);
+            }
+        })
+    });
+    Ok(RunningSandbox {
+        url: format!("http://{addr}"),
+        addr,
+        shared,
+        stop: Some(stop),
+        task: Some(task),
+        ticker,
+    })
+}
+
+impl RunningSandbox {
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Which portal this is.
+    pub fn portal(&self) -> Portal {
+        self.shared.spec.portal
+    }
+
+    /// The URL of the login page.
+    pub fn login_url(&self) -> String {
+        format!("{}{}", self.url, self.shared.spec.login_path)
+    }
+
+    /// The failure switches now in force.
+    pub fn faults(&self) -> Faults {
+        self.shared.faults().clone()
+    }
+
+    /// Replaces the failure switches (same as `PUT /__sandbox/faults`).
+    pub fn set_faults(&self, faults: Faults) {
+        *self.shared.faults() = faults;
+    }
+
+    /// Every submitted dossier, of every account.
+    pub fn dossiers(&self) -> Vec<RequestView> {
+        self.shared.views(true)
+    }
+
+    /// Every request, drafts included.
+    pub fn requests(&self) -> Vec<RequestView> {
+        self.shared.views(false)
+    }
+
+    /// Moves a dossier to a new status; `None` when no dossier has that number.
+    pub fn set_status(&self, dossier: &str, change: StatusChange) -> Option<RequestView> {
+        self.shared.change_status(dossier, change)
+    }
+
+    /// The second-factor code "sent by e-mail" to this account, while valid.
+    pub fn pending_code(&self, email: &str) -> Option<String> {
+        self.shared.code_for(email)
+    }
+
+    /// Stops serving and waits for the server task.
+    pub async fn shutdown(mut self) {
+        self.stop_now();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    fn stop_now(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.ticker.take() {
+            t.abort();
+        }
+    }
+}
+
+impl Drop for RunningSandbox {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}

@@ -1,0 +1,755 @@
+//! The HTTP side: routes, handlers, failure switches.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Query, State as AxState};
+use axum::http::{HeaderMap, HeaderValue, Request as HttpRequest, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{Datelike, Utc};
+use rand::Rng;
+use serde::Deserialize;
+
+use crate::html;
+use crate::spec::{Kind, PortalSpec};
+use crate::state::{
+    Account, Faults, Layout, PendingCode, Request, RequestView, Session, State, Status,
+    StatusChange, StoredFile,
+};
+
+/// What every handler shares.
+pub(crate) struct Shared {
+    pub(crate) spec: &'static PortalSpec,
+    pub(crate) state: Mutex<State>,
+    pub(crate) faults: Mutex<Faults>,
+    pub(crate) state_file: Option<PathBuf>,
+}
+
+impl Shared {
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn faults(&self) -> MutexGuard<'_, Faults> {
+        self.faults.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn layout(&self) -> Layout {
+        self.faults().layout
+    }
+
+    /// Writes the state file, when there is one; the sandbox keeps serving if the disk fails.
+    pub(crate) fn save(&self, state: &State) {
+        if let Some(path) = &self.state_file {
+            let tmp = path.with_extension("json.tmp");
+            let written = serde_json::to_vec_pretty(state)
+                .map_err(std::io::Error::other)
+                .and_then(|bytes| std::fs::write(&tmp, bytes))
+                .and_then(|()| std::fs::rename(&tmp, path));
+            if let Err(e) = written {
+                tracing::warn!(path = %path.display(), error = %e, "Could not save the sandbox state");
+            }
+        }
+    }
+
+    pub(crate) fn views(&self, filed_only: bool) -> Vec<RequestView> {
+        self.state()
+            .requests
+            .iter()
+            .filter(|r| !filed_only || r.dossier.is_some())
+            .map(|r| r.view(self.spec))
+            .collect()
+    }
+
+    pub(crate) fn change_status(&self, dossier: &str, change: StatusChange) -> Option<RequestView> {
+        let mut st = self.state();
+        let r = st
+            .requests
+            .iter_mut()
+            .find(|r| r.dossier.as_deref() == Some(dossier))?;
+        r.set_status(change.into(), self.spec);
+        let view = r.view(self.spec);
+        self.save(&st);
+        Some(view)
+    }
+
+    pub(crate) fn code_for(&self, email: &str) -> Option<String> {
+        let st = self.state();
+        st.codes
+            .get(email)
+            .filter(|c| c.expires > Utc::now())
+            .map(|c| c.code.clone())
+    }
+
+    /// Moves dossiers along by themselves, for the demo.
+    pub(crate) fn advance(&self, after: Duration) {
+        let now = Utc::now();
+        let after = chrono::Duration::from_std(after).unwrap_or(chrono::Duration::MAX);
+        let mut st = self.state();
+        let mut changed = false;
+        for r in st.requests.iter_mut() {
+            if r.status_changed_at + after > now {
+                continue;
+            }
+            let next = match r.status {
+                Status::Filed => Some(Status::InReview),
+                Status::InReview => Some(Status::Granted {
+                    amount_cents: r
+                        .values
+                        .get("action_cost")
+                        .and_then(|c| parse_cents(c))
+                        .unwrap_or(0),
+                }),
+                _ => None,
+            };
+            if let Some(next) = next {
+                r.set_status(next, self.spec);
+                changed = true;
+            }
+        }
+        if changed {
+            self.save(&st);
+        }
+    }
+}
+
+/// "1800,00", "1 800.5", "1800" → cents.
+fn parse_cents(s: &str) -> Option<i64> {
+    let clean: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '€' && *c != '\u{202f}')
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    let (units, frac) = clean.split_once('.').unwrap_or((&clean, ""));
+    let units: i64 = units.parse().ok()?;
+    let frac = match frac.len() {
+        0 => 0,
+        1 => frac.parse::<i64>().ok()? * 10,
+        2 => frac.parse::<i64>().ok()?,
+        _ => return None,
+    };
+    Some(units * 100 + frac)
+}
+
+type Sh = AxState<Arc<Shared>>;
+
+/// The sandbox's routes: the portal's own paths plus `/__sandbox/…` for tests.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let spec = shared.spec;
+    let home = spec.home_path;
+    let test_routes = Router::new()
+        .route("/faults", get(get_faults).put(put_faults).post(put_faults))
+        .route("/dossiers", get(list_dossiers))
+        .route("/requests", get(list_requests))
+        .route("/dossiers/{number}/status", post(set_status))
+        .route("/2fa-code", get(get_code))
+        .route("/accounts", post(add_account))
+        .route("/health", get(|| async { "ok" }));
+    Router::new()
+        .route("/", get(root))
+        .route(spec.login_path, get(login_form).post(login_submit))
+        .route(
+            &format!("{}/verification", spec.login_path),
+            get(code_form).post(code_submit),
+        )
+        .route("/captcha", post(captcha_submit))
+        .route("/deconnexion", post(logout).get(logout))
+        .route(home, get(list))
+        .route(&format!("{home}/nouvelle"), post(new_request))
+        .route(
+            &format!("{home}/{{id}}/etape/{{n}}"),
+            get(step_form).post(step_submit),
+        )
+        .route(&format!("{home}/{{id}}/recapitulatif"), get(recap))
+        .route(&format!("{home}/{{id}}/brouillon"), post(save_draft))
+        .route(&format!("{home}/{{id}}/transmettre"), post(transmit))
+        .nest("/__sandbox", test_routes)
+        .layer(middleware::from_fn_with_state(shared.clone(), faults_layer))
+        .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
+        .with_state(shared)
+}
+
+fn html_status(code: StatusCode, body: String) -> Response {
+    (code, Html(body)).into_response()
+}
+
+async fn faults_layer(sh: Sh, req: HttpRequest<Body>, next: Next) -> Response {
+    if req.uri().path().starts_with("/__sandbox") {
+        return next.run(req).await;
+    }
+    let (slow, maintenance) = {
+        let f = sh.faults();
+        (f.slow_ms, f.maintenance)
+    };
+    if slow > 0 {
+        tokio::time::sleep(Duration::from_millis(slow)).await;
+    }
+    if maintenance {
+        return html_status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            html::maintenance_page(sh.spec),
+        );
+    }
+    let fail = {
+        let mut f = sh.faults();
+        if f.http_500 > 0 {
+            f.http_500 -= 1;
+            true
+        } else {
+            false
+        }
+    };
+    if fail {
+        return html_status(StatusCode::INTERNAL_SERVER_ERROR, html::error_page(sh.spec));
+    }
+    next.run(req).await
+}
+
+fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn session(sh: &Shared, headers: &HeaderMap) -> Option<(String, Session)> {
+    let sid = cookie_value(headers, sh.spec.cookie)?;
+    let st = sh.state();
+    st.sessions.get(sid).map(|s| (sid.to_owned(), s.clone()))
+}
+
+/// The logged-in and verified account, or a redirect to the login page.
+#[allow(clippy::result_large_err)]
+fn account(sh: &Shared, headers: &HeaderMap) -> Result<String, Response> {
+    match session(sh, headers) {
+        Some((_, s)) if s.verified => Ok(s.email),
+        Some(_) => {
+            Err(Redirect::to(&format!("{}/verification", sh.spec.login_path)).into_response())
+        }
+        None => Err(Redirect::to(&format!("{}?motif=expiree", sh.spec.login_path)).into_response()),
+    }
+}
+
+fn with_cookie(mut resp: Response, name: &str, value: &str) -> Response {
+    let cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+async fn root(sh: Sh) -> Redirect {
+    Redirect::to(sh.spec.login_path)
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    motif: Option<String>,
+}
+
+async fn login_form(sh: Sh, Query(q): Query<LoginQuery>) -> Response {
+    let (captcha, layout) = {
+        let f = sh.faults();
+        (f.captcha, f.layout)
+    };
+    if captcha {
+        return Html(html::captcha_page(sh.spec)).into_response();
+    }
+    let msg = (q.motif.as_deref() == Some("expiree")).then_some(sh.spec.session_expired);
+    Html(html::login_page(sh.spec, layout, msg)).into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn login_submit(sh: Sh, Form(form): Form<LoginForm>) -> Response {
+    let spec = sh.spec;
+    if sh.faults().captcha {
+        return Html(html::captcha_page(spec)).into_response();
+    }
+    let email = form.username.trim().to_owned();
+    let mut st = sh.state();
+    let known = st
+        .accounts
+        .iter()
+        .any(|a| a.email == email && a.password == form.password);
+    if !known {
+        drop(st);
+        return Html(html::login_page(spec, sh.layout(), Some(spec.login_error))).into_response();
+    }
+    let sid = uuid::Uuid::new_v4().simple().to_string();
+    st.sessions.insert(
+        sid.clone(),
+        Session {
+            email: email.clone(),
+            verified: !spec.two_factor,
+        },
+    );
+    let target = if spec.two_factor {
+        // A code still valid is not sent again, so a human can answer the first e-mail.
+        let now = Utc::now();
+        let fresh = st.codes.get(&email).is_none_or(|c| c.expires <= now);
+        if fresh {
+            let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
+            st.codes.insert(
+                email,
+                PendingCode {
+                    code,
+                    expires: now + chrono::Duration::minutes(10),
+                },
+            );
+        }
+        format!("{}/verification", spec.login_path)
+    } else {
+        spec.home_path.to_owned()
+    };
+    sh.save(&st);
+    drop(st);
+    with_cookie(Redirect::to(&target).into_response(), spec.cookie, &sid)
+}
+
+fn mask(email: &str) -> String {
+    match email.split_once('@') {
+        Some((user, domain)) => {
+            let first: String = user.chars().take(1).collect();
+            format!("{first}•••@{domain}")
+        }
+        None => "•••".into(),
+    }
+}
+
+async fn code_form(sh: Sh, headers: HeaderMap) -> Response {
+    match session(&sh, &headers) {
+        Some((_, s)) if !s.verified => {
+            Html(html::code_page(sh.spec, &mask(&s.email), false)).into_response()
+        }
+        Some(_) => Redirect::to(sh.spec.home_path).into_response(),
+        None => Redirect::to(sh.spec.login_path).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+async fn code_submit(sh: Sh, headers: HeaderMap, Form(form): Form<CodeForm>) -> Response {
+    let Some((sid, s)) = session(&sh, &headers) else {
+        return Redirect::to(sh.spec.login_path).into_response();
+    };
+    let mut st = sh.state();
+    let ok = st
+        .codes
+        .get(&s.email)
+        .is_some_and(|c| c.expires > Utc::now() && c.code == form.code.trim());
+    if !ok {
+        drop(st);
+        return Html(html::code_page(sh.spec, &mask(&s.email), true)).into_response();
+    }
+    st.codes.remove(&s.email);
+    if let Some(sess) = st.sessions.get_mut(&sid) {
+        sess.verified = true;
+    }
+    sh.save(&st);
+    Redirect::to(sh.spec.home_path).into_response()
+}
+
+async fn captcha_submit(sh: Sh) -> Response {
+    // No answer is ever right: a CAPTCHA is for a human, not for the fleet.
+    Html(html::captcha_page(sh.spec)).into_response()
+}
+
+async fn logout(sh: Sh, headers: HeaderMap) -> Response {
+    if let Some((sid, _)) = session(&sh, &headers) {
+        let mut st = sh.state();
+        st.sessions.remove(&sid);
+        sh.save(&st);
+    }
+    Redirect::to(sh.spec.login_path).into_response()
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    msg: Option<String>,
+}
+
+async fn list(sh: Sh, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+    let email = match account(&sh, &headers) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let st = sh.state();
+    let mine: Vec<&Request> = st.requests.iter().filter(|r| r.account == email).collect();
+    let flash = (q.msg.as_deref() == Some("brouillon")).then_some(sh.spec.draft_saved);
+    Html(html::list_page(sh.spec, &mine, flash)).into_response()
+}
+
+async fn new_request(sh: Sh, headers: HeaderMap) -> Response {
+    let email = match account(&sh, &headers) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let mut st = sh.state();
+    st.next_request += 1;
+    let id = st.next_request;
+    let now = Utc::now();
+    st.requests.push(Request {
+        id,
+        account: email,
+        values: BTreeMap::new(),
+        files: BTreeMap::new(),
+        dossier: None,
+        status: Status::Draft,
+        created_at: now,
+        filed_at: None,
+        status_changed_at: now,
+        history: vec![(now, sh.spec.statuses.draft.to_owned())],
+    });
+    sh.save(&st);
+    Redirect::to(&format!("{}/{id}/etape/1", sh.spec.home_path)).into_response()
+}
+
+fn not_found(spec: &PortalSpec) -> Response {
+    html_status(
+        StatusCode::NOT_FOUND,
+        html::page(
+            spec,
+            "Page introuvable",
+            "<p>Cette demande n'existe pas.</p>",
+            true,
+        ),
+    )
+}
+
+async fn step_form(sh: Sh, headers: HeaderMap, Path((id, n)): Path<(u32, usize)>) -> Response {
+    let email = match account(&sh, &headers) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let spec = sh.spec;
+    let layout = sh.layout();
+    let st = sh.state();
+    let Some(r) = st
+        .requests
+        .iter()
+        .find(|r| r.id == id && r.account == email)
+    else {
+        return not_found(spec);
+    };
+    if r.dossier.is_some() {
+        return Redirect::to(&format!("{}/{id}/recapitulatif", spec.home_path)).into_response();
+    }
+    if n == 0 || n > spec.steps.len() {
+        return not_found(spec);
+    }
+    Html(html::step_page(spec, layout, r, n - 1, &[])).into_response()
+}
+
+struct Upload {
+    name: String,
+    bytes: Vec<u8>,
+}
+
+fn digits_ok(v: &str, n: usize) -> bool {
+    let d: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+    d.len() == n && d.chars().all(|c| c.is_ascii_digit())
+}
+
+fn date_fr_ok(v: &str) -> bool {
+    chrono::NaiveDate::parse_from_str(v, "%d/%m/%Y").is_ok()
+}
+
+async fn step_submit(
+    sh: Sh,
+    headers: HeaderMap,
+    Path((id, n)): Path<(u32, usize)>,
+    mut multipart: Multipart,
+) -> Response {
+    let spec = sh.spec;
+    let Some((sid, _)) = session(&sh, &headers) else {
+        return Redirect::to(&format!("{}?motif=expiree", spec.login_path)).into_response();
+    };
+    let expire = {
+        let mut f = sh.faults();
+        if f.expire_session_at_step == Some(n) {
+            f.expire_session_at_step = None;
+            true
+        } else {
+            false
+        }
+    };
+    if expire {
+        let mut st = sh.state();
+        st.sessions.remove(&sid);
+        sh.save(&st);
+        return Redirect::to(&format!("{}?motif=expiree", spec.login_path)).into_response();
+    }
+    let email = match account(&sh, &headers) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    if n == 0 || n > spec.steps.len() {
+        return not_found(spec);
+    }
+    let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    let mut uploads: BTreeMap<String, Upload> = BTreeMap::new();
+    let mut action = String::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => {
+                return html_status(StatusCode::BAD_REQUEST, html::error_page(spec));
+            }
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        let key = name
+            .strip_prefix(html::CHANGED_NAME_PREFIX)
+            .unwrap_or(&name)
+            .to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let Ok(bytes) = field.bytes().await else {
+            return html_status(StatusCode::BAD_REQUEST, html::error_page(spec));
+        };
+        if key == "action" {
+            action = String::from_utf8_lossy(&bytes).into_owned();
+        } else if let Some(file_name) = file_name {
+            if !file_name.is_empty() {
+                uploads.insert(
+                    key,
+                    Upload {
+                        name: file_name,
+                        bytes: bytes.to_vec(),
+                    },
+                );
+            }
+        } else {
+            texts.insert(key, String::from_utf8_lossy(&bytes).trim().to_owned());
+        }
+    }
+    let draft = action == "draft" || action == spec.draft_button;
+    let layout = sh.layout();
+    let refuse = sh.faults().refuse_uploads;
+    let fields = html::step_fields(spec, layout, n - 1);
+    let mut errors = Vec::new();
+    let mut st = sh.state();
+    let Some(r) = st
+        .requests
+        .iter_mut()
+        .find(|r| r.id == id && r.account == email)
+    else {
+        return not_found(spec);
+    };
+    if r.dossier.is_some() {
+        return Redirect::to(&format!("{}/{id}/recapitulatif", spec.home_path)).into_response();
+    }
+    for field in &fields {
+        match field.kind {
+            Kind::File => {
+                if let Some(up) = uploads.remove(field.key) {
+                    let pdf =
+                        up.name.to_lowercase().ends_with(".pdf") && up.bytes.starts_with(b"%PDF-");
+                    if refuse || !pdf || up.bytes.len() > spec.max_upload_bytes {
+                        errors.push(format!("{} : {}", field.label, spec.upload_refused));
+                    } else {
+                        r.files.insert(
+                            field.key.to_owned(),
+                            StoredFile {
+                                name: up.name,
+                                size: up.bytes.len(),
+                            },
+                        );
+                    }
+                }
+                if !draft && field.required && !r.files.contains_key(field.key) {
+                    errors.push(format!("Le document « {} » est obligatoire.", field.label));
+                }
+            }
+            Kind::Checkbox => {
+                if texts.contains_key(field.key) {
+                    r.values.insert(field.key.to_owned(), "oui".into());
+                } else {
+                    r.values.remove(field.key);
+                }
+            }
+            _ => {
+                let v = texts.remove(field.key).unwrap_or_default();
+                if !draft && field.required && v.is_empty() {
+                    errors.push(format!("Le champ « {} » est obligatoire.", field.label));
+                } else if !v.is_empty() {
+                    let bad = match field.key {
+                        "company_siret" | "provider_siret" => !digits_ok(&v, 14),
+                        "provider_nda" => !digits_ok(&v, 11),
+                        "action_cost" => parse_cents(&v).is_none(),
+                        _ => field.kind == Kind::DateFr && !date_fr_ok(&v),
+                    };
+                    if bad {
+                        errors.push(format!("Le champ « {} » n'est pas valide.", field.label));
+                    }
+                }
+                r.values.insert(field.key.to_owned(), v);
+            }
+        }
+    }
+    let r = r.clone();
+    sh.save(&st);
+    drop(st);
+    if !errors.is_empty() {
+        return Html(html::step_page(spec, layout, &r, n - 1, &errors)).into_response();
+    }
+    if draft {
+        return Redirect::to(&format!("{}?msg=brouillon", spec.home_path)).into_response();
+    }
+    if n < spec.steps.len() {
+        Redirect::to(&format!("{}/{id}/etape/{}", spec.home_path, n + 1)).into_response()
+    } else {
+        Redirect::to(&format!("{}/{id}/recapitulatif", spec.home_path)).into_response()
+    }
+}
+
+async fn recap(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {
+    let email = match account(&sh, &headers) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let layout = sh.layout();
+    let st = sh.state();
+    match st
+        .requests
+        .iter()
+        .find(|r| r.id == id && r.account == email)
+    {
+        Some(r) => Html(html::recap_page(sh.spec, layout, r)).into_response(),
+        None => not_found(sh.spec),
+    }
+}
+
+async fn save_draft(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {
+    if let Err(r) = account(&sh, &headers) {
+        return r;
+    }
+    let _ = id;
+    Redirect::to(&format!("{}?msg=brouillon", sh.spec.home_path)).into_response()
+}
+
+async fn transmit(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {
+    let email = match account(&sh, &headers) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let spec = sh.spec;
+    let layout = sh.layout();
+    let mut st = sh.state();
+    let next = st.next_dossier + 1;
+    let Some(r) = st
+        .requests
+        .iter_mut()
+        .find(|r| r.id == id && r.account == email)
+    else {
+        return not_found(spec);
+    };
+    if r.dossier.is_none() {
+        for (i, _) in spec.steps.iter().enumerate() {
+            let missing = html::step_fields(spec, layout, i).into_iter().find(|f| {
+                f.required
+                    && if f.kind == Kind::File {
+                        !r.files.contains_key(f.key)
+                    } else {
+                        r.values.get(f.key).is_none_or(|v| v.is_empty())
+                    }
+            });
+            if let Some(f) = missing {
+                let msg = format!("Le champ « {} » est obligatoire.", f.label);
+                let r = r.clone();
+                drop(st);
+                return Html(html::step_page(spec, layout, &r, i, &[msg])).into_response();
+            }
+        }
+        let number = spec.dossier_number(200 + next, Utc::now().year());
+        r.dossier = Some(number);
+        r.filed_at = Some(Utc::now());
+        r.set_status(Status::Filed, spec);
+        st.next_dossier = next;
+        sh.save(&st);
+    }
+    Redirect::to(&format!("{}/{id}/recapitulatif", spec.home_path)).into_response()
+}
+
+async fn get_faults(sh: Sh) -> Json<Faults> {
+    Json(sh.faults().clone())
+}
+
+async fn put_faults(sh: Sh, Json(f): Json<Faults>) -> Json<Faults> {
+    *sh.faults() = f.clone();
+    Json(f)
+}
+
+async fn list_dossiers(sh: Sh) -> Json<Vec<RequestView>> {
+    Json(sh.views(true))
+}
+
+async fn list_requests(sh: Sh) -> Json<Vec<RequestView>> {
+    Json(sh.views(false))
+}
+
+async fn set_status(
+    sh: Sh,
+    Path(number): Path<String>,
+    Json(change): Json<StatusChange>,
+) -> Response {
+    match sh.change_status(&number, change) {
+        Some(v) => Json(v).into_response(),
+        None => (StatusCode::NOT_FOUND, "no such dossier").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CodeQuery {
+    email: String,
+}
+
+async fn get_code(sh: Sh, Query(q): Query<CodeQuery>) -> Response {
+    match sh.code_for(&q.email) {
+        Some(code) => Json(serde_json::json!({ "email": q.email, "code": code })).into_response(),
+        None => (StatusCode::NOT_FOUND, "no code pending").into_response(),
+    }
+}
+
+async fn add_account(sh: Sh, Json(a): Json<Account>) -> StatusCode {
+    let mut st = sh.state();
+    st.accounts.retain(|x| x.email != a.email);
+    st.accounts.push(a);
+    sh.save(&st);
+    StatusCode::CREATED
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_cents;
+
+    #[test]
+    fn amounts_typed_the_french_or_english_way_are_read_in_cents() {
+        assert_eq!(parse_cents("1800,00"), Some(180_000));
+        assert_eq!(parse_cents("1 800.5"), Some(180_050));
+        assert_eq!(parse_cents("1800"), Some(180_000));
+        assert_eq!(parse_cents("18,001"), None);
+        assert_eq!(parse_cents("abc"), None);
+    }
+}

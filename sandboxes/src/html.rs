@@ -1,0 +1,603 @@
+//! The pages, rendered by hand so that each portal has its own markup.
+
+use std::fmt::Write as _;
+
+use crate::spec::{Field, Kind, Markup, PortalSpec};
+use crate::state::{Layout, Request, Status};
+
+/// Escapes text for HTML content and attribute values.
+pub(crate) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The prefix of form names in the changed-markup variant.
+pub(crate) const CHANGED_NAME_PREFIX: &str = "q9_";
+
+/// The fields of a step as the current layout shows them.
+pub(crate) fn step_fields(spec: &PortalSpec, layout: Layout, step: usize) -> Vec<Field> {
+    let mut fields: Vec<Field> = spec.steps[step].fields.to_vec();
+    match layout {
+        Layout::RenamedLabel if spec.renamed.0 == step => {
+            for f in &mut fields {
+                if f.key == spec.renamed.1 {
+                    f.label = spec.renamed.2;
+                }
+            }
+        }
+        Layout::NewMandatoryField if spec.new_mandatory.0 == step => {
+            fields.insert(fields.len().min(2), spec.new_mandatory.1);
+        }
+        _ => {}
+    }
+    fields
+}
+
+fn markup_for(spec: &PortalSpec, layout: Layout) -> Markup {
+    if layout == Layout::ChangedMarkup {
+        spec.changed_markup
+    } else {
+        spec.markup
+    }
+}
+
+fn name_of(layout: Layout, key: &str) -> String {
+    if layout == Layout::ChangedMarkup {
+        format!("{CHANGED_NAME_PREFIX}{key}")
+    } else {
+        key.to_owned()
+    }
+}
+
+fn id_of(spec: &PortalSpec, layout: Layout, key: &str, n: usize) -> String {
+    if layout == Layout::ChangedMarkup {
+        format!("ctl{n:03}x")
+    } else {
+        format!("{}-{}", spec.portal.slug(), key.replace('_', "-"))
+    }
+}
+
+/// The page chrome of the portal.
+pub(crate) fn page(spec: &PortalSpec, title: &str, body: &str, logged_in: bool) -> String {
+    let logout = if logged_in {
+        "<form method=\"post\" action=\"/deconnexion\" style=\"display:inline\"><button type=\"submit\">Déconnexion</button></form>"
+    } else {
+        ""
+    };
+    let header = match spec.markup {
+        Markup::ForLabel => format!(
+            "<header role=\"banner\"><p class=\"fr-header__service\">{} — {}</p>{logout}</header><main id=\"main\" role=\"main\">",
+            esc(spec.brand),
+            esc(spec.space)
+        ),
+        Markup::Wrapping => format!(
+            "<div class=\"akto-top\"><strong>{}</strong> {logout}</div><div class=\"akto-card\">",
+            esc(spec.space)
+        ),
+        Markup::LabelledBy => format!(
+            "<div id=\"bandeau\">{} &gt; {} {logout}</div><div id=\"contenu\">",
+            esc(spec.brand),
+            esc(spec.space)
+        ),
+    };
+    let footer = match spec.markup {
+        Markup::ForLabel => "</main>",
+        _ => "</div>",
+    };
+    format!(
+        "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>{} — {}</title><style>{}</style></head><body>{header}<h1>{}</h1>{body}{footer}</body></html>",
+        esc(title),
+        esc(spec.space),
+        spec.css,
+        esc(title)
+    )
+}
+
+fn alert(spec: &PortalSpec, msg: &str) -> String {
+    let class = match spec.markup {
+        Markup::ForLabel => "fr-alert fr-alert--error",
+        Markup::Wrapping => "akto-error",
+        Markup::LabelledBy => "erreur",
+    };
+    format!("<div class=\"{class}\" role=\"alert\">{}</div>", esc(msg))
+}
+
+fn info(msg: &str) -> String {
+    format!("<p class=\"info\" role=\"status\">{}</p>", esc(msg))
+}
+
+fn button(spec: &PortalSpec, layout: Layout, label: &str, value: &str) -> String {
+    let class = match spec.markup {
+        Markup::ForLabel => "fr-btn",
+        Markup::Wrapping => "akto-btn",
+        Markup::LabelledBy => "bouton",
+    };
+    if layout == Layout::ChangedMarkup {
+        format!(
+            "<input type=\"submit\" class=\"btn-{value}\" name=\"action\" value=\"{}\">",
+            esc(label)
+        )
+    } else {
+        format!(
+            "<button type=\"submit\" class=\"{class}\" name=\"action\" value=\"{value}\">{}</button>",
+            esc(label)
+        )
+    }
+}
+
+/// One text-like control.
+fn control(field: &Field, name: &str, id: &str, value: &str, attrs: &str) -> String {
+    let req = if field.required { " required" } else { "" };
+    match field.kind {
+        Kind::Text | Kind::Number | Kind::Date | Kind::DateFr => {
+            let (ty, extra) = match field.kind {
+                Kind::Number => ("number", " min=\"0\" step=\"0.5\""),
+                Kind::Date => ("date", ""),
+                Kind::DateFr => ("text", " placeholder=\"jj/mm/aaaa\""),
+                _ => ("text", ""),
+            };
+            format!(
+                "<input type=\"{ty}\" id=\"{id}\" name=\"{name}\" value=\"{}\"{extra}{req}{attrs}>",
+                esc(value)
+            )
+        }
+        Kind::Select(options) => {
+            let mut s = format!(
+                "<select id=\"{id}\" name=\"{name}\"{req}{attrs}><option value=\"\">— Choisir —</option>"
+            );
+            for (v, text) in options {
+                let sel = if *v == value { " selected" } else { "" };
+                let _ = write!(
+                    s,
+                    "<option value=\"{}\"{sel}>{}</option>",
+                    esc(v),
+                    esc(text)
+                );
+            }
+            s.push_str("</select>");
+            s
+        }
+        Kind::Checkbox => {
+            let checked = if value == "oui" { " checked" } else { "" };
+            format!(
+                "<input type=\"checkbox\" id=\"{id}\" name=\"{name}\" value=\"oui\"{checked}{attrs}>"
+            )
+        }
+        Kind::File => {
+            // A file already received makes the input optional on a later visit.
+            let req = if field.required && value.is_empty() {
+                " required"
+            } else {
+                ""
+            };
+            format!(
+                "<input type=\"file\" id=\"{id}\" name=\"{name}\" accept=\"application/pdf,.pdf\"{req}{attrs}>"
+            )
+        }
+    }
+}
+
+fn render_field(
+    spec: &PortalSpec,
+    layout: Layout,
+    field: &Field,
+    n: usize,
+    value: &str,
+    stored_file: Option<&str>,
+) -> String {
+    let name = name_of(layout, field.key);
+    let id = id_of(spec, layout, field.key, n);
+    let star = if field.required { " *" } else { "" };
+    let file_note = stored_file
+        .map(|f| format!("<p class=\"hint\">Fichier déposé : {}</p>", esc(f)))
+        .unwrap_or_default();
+    let file_value = stored_file.unwrap_or("");
+    let value = if field.kind == Kind::File {
+        file_value
+    } else {
+        value
+    };
+    match markup_for(spec, layout) {
+        Markup::ForLabel => {
+            if field.kind == Kind::Checkbox {
+                format!(
+                    "<div class=\"fr-checkbox-group\">{}<label class=\"fr-label\" for=\"{id}\">{}</label></div>",
+                    control(field, &name, &id, value, ""),
+                    esc(field.label)
+                )
+            } else {
+                format!(
+                    "<div class=\"fr-input-group\"><label class=\"fr-label\" for=\"{id}\">{}{star}</label>{}{file_note}</div>",
+                    esc(field.label),
+                    control(field, &name, &id, value, " class=\"fr-input\"")
+                )
+            }
+        }
+        Markup::Wrapping => {
+            // AKTO marks mandatory fields for assistive technology rather than with `required`.
+            let aria = if field.required {
+                " aria-required=\"true\""
+            } else {
+                ""
+            };
+            let mut f = *field;
+            f.required = false;
+            if field.kind == Kind::Checkbox {
+                format!(
+                    "<label class=\"akto-check\">{} {}</label>",
+                    control(&f, &name, &id, value, aria),
+                    esc(field.label)
+                )
+            } else {
+                let star = if field.required {
+                    " <abbr title=\"obligatoire\">*</abbr>"
+                } else {
+                    ""
+                };
+                let f = if field.kind == Kind::File { *field } else { f };
+                format!(
+                    "<label class=\"akto-field\"><span>{}{star}</span>{}</label>{file_note}",
+                    esc(field.label),
+                    control(&f, &name, &id, value, aria)
+                )
+            }
+        }
+        Markup::LabelledBy => {
+            let lbl = format!("lb-{id}");
+            if field.kind == Kind::Checkbox {
+                format!(
+                    "<tr><th></th><td>{}<span aria-hidden=\"true\"> {}</span></td></tr>",
+                    control(
+                        field,
+                        &name,
+                        &id,
+                        value,
+                        &format!(" aria-label=\"{}\"", esc(field.label))
+                    ),
+                    esc(field.label)
+                )
+            } else {
+                format!(
+                    "<tr><th scope=\"row\"><span id=\"{lbl}\">{}{star} :</span></th><td>{}{file_note}</td></tr>",
+                    esc(field.label),
+                    control(
+                        field,
+                        &name,
+                        &id,
+                        value,
+                        &format!(" aria-labelledby=\"{lbl}\"")
+                    )
+                )
+            }
+        }
+    }
+}
+
+/// The login form.
+pub(crate) fn login_page(spec: &PortalSpec, layout: Layout, message: Option<&str>) -> String {
+    let mut body = String::new();
+    if let Some(m) = message {
+        body.push_str(&alert(spec, m));
+    }
+    let user = Field {
+        key: "username",
+        label: spec.login_user_label,
+        kind: Kind::Text,
+        required: true,
+    };
+    let pass = Field {
+        key: "password",
+        label: spec.login_password_label,
+        kind: Kind::Text,
+        required: true,
+    };
+    let _ = write!(
+        body,
+        "<form method=\"post\" action=\"{}\">",
+        spec.login_path
+    );
+    if spec.login_placeholders {
+        let _ = write!(
+            body,
+            "<p><input type=\"text\" name=\"username\" placeholder=\"{}\" autocomplete=\"username\"></p><p><input type=\"password\" name=\"password\" placeholder=\"{}\" autocomplete=\"current-password\"></p>",
+            esc(spec.login_user_label),
+            esc(spec.login_password_label)
+        );
+    } else {
+        let u = render_field(spec, layout, &user, 900, "", None);
+        let p = render_field(spec, layout, &pass, 901, "", None).replacen(
+            "type=\"text\"",
+            "type=\"password\"",
+            1,
+        );
+        let (u, p) = (
+            u.replace(&name_of(layout, "username"), "username"),
+            p.replace(&name_of(layout, "password"), "password"),
+        );
+        if markup_for(spec, layout) == Markup::LabelledBy {
+            let _ = write!(body, "<table class=\"form\">{u}{p}</table>");
+        } else {
+            body.push_str(&u);
+            body.push_str(&p);
+        }
+    }
+    let _ = write!(
+        body,
+        "<p><button type=\"submit\" class=\"login\">{}</button></p></form>",
+        esc(spec.login_button)
+    );
+    page(spec, &format!("Connexion à {}", spec.space), &body, false)
+}
+
+/// The second-factor page.
+pub(crate) fn code_page(spec: &PortalSpec, masked_email: &str, error: bool) -> String {
+    let mut body = String::new();
+    if error {
+        body.push_str(&alert(spec, spec.two_factor_error));
+    }
+    let _ = write!(
+        body,
+        "<p>Un code de vérification à 6 chiffres vous a été envoyé par e-mail à {}. Il est valable 10 minutes.</p><form method=\"post\" action=\"{}/verification\"><label class=\"akto-field\"><span>{}</span><input type=\"text\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" aria-required=\"true\"></label><button type=\"submit\" class=\"akto-btn\">{}</button></form>",
+        esc(masked_email),
+        spec.login_path,
+        esc(spec.two_factor_label),
+        esc(spec.two_factor_button)
+    );
+    page(spec, "Vérification en deux étapes", &body, false)
+}
+
+/// The CAPTCHA challenge shown instead of the login form.
+pub(crate) fn captcha_page(spec: &PortalSpec) -> String {
+    let body = "<p>Pour continuer, résolvez le test ci-dessous.</p><div class=\"captcha\" role=\"img\" aria-label=\"Image de vérification\">7 x 3 = ?</div><form method=\"post\" action=\"/captcha\"><label>Réponse <input name=\"captcha\"></label><button type=\"submit\">Vérifier</button></form>";
+    page(spec, spec.captcha_title, body, false)
+}
+
+/// The maintenance page.
+pub(crate) fn maintenance_page(spec: &PortalSpec) -> String {
+    page(
+        spec,
+        spec.maintenance_title,
+        "<p>Une opération de maintenance est en cours. Merci de réessayer ultérieurement.</p>",
+        false,
+    )
+}
+
+/// The generic error page.
+pub(crate) fn error_page(spec: &PortalSpec) -> String {
+    page(
+        spec,
+        spec.error_title,
+        "<p>Le service n'a pas pu traiter votre demande (erreur 500). Réessayez dans quelques instants.</p>",
+        false,
+    )
+}
+
+fn trainee_cell(spec: &PortalSpec, r: &Request) -> String {
+    let last = r
+        .values
+        .get("trainee_last_name")
+        .cloned()
+        .unwrap_or_default();
+    let first = r
+        .values
+        .get("trainee_first_names")
+        .cloned()
+        .unwrap_or_default();
+    match spec.portal {
+        crate::Portal::Akto => format!("{first} {last}"),
+        _ => format!("{} {first}", last.to_uppercase()),
+    }
+}
+
+/// Any date the form holds, shown `jj/mm/aaaa`.
+fn date_fr(v: &str) -> String {
+    let parts: Vec<&str> = v.split('-').collect();
+    if parts.len() == 3 && parts[0].len() == 4 {
+        format!("{}/{}/{}", parts[2], parts[1], parts[0])
+    } else {
+        v.to_owned()
+    }
+}
+
+/// French money format `1 800,00 €` with a narrow no-break space.
+pub(crate) fn money(cents: i64) -> String {
+    let units = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i).is_multiple_of(3) {
+            grouped.push('\u{202f}');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped},{:02}\u{a0}€", cents % 100)
+}
+
+/// The list of the account's requests.
+pub(crate) fn list_page(spec: &PortalSpec, requests: &[&Request], flash: Option<&str>) -> String {
+    let h = &spec.headers;
+    let mut body = String::new();
+    if let Some(m) = flash {
+        body.push_str(&info(m));
+    }
+    let _ = write!(
+        body,
+        "<form method=\"post\" action=\"{}/nouvelle\"><button type=\"submit\" class=\"new\">{}</button></form>",
+        spec.home_path,
+        esc(spec.new_button)
+    );
+    let _ = write!(
+        body,
+        "<table class=\"demandes\"><caption>{}</caption><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>Actions</th></tr></thead><tbody>",
+        esc(spec.list_title),
+        esc(h.reference),
+        esc(h.trainee),
+        esc(h.action),
+        esc(h.start),
+        esc(h.status),
+        esc(h.amount),
+        esc(h.comment)
+    );
+    for r in requests {
+        let (amount, comment) = match &r.status {
+            Status::Granted { amount_cents } => (money(*amount_cents), String::new()),
+            Status::Refused { reason } => (String::new(), reason.clone()),
+            Status::DocumentsRequested { reason } => (String::new(), reason.clone()),
+            _ => (String::new(), String::new()),
+        };
+        let (link_text, href) = if r.dossier.is_none() {
+            (
+                spec.resume_link,
+                format!("{}/{}/etape/1", spec.home_path, r.id),
+            )
+        } else {
+            (
+                spec.view_link,
+                format!("{}/{}/recapitulatif", spec.home_path, r.id),
+            )
+        };
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><a href=\"{href}\">{}</a></td></tr>",
+            esc(r.dossier.as_deref().unwrap_or("—")),
+            esc(&trainee_cell(spec, r)),
+            esc(r
+                .values
+                .get("action_title")
+                .map(String::as_str)
+                .unwrap_or("")),
+            esc(&date_fr(
+                r.values
+                    .get("action_start")
+                    .map(String::as_str)
+                    .unwrap_or("")
+            )),
+            esc(&r.status.label(spec)),
+            esc(&amount),
+            esc(&comment),
+            esc(link_text)
+        );
+    }
+    body.push_str("</tbody></table>");
+    page(spec, spec.list_title, &body, true)
+}
+
+/// One step of the request form.
+pub(crate) fn step_page(
+    spec: &PortalSpec,
+    layout: Layout,
+    r: &Request,
+    step: usize,
+    errors: &[String],
+) -> String {
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<p class=\"steps\">Étape {} sur {} : {}</p>",
+        step + 1,
+        spec.steps.len(),
+        esc(spec.steps[step].title)
+    );
+    for e in errors {
+        body.push_str(&alert(spec, e));
+    }
+    let _ = write!(
+        body,
+        "<form method=\"post\" enctype=\"multipart/form-data\" action=\"{}/{}/etape/{}\">",
+        spec.home_path,
+        r.id,
+        step + 1
+    );
+    let markup = markup_for(spec, layout);
+    let mut rows = String::new();
+    for (n, field) in step_fields(spec, layout, step).iter().enumerate() {
+        let value = r.values.get(field.key).map(String::as_str).unwrap_or("");
+        let stored = r.files.get(field.key).map(|f| f.name.as_str());
+        rows.push_str(&render_field(spec, layout, field, n, value, stored));
+    }
+    if markup == Markup::LabelledBy {
+        let _ = write!(body, "<table class=\"form\">{rows}</table>");
+    } else if layout == Layout::ChangedMarkup {
+        let _ = write!(body, "<section class=\"grid\"><div>{rows}</div></section>");
+    } else {
+        body.push_str(&rows);
+    }
+    let _ = write!(
+        body,
+        "<p class=\"actions\">{}{}</p></form>",
+        button(spec, layout, spec.draft_button, "draft"),
+        button(spec, layout, spec.next_button, "next")
+    );
+    page(
+        spec,
+        &format!("Demande de prise en charge — {}", spec.steps[step].title),
+        &body,
+        true,
+    )
+}
+
+fn shown_value(field: &Field, v: &str) -> String {
+    match field.kind {
+        Kind::Select(options) => options
+            .iter()
+            .find(|(code, _)| *code == v)
+            .map(|(_, t)| (*t).to_owned())
+            .unwrap_or_default(),
+        Kind::Checkbox => if v == "oui" { "Oui" } else { "Non" }.into(),
+        Kind::Date => date_fr(v),
+        _ => v.to_owned(),
+    }
+}
+
+/// The summary with "save draft" and the final submit; a filed request shows its number instead.
+pub(crate) fn recap_page(spec: &PortalSpec, layout: Layout, r: &Request) -> String {
+    let mut body = String::new();
+    if let Some(d) = &r.dossier {
+        let _ = write!(
+            body,
+            "<p class=\"dossier\">{} <strong>{}</strong></p><p>{} : {}</p>",
+            esc(spec.submitted_message),
+            esc(d),
+            esc(spec.headers.status),
+            esc(&r.status.label(spec))
+        );
+    }
+    body.push_str("<dl class=\"recap\">");
+    for (i, _) in spec.steps.iter().enumerate() {
+        for field in step_fields(spec, layout, i) {
+            let v = if field.kind == Kind::File {
+                r.files
+                    .get(field.key)
+                    .map(|f| format!("{} ({} octets)", f.name, f.size))
+                    .unwrap_or_default()
+            } else {
+                shown_value(
+                    &field,
+                    r.values.get(field.key).map(String::as_str).unwrap_or(""),
+                )
+            };
+            let _ = write!(body, "<dt>{}</dt><dd>{}</dd>", esc(field.label), esc(&v));
+        }
+    }
+    body.push_str("</dl>");
+    if r.dossier.is_none() {
+        let _ = write!(
+            body,
+            "<form method=\"post\" action=\"{home}/{id}/brouillon\" style=\"display:inline\">{}</form><form method=\"post\" action=\"{home}/{id}/transmettre\" style=\"display:inline\">{}</form>",
+            button(spec, layout, spec.draft_button, "draft"),
+            button(spec, layout, spec.submit_button, "submit"),
+            home = spec.home_path,
+            id = r.id
+        );
+    }
+    page(spec, spec.recap_title, &body, true)
+}

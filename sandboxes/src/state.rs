@@ -1,0 +1,235 @@
+//! Server-side state of a sandbox: accounts, sessions, requests and dossiers, failure switches.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::spec::PortalSpec;
+
+/// A login on the sandboxed portal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub email: String,
+    pub password: String,
+}
+
+impl Account {
+    /// The account every sandbox has unless told otherwise.
+    pub fn demo() -> Self {
+        Self {
+            email: "demo@entreprise.fr".into(),
+            password: "demo-mot-de-passe".into(),
+        }
+    }
+}
+
+/// How the form pages are laid out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    /// The portal as it normally looks.
+    #[default]
+    Standard,
+    /// Different HTML structure, ids and names; same labels: a script must still work.
+    ChangedMarkup,
+    /// One label reworded: a script must stop.
+    RenamedLabel,
+    /// A mandatory field the script does not know: a script must stop.
+    NewMandatoryField,
+}
+
+/// Failure switches, settable at start and at run time through `/__sandbox/faults`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Faults {
+    /// Delay added to every portal response, in milliseconds.
+    pub slow_ms: u64,
+    /// The next N portal responses are HTTP 500 error pages.
+    pub http_500: u32,
+    /// Posting this step (1-based) finds the session expired, once.
+    pub expire_session_at_step: Option<usize>,
+    /// Every upload is refused with the portal's message.
+    pub refuse_uploads: bool,
+    /// The login page is replaced by a CAPTCHA.
+    pub captcha: bool,
+    /// Every portal page is the maintenance page (HTTP 503).
+    pub maintenance: bool,
+    pub layout: Layout,
+}
+
+/// A session cookie's server side.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Session {
+    pub email: String,
+    /// False while a second-factor code is awaited.
+    pub verified: bool,
+}
+
+/// A code "sent by e-mail".
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PendingCode {
+    pub code: String,
+    pub expires: DateTime<Utc>,
+}
+
+/// An uploaded attachment (the bytes are not kept).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredFile {
+    pub name: String,
+    pub size: usize,
+}
+
+/// Where a request stands, in the sandbox's own terms (each portal words it differently).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Status {
+    Draft,
+    Filed,
+    InReview,
+    DocumentsRequested {
+        reason: String,
+    },
+    Granted {
+        amount_cents: i64,
+    },
+    Refused {
+        reason: String,
+    },
+    Cancelled,
+    /// A label the scripts have never seen (to test that unknown wording goes to a human).
+    Custom {
+        label: String,
+    },
+}
+
+impl Status {
+    /// The portal's wording.
+    pub fn label(&self, spec: &PortalSpec) -> String {
+        let w = &spec.statuses;
+        match self {
+            Status::Draft => w.draft.into(),
+            Status::Filed => w.filed.into(),
+            Status::InReview => w.in_review.into(),
+            Status::DocumentsRequested { .. } => w.documents_requested.into(),
+            Status::Granted { .. } => w.granted.into(),
+            Status::Refused { .. } => w.refused.into(),
+            Status::Cancelled => w.cancelled.into(),
+            Status::Custom { label } => label.clone(),
+        }
+    }
+}
+
+/// A request on the portal: a draft until submitted, then a dossier with a number.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Request {
+    pub id: u32,
+    pub account: String,
+    pub values: BTreeMap<String, String>,
+    pub files: BTreeMap<String, StoredFile>,
+    pub dossier: Option<String>,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+    pub filed_at: Option<DateTime<Utc>>,
+    pub status_changed_at: DateTime<Utc>,
+    /// (when, label) of every status the request went through.
+    pub history: Vec<(DateTime<Utc>, String)>,
+}
+
+/// Everything the sandbox remembers; saved to the state file when there is one.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct State {
+    pub accounts: Vec<Account>,
+    pub sessions: BTreeMap<String, Session>,
+    pub codes: BTreeMap<String, PendingCode>,
+    pub requests: Vec<Request>,
+    pub next_request: u32,
+    pub next_dossier: u32,
+}
+
+/// How a sandbox starts.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    pub portal: crate::Portal,
+    pub faults: Faults,
+    pub accounts: Vec<Account>,
+    /// Where `state.json` is kept so a demo can restart; in memory only when `None`.
+    pub state_dir: Option<PathBuf>,
+    /// Moves filed dossiers along by themselves (filed → in review → granted) after this delay.
+    pub auto_advance: Option<Duration>,
+}
+
+impl SandboxConfig {
+    /// A sandbox of this portal with the demo account, no faults, in memory.
+    pub fn new(portal: crate::Portal) -> Self {
+        Self {
+            portal,
+            faults: Faults::default(),
+            accounts: vec![Account::demo()],
+            state_dir: None,
+            auto_advance: None,
+        }
+    }
+}
+
+/// A status change ordered by a test through `/__sandbox/dossiers/{number}/status`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum StatusChange {
+    InReview,
+    DocumentsRequested { reason: String },
+    Granted { amount_cents: i64 },
+    Refused { reason: String },
+    Cancelled,
+    Custom { label: String },
+}
+
+impl From<StatusChange> for Status {
+    fn from(c: StatusChange) -> Self {
+        match c {
+            StatusChange::InReview => Status::InReview,
+            StatusChange::DocumentsRequested { reason } => Status::DocumentsRequested { reason },
+            StatusChange::Granted { amount_cents } => Status::Granted { amount_cents },
+            StatusChange::Refused { reason } => Status::Refused { reason },
+            StatusChange::Cancelled => Status::Cancelled,
+            StatusChange::Custom { label } => Status::Custom { label },
+        }
+    }
+}
+
+/// A request as the test endpoints show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestView {
+    pub id: u32,
+    pub account: String,
+    pub dossier: Option<String>,
+    pub status: Status,
+    pub status_label: String,
+    pub values: BTreeMap<String, String>,
+    pub files: BTreeMap<String, StoredFile>,
+    pub history: Vec<String>,
+}
+
+impl Request {
+    pub(crate) fn view(&self, spec: &PortalSpec) -> RequestView {
+        RequestView {
+            id: self.id,
+            account: self.account.clone(),
+            dossier: self.dossier.clone(),
+            status: self.status.clone(),
+            status_label: self.status.label(spec),
+            values: self.values.clone(),
+            files: self.files.clone(),
+            history: self.history.iter().map(|(_, l)| l.clone()).collect(),
+        }
+    }
+
+    pub(crate) fn set_status(&mut self, status: Status, spec: &PortalSpec) {
+        let now = Utc::now();
+        self.history.push((now, status.label(spec)));
+        self.status = status;
+        self.status_changed_at = now;
+    }
+}

@@ -1,0 +1,580 @@
+//! The sandboxes driven with plain HTTP, as a browser without JavaScript would.
+
+use std::collections::BTreeMap;
+
+use reqwest::multipart::{Form, Part};
+use sandboxes::{
+    Account, Faults, Kind, Layout, Portal, RunningSandbox, SandboxConfig, StatusChange,
+};
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+async fn start(portal: Portal, faults: Faults) -> RunningSandbox {
+    let mut config = SandboxConfig::new(portal);
+    config.faults = faults;
+    sandboxes::spawn(config).await.unwrap()
+}
+
+/// A value valid for each field the portals ask.
+fn value_for(key: &str, kind: Kind) -> String {
+    match kind {
+        Kind::Select(options) => options[0].0.to_owned(),
+        Kind::Checkbox => "oui".into(),
+        Kind::Date => match key {
+            "trainee_birth_date" => "1985-04-12".into(),
+            "action_end" => "2027-03-20".into(),
+            _ => "2027-03-02".into(),
+        },
+        Kind::DateFr => match key {
+            "trainee_birth_date" => "12/04/1985".into(),
+            "action_end" => "20/03/2027".into(),
+            _ => "02/03/2027".into(),
+        },
+        Kind::Number => "24".into(),
+        _ => match key {
+            "company_siret" => "73282932000074".into(),
+            "provider_siret" => "55208131766522".into(),
+            "provider_nda" => "42670000000".into(),
+            "action_cost" => "1800,00".into(),
+            "trainee_last_name" => "Dupont".into(),
+            "trainee_first_names" => "Marie".into(),
+            "action_title" => "Bilan de compétences".into(),
+            other => format!("valeur {other}"),
+        },
+    }
+}
+
+async fn login(sb: &RunningSandbox, c: &reqwest::Client) -> reqwest::Response {
+    let demo = Account::demo();
+    let resp = c
+        .post(sb.login_url())
+        .form(&[
+            ("username", demo.email.as_str()),
+            ("password", &demo.password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    if sb.portal() == Portal::Akto {
+        assert!(resp.url().path().ends_with("/verification"));
+        let body = resp.text().await.unwrap();
+        assert!(body.contains("envoyé par e-mail"), "{body}");
+        let code = sb.pending_code(&demo.email).expect("a code was sent");
+        return c
+            .post(format!("{}/verification", sb.login_url()))
+            .form(&[("code", code)])
+            .send()
+            .await
+            .unwrap();
+    }
+    resp
+}
+
+/// Creates a request and fills every step; returns the request's base URL.
+async fn fill_all(sb: &RunningSandbox, c: &reqwest::Client, layout: Layout) -> String {
+    let spec = sb.portal().spec();
+    let resp = c
+        .post(format!("{}{}/nouvelle", sb.url(), spec.home_path))
+        .send()
+        .await
+        .unwrap();
+    let step1 = resp.url().to_string();
+    assert!(step1.ends_with("/etape/1"), "{step1}");
+    let base = step1.trim_end_matches("/etape/1").to_owned();
+    let prefix = if layout == Layout::ChangedMarkup {
+        "q9_"
+    } else {
+        ""
+    };
+    for (i, step) in spec.steps.iter().enumerate() {
+        let mut form = Form::new().text("action", "next");
+        for f in step.fields {
+            let name = format!("{prefix}{}", f.key);
+            form = if f.kind == Kind::File {
+                form.part(
+                    name,
+                    Part::bytes(PDF.to_vec())
+                        .file_name(format!("{}.pdf", f.key))
+                        .mime_str("application/pdf")
+                        .unwrap(),
+                )
+            } else {
+                form.text(name, value_for(f.key, f.kind))
+            };
+        }
+        let resp = c
+            .post(format!("{base}/etape/{}", i + 1))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let url = resp.url().to_string();
+        let body = resp.text().await.unwrap();
+        assert!(
+            !body.contains("role=\"alert\""),
+            "step {} refused: {body}",
+            i + 1
+        );
+        if i + 1 < spec.steps.len() {
+            assert!(url.ends_with(&format!("/etape/{}", i + 2)), "{url}");
+        } else {
+            assert!(url.ends_with("/recapitulatif"), "{url}");
+        }
+    }
+    base
+}
+
+async fn transmit(c: &reqwest::Client, base: &str) -> String {
+    c.post(format!("{base}/transmettre"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn each_portal_files_one_dossier_in_its_own_number_format_and_shows_its_statuses() {
+    for portal in Portal::ALL {
+        let sb = start(portal, Faults::default()).await;
+        let spec = portal.spec();
+        let c = client();
+        let home = login(&sb, &c).await;
+        assert!(home.url().path().ends_with(spec.home_path));
+        assert!(home.text().await.unwrap().contains(spec.new_button));
+        let base = fill_all(&sb, &c, Layout::Standard).await;
+        let recap = c
+            .get(format!("{base}/recapitulatif"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(recap.contains(spec.submit_button) && recap.contains(spec.recap_title));
+        assert!(sb.dossiers().is_empty(), "nothing filed before the submit");
+        let done = transmit(&c, &base).await;
+        let dossiers = sb.dossiers();
+        assert_eq!(dossiers.len(), 1, "{portal}");
+        let number = dossiers[0].dossier.clone().unwrap();
+        assert!(number.starts_with(spec.dossier_prefix), "{number}");
+        assert!(done.contains(spec.submitted_message) && done.contains(&number));
+        // A second click on submit does not file twice.
+        transmit(&c, &base).await;
+        assert_eq!(sb.dossiers().len(), 1);
+
+        let list = c
+            .get(format!("{}{}", sb.url(), spec.home_path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(list.contains(spec.statuses.filed) && list.contains(&number));
+        sb.set_status(
+            &number,
+            StatusChange::Granted {
+                amount_cents: 150_000,
+            },
+        )
+        .unwrap();
+        let list = c
+            .get(format!("{}{}", sb.url(), spec.home_path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(list.contains(spec.statuses.granted), "{list}");
+        assert!(list.contains("1\u{202f}500,00\u{a0}€"), "{list}");
+
+        // Through HTTP too, as black-box tests and the demo do.
+        let refused: serde_json::Value = c
+            .post(format!("{}/__sandbox/dossiers/{number}/status", sb.url()))
+            .json(&serde_json::json!({"status": "refused", "reason": "Hors critères de prise en charge"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(refused["status_label"], spec.statuses.refused);
+        let all: Vec<serde_json::Value> = c
+            .get(format!("{}/__sandbox/dossiers", sb.url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0]["values"]["trainee_last_name"], "Dupont");
+        sb.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn wrong_credentials_and_wrong_codes_are_refused_in_the_portals_words() {
+    for portal in Portal::ALL {
+        let sb = start(portal, Faults::default()).await;
+        let c = client();
+        let body = c
+            .post(sb.login_url())
+            .form(&[("username", "demo@entreprise.fr"), ("password", "faux")])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            body.contains(&sandboxes_escape(portal.spec().login_error)),
+            "{body}"
+        );
+    }
+    let sb = start(Portal::Akto, Faults::default()).await;
+    let c = client();
+    let demo = Account::demo();
+    c.post(sb.login_url())
+        .form(&[
+            ("username", demo.email.as_str()),
+            ("password", &demo.password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let first = sb.pending_code(&demo.email).unwrap();
+    let wrong = if first == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let body = c
+        .post(format!("{}/verification", sb.login_url()))
+        .form(&[("code", wrong)])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains(portal_err(Portal::Akto)));
+    // A second login while the code is valid keeps the same code, so the human's answer works.
+    let c2 = client();
+    c2.post(sb.login_url())
+        .form(&[
+            ("username", demo.email.as_str()),
+            ("password", &demo.password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sb.pending_code(&demo.email).unwrap(), first);
+    let code: serde_json::Value = c2
+        .get(format!(
+            "{}/__sandbox/2fa-code?email={}",
+            sb.url(),
+            demo.email
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let home = c2
+        .post(format!("{}/verification", sb.login_url()))
+        .form(&[("code", code["code"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert!(home.url().path().ends_with(Portal::Akto.spec().home_path));
+}
+
+fn portal_err(p: Portal) -> &'static str {
+    p.spec().two_factor_error
+}
+
+fn sandboxes_escape(s: &str) -> String {
+    s.replace('\'', "&#39;")
+}
+
+#[tokio::test]
+async fn uploads_other_than_small_pdfs_are_refused_with_the_portals_message() {
+    for portal in Portal::ALL {
+        let sb = start(portal, Faults::default()).await;
+        let spec = portal.spec();
+        let c = client();
+        login(&sb, &c).await;
+        let resp = c
+            .post(format!("{}{}/nouvelle", sb.url(), spec.home_path))
+            .send()
+            .await
+            .unwrap();
+        let base = resp
+            .url()
+            .to_string()
+            .trim_end_matches("/etape/1")
+            .to_owned();
+        let last = spec.steps.len();
+        let file_key = spec.steps[last - 1].fields[0].key;
+        let too_big = {
+            let mut v = PDF.to_vec();
+            v.resize(spec.max_upload_bytes + 1, b' ');
+            v
+        };
+        for (name, bytes) in [
+            ("devis.docx", PDF.to_vec()),
+            ("devis.pdf", b"not a pdf".to_vec()),
+            ("devis.pdf", too_big),
+        ] {
+            let form = Form::new()
+                .text("action", "draft")
+                .part(file_key, Part::bytes(bytes).file_name(name));
+            let body = c
+                .post(format!("{base}/etape/{last}"))
+                .multipart(form)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                body.contains(&sandboxes_escape(spec.upload_refused)),
+                "{portal} {name}"
+            );
+        }
+        assert!(sb.requests()[0].files.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn failure_switches_change_what_the_portal_answers() {
+    let sb = start(
+        Portal::Atlas,
+        Faults {
+            maintenance: true,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let c = client();
+    let resp = c.get(sb.login_url()).send().await.unwrap();
+    assert_eq!(resp.status(), 503);
+    assert!(resp.text().await.unwrap().contains("maintenance"));
+
+    let faults: Faults = c
+        .put(format!("{}/__sandbox/faults", sb.url()))
+        .json(&serde_json::json!({"http_500": 1}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(faults.http_500, 1);
+    assert!(!faults.maintenance);
+    assert_eq!(c.get(sb.login_url()).send().await.unwrap().status(), 500);
+    assert_eq!(c.get(sb.login_url()).send().await.unwrap().status(), 200);
+
+    sb.set_faults(Faults {
+        captcha: true,
+        ..Faults::default()
+    });
+    let body = c
+        .get(sb.login_url())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains(Portal::Atlas.spec().captcha_title));
+
+    sb.set_faults(Faults {
+        expire_session_at_step: Some(2),
+        ..Faults::default()
+    });
+    login(&sb, &c).await;
+    let resp = c
+        .post(format!(
+            "{}{}/nouvelle",
+            sb.url(),
+            Portal::Atlas.spec().home_path
+        ))
+        .send()
+        .await
+        .unwrap();
+    let base = resp
+        .url()
+        .to_string()
+        .trim_end_matches("/etape/1")
+        .to_owned();
+    let resp = c
+        .post(format!("{base}/etape/2"))
+        .multipart(Form::new().text("action", "next"))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.url().path().ends_with("/connexion"));
+    let body = resp.text().await.unwrap();
+    assert!(body.contains("Votre session a expiré"));
+    // The switch fires once: after logging in again the form goes on.
+    login(&sb, &c).await;
+    let resp = c.get(format!("{base}/etape/2")).send().await.unwrap();
+    assert!(resp.url().path().ends_with("/etape/2"));
+}
+
+#[tokio::test]
+async fn layout_variants_keep_or_change_the_labels() {
+    for portal in Portal::ALL {
+        let spec = portal.spec();
+        // Changed markup: names and ids differ, labels do not, and filing still works.
+        let sb = start(
+            portal,
+            Faults {
+                layout: Layout::ChangedMarkup,
+                ..Faults::default()
+            },
+        )
+        .await;
+        let c = client();
+        login(&sb, &c).await;
+        let standard = start(portal, Faults::default()).await;
+        let cs = client();
+        login(&standard, &cs).await;
+        let changed_page = c
+            .post(format!("{}{}/nouvelle", sb.url(), spec.home_path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let standard_page = cs
+            .post(format!("{}{}/nouvelle", standard.url(), spec.home_path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_ne!(changed_page, standard_page);
+        let standard_id = format!("id=\"{}-", portal.slug());
+        assert!(standard_page.contains(&standard_id));
+        assert!(!changed_page.contains(&standard_id));
+        for f in spec.steps[0].fields {
+            let label = sandboxes_escape(f.label);
+            assert!(changed_page.contains(&label), "{portal}: {}", f.label);
+        }
+        let base = fill_all(&sb, &c, Layout::ChangedMarkup).await;
+        transmit(&c, &base).await;
+        assert_eq!(sb.dossiers().len(), 1);
+
+        // Renamed label: the old wording is gone from its step.
+        let (step, key, new_label) = spec.renamed;
+        sb.set_faults(Faults {
+            layout: Layout::RenamedLabel,
+            ..Faults::default()
+        });
+        let resp = c
+            .post(format!("{}{}/nouvelle", sb.url(), spec.home_path))
+            .send()
+            .await
+            .unwrap();
+        let nb = resp
+            .url()
+            .to_string()
+            .trim_end_matches("/etape/1")
+            .to_owned();
+        let body = c
+            .get(format!("{nb}/etape/{}", step + 1))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let old = spec.field(key).unwrap().label;
+        assert!(body.contains(&sandboxes_escape(new_label)));
+        assert!(!body.contains(&format!(">{}", sandboxes_escape(old))));
+
+        // New mandatory field: submitting the step without it is refused.
+        sb.set_faults(Faults {
+            layout: Layout::NewMandatoryField,
+            ..Faults::default()
+        });
+        let (step, extra) = spec.new_mandatory;
+        let mut values = BTreeMap::new();
+        let mut form = Form::new().text("action", "next");
+        for f in spec.steps[step].fields {
+            if f.kind != Kind::File {
+                values.insert(f.key, value_for(f.key, f.kind));
+                form = form.text(f.key, value_for(f.key, f.kind));
+            }
+        }
+        let body = c
+            .post(format!("{nb}/etape/{}", step + 1))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(body.contains(&sandboxes_escape(extra.label)), "{portal}");
+        assert!(body.contains("obligatoire"), "{portal}");
+    }
+}
+
+#[tokio::test]
+async fn a_sandbox_with_a_state_dir_remembers_its_dossiers_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = SandboxConfig::new(Portal::OpcoEp);
+    config.state_dir = Some(dir.path().to_owned());
+    let sb = sandboxes::spawn(config.clone()).await.unwrap();
+    let c = client();
+    login(&sb, &c).await;
+    let base = fill_all(&sb, &c, Layout::Standard).await;
+    transmit(&c, &base).await;
+    let before = sb.dossiers();
+    sb.shutdown().await;
+    let again = sandboxes::spawn(config).await.unwrap();
+    assert_eq!(again.dossiers(), before);
+}
+
+#[tokio::test]
+async fn dossiers_move_along_by_themselves_when_auto_advance_is_on() {
+    let mut config = SandboxConfig::new(Portal::Atlas);
+    config.auto_advance = Some(std::time::Duration::from_millis(100));
+    let sb = sandboxes::spawn(config).await.unwrap();
+    let c = client();
+    login(&sb, &c).await;
+    let base = fill_all(&sb, &c, Layout::Standard).await;
+    transmit(&c, &base).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let d = &sb.dossiers()[0];
+        if d.status
+            == (sandboxes::Status::Granted {
+                amount_cents: 180_000,
+            })
+        {
+            assert_eq!(d.history.len(), 4, "{:?}", d.history);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{d:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
