@@ -1,1 +1,136 @@
-fn main() {}
+//! `monopco`: the one binary of the fleet.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+use worker::app::{Application, Role, shutdown_on_signals};
+use worker::settings::Settings;
+
+/// MonOPCO Fleet: jobs for OPCO funding requests, identity checks and documents.
+///
+/// With no configuration at all it runs the embedded default: SQLite files under ./data, the API
+/// and the workers in one process. Configuration layers: defaults, then --config FILE (TOML), then
+/// MONOPCO_… environment variables (nested keys with `__`, e.g. MONOPCO_QUEUE__BACKEND=redis), then
+/// flags.
+#[derive(Debug, Parser)]
+#[command(name = "monopco", version)]
+struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "MONOPCO_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory (SQLite files, recordings, documents).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP API and the workers (the embedded default runs everything in one process).
+    /// Prints `monopco listening on http://ADDR` on stdout once the port is bound.
+    Serve {
+        /// Listen address; port 0 picks a free port.
+        #[arg(long)]
+        addr: Option<String>,
+        /// Jobs run at once by this process; 0 serves the API only.
+        #[arg(long)]
+        workers: Option<usize>,
+    },
+    /// Run workers only (a fleet member sharing Redis and PostgreSQL with the others).
+    Work {
+        /// Jobs run at once by this process.
+        #[arg(long)]
+        workers: Option<usize>,
+    },
+    /// Apply the store's migrations and exit.
+    Migrate,
+    /// Print the effective configuration, secrets masked.
+    Config,
+    /// Print the OpenAPI document of the HTTP API.
+    Openapi,
+}
+
+fn overrides(cli: &Cli) -> Vec<(&'static str, figment::value::Value)> {
+    let mut out: Vec<(&'static str, figment::value::Value)> = Vec::new();
+    if let Some(dir) = &cli.data_dir {
+        out.push(("data_dir", dir.display().to_string().into()));
+    }
+    match &cli.command {
+        Command::Serve { addr, workers } => {
+            if let Some(addr) = addr {
+                out.push(("server.addr", addr.clone().into()));
+            }
+            if let Some(n) = workers {
+                out.push(("workers.concurrency", (*n as u64).into()));
+            }
+        }
+        Command::Work { workers: Some(n) } => out.push(("workers.concurrency", (*n as u64).into())),
+        _ => {}
+    }
+    out
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref(), overrides(&cli)) {
+        Ok(s) => s,
+        Err(error) => {
+            eprintln!("monopco: {error}");
+            return ExitCode::from(64);
+        }
+    };
+    worker::telemetry::init(&settings.log);
+    match run(cli.command, settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "Stopped with an error");
+            eprintln!("monopco: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { .. } => serve(settings, Role::Serve).await,
+        Command::Work { .. } => {
+            if settings.workers.concurrency == 0 {
+                anyhow::bail!(
+                    "`monopco work` with 0 workers would do nothing: set --workers to 1 or more"
+                );
+            }
+            serve(settings, Role::Work).await
+        }
+        Command::Migrate => {
+            jobs::Store::connect(&settings.store_url(), Vec::new()).await?;
+            println!(
+                "migrations applied to {}",
+                worker::settings::redact_url(&settings.store_url())
+            );
+            Ok(())
+        }
+        Command::Config => {
+            println!("{}", serde_json::to_string_pretty(&settings.redacted())?);
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&worker::api::openapi())?);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
+    let shutdown: CancellationToken = shutdown_on_signals();
+    let app = Application::build(settings, role, worker::handlers::registry()).await?;
+    if let Some(addr) = app.local_addr() {
+        println!("monopco listening on http://{addr}");
+        use std::io::Write;
+        std::io::stdout().flush()?;
+    }
+    app.run(shutdown).await
+}

@@ -1,0 +1,541 @@
+//! The worker runtime: claims a job's lease, runs its handler under a heartbeat, decides retries,
+//! and keeps the fleet honest (a reaper re-queues jobs whose worker died, and re-sends wake-ups the
+//! queue lost).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use domain::JobId;
+use futures::future::BoxFuture;
+use serde::Serialize;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::error::{JobError, StoreError};
+use crate::kind::JobKind;
+use crate::metrics::Metrics;
+use crate::queue::{Queue, WorkerSlot};
+use crate::store::{Claimed, Finish, Lease, Store, now_ms};
+
+/// One reason an input was refused, for one field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// The JSON path of the field (`input.expected_name.surname`).
+    pub field: String,
+    /// What is wrong and what to do, in French.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A reason for one field.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// How a handler ended an attempt (errors go through [`JobError`]).
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// Done, with its result.
+    Done(Value),
+    /// A person must act; the result so far and what is asked of them.
+    NeedsHuman(Value, JobError),
+}
+
+/// What a handler gets besides its input.
+#[derive(Clone, Debug)]
+pub struct JobContext {
+    /// The job.
+    pub job_id: JobId,
+    /// Attempt number, from 1.
+    pub attempt: i64,
+    /// The worker running it.
+    pub worker_id: String,
+    /// Cancelled when the job must stop at its next safe point (cancel asked, lease lost,
+    /// shutdown). Handlers check it between steps.
+    pub stop: CancellationToken,
+}
+
+/// The code for one job kind.
+pub trait Handler: Send + Sync + 'static {
+    /// Checks an input before the job is accepted; every problem is reported, not just the first.
+    fn validate(&self, input: &Value) -> Result<(), Vec<FieldError>>;
+    /// Runs one attempt.
+    fn run(&self, ctx: JobContext, input: Value) -> BoxFuture<'static, Result<Outcome, JobError>>;
+}
+
+/// The handlers this process has. A kind without one is refused by the API.
+#[derive(Clone, Default)]
+pub struct Registry {
+    handlers: HashMap<JobKind, Arc<dyn Handler>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.handlers.keys()).finish()
+    }
+}
+
+impl Registry {
+    /// Adds the handler of a kind.
+    pub fn with(mut self, kind: JobKind, handler: impl Handler) -> Self {
+        self.handlers.insert(kind, Arc::new(handler));
+        self
+    }
+
+    /// The handler of a kind, if this process has one.
+    pub fn get(&self, kind: JobKind) -> Option<&Arc<dyn Handler>> {
+        self.handlers.get(&kind)
+    }
+}
+
+/// Timing and retry policy of the workers.
+#[derive(Clone, Debug)]
+pub struct RuntimeConfig {
+    /// How long a lease lasts without a heartbeat.
+    pub lease: Duration,
+    /// How often a running job renews its lease.
+    pub heartbeat: Duration,
+    /// How often the reaper looks for expired leases and lost wake-ups.
+    pub reaper_interval: Duration,
+    /// A job due this long and still not started gets a new wake-up.
+    pub stale_wake: Duration,
+    /// First retry delay.
+    pub retry_min_delay: Duration,
+    /// Longest retry delay.
+    pub retry_max_delay: Duration,
+    /// How long a shutdown waits for running jobs to reach a safe point.
+    pub shutdown_timeout: Duration,
+    /// Queue workers (jobs run at once) in this process.
+    pub concurrency: usize,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(30),
+            heartbeat: Duration::from_secs(5),
+            reaper_interval: Duration::from_secs(5),
+            stale_wake: Duration::from_secs(60),
+            retry_min_delay: Duration::from_secs(2),
+            retry_max_delay: Duration::from_secs(600),
+            shutdown_timeout: Duration::from_secs(30),
+            concurrency: 2,
+        }
+    }
+}
+
+impl RuntimeConfig {
+    /// Backoff before attempt `n + 1` after `n` failed attempts: exponential, jittered, capped.
+    pub fn retry_delay(&self, failed_attempts: i64) -> Duration {
+        ExponentialBuilder::default()
+            .with_min_delay(self.retry_min_delay)
+            .with_max_delay(self.retry_max_delay)
+            .with_factor(2.0)
+            .with_jitter()
+            .without_max_times()
+            .build()
+            .nth(usize::try_from(failed_attempts.saturating_sub(1)).unwrap_or(0))
+            .unwrap_or(self.retry_max_delay)
+    }
+}
+
+/// Shared by the API (to push) and the workers (to run).
+#[derive(Clone, Debug)]
+pub struct Runtime {
+    /// The durable state.
+    pub store: Store,
+    /// The queue.
+    pub queue: Queue,
+    /// Handlers by kind.
+    pub registry: Registry,
+    /// Policy.
+    pub config: RuntimeConfig,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// This process's unique id (`host-pid-random`).
+    pub process_id: String,
+    last_beat_ms: Arc<AtomicI64>,
+}
+
+/// Makes the id of one process start: unique even when a pid is reused.
+pub fn new_process_id() -> String {
+    let host = hostname();
+    let rand: String = uuid::Uuid::new_v4()
+        .simple()
+        .to_string()
+        .chars()
+        .take(6)
+        .collect();
+    format!("{host}-{}-{rand}", std::process::id())
+}
+
+/// The machine's name, for worker ids.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+impl Runtime {
+    /// Puts the parts together.
+    pub fn new(
+        store: Store,
+        queue: Queue,
+        registry: Registry,
+        config: RuntimeConfig,
+        metrics: Metrics,
+    ) -> Self {
+        Self {
+            store,
+            queue,
+            registry,
+            config,
+            metrics,
+            process_id: new_process_id(),
+            last_beat_ms: Arc::new(AtomicI64::new(0)),
+        }
+    }
+
+    /// Sends a job's wake-up and notes it in the store. A failure here loses nothing: the reaper
+    /// re-sends wake-ups for due jobs the queue does not carry.
+    pub async fn wake(&self, job_id: JobId, after: Option<Duration>) -> Result<(), StoreError> {
+        self.queue.push(job_id, after).await?;
+        self.metrics.queue_pushed();
+        self.store.mark_pushed(job_id).await
+    }
+
+    /// When this process's workers last said they were alive (unix ms; 0 = never).
+    pub fn last_worker_beat_ms(&self) -> i64 {
+        self.last_beat_ms.load(Ordering::Relaxed)
+    }
+
+    /// Claims and runs one job. Returns once the attempt has ended or been handed back.
+    pub async fn execute(
+        self: Arc<Self>,
+        job_id: JobId,
+        worker_id: String,
+        shutdown: CancellationToken,
+    ) {
+        self.metrics.queue_taken();
+        let claimed = match self
+            .store
+            .claim(job_id, &worker_id, self.config.lease)
+            .await
+        {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                tracing::debug!(%job_id, "Wake-up for a job that is not claimable; dropped");
+                return;
+            }
+            Err(error) => {
+                // The job stays claimable; the reaper will wake it again.
+                tracing::warn!(%job_id, %error, "Cannot claim a job; it will be woken again");
+                return;
+            }
+        };
+        let span = tracing::info_span!("job", job_id = %job_id, kind = %claimed.job.kind, attempt = claimed.job.attempts, worker = %worker_id);
+        self.run_claimed(claimed, &shutdown).instrument(span).await;
+    }
+
+    async fn run_claimed(&self, claimed: Claimed, shutdown: &CancellationToken) {
+        let job = &claimed.job;
+        let kind = job.kind;
+        self.metrics.job_started(kind);
+        tracing::info!("Job attempt started");
+        let started = Instant::now();
+
+        let stop = CancellationToken::new();
+        let lost = CancellationToken::new();
+        let cancel_asked = CancellationToken::new();
+        let beat = tokio::spawn(heartbeat_loop(
+            self.store.clone(),
+            job.id,
+            claimed.worker_id.clone(),
+            self.config.clone(),
+            stop.clone(),
+            lost.clone(),
+            cancel_asked.clone(),
+        ));
+        let relay = {
+            let stop = stop.clone();
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                shutdown.cancelled().await;
+                stop.cancel();
+            })
+        };
+
+        let result = match self.registry.get(kind) {
+            None => Err(JobError::permanent(
+                "kind_not_available",
+                format!(
+                    "Ce worker ne sait pas exécuter les tâches « {kind} » : déployez une version qui les connaît."
+                ),
+            )),
+            Some(handler) => {
+                let ctx = JobContext {
+                    job_id: job.id,
+                    attempt: job.attempts,
+                    worker_id: claimed.worker_id.clone(),
+                    stop: stop.clone(),
+                };
+                let mut fut = handler.run(ctx, job.input.clone());
+                tokio::select! {
+                    r = &mut fut => Some(r),
+                    () = stop.cancelled() => {
+                        // Give the handler time to reach its safe point and return.
+                        tokio::time::timeout(self.config.shutdown_timeout, fut).await.ok()
+                    }
+                }
+                .unwrap_or_else(|| {
+                    Err(JobError::retryable(
+                        "interrupted",
+                        "La tâche a été interrompue avant la fin.",
+                    ))
+                })
+            }
+        };
+        beat.abort();
+        relay.abort();
+
+        if lost.is_cancelled() {
+            tracing::warn!(
+                "Lease lost during the attempt (another worker took the job over); result dropped"
+            );
+            self.metrics
+                .job_finished(kind, "lease_lost", started.elapsed().as_secs_f64());
+            return;
+        }
+        let (finish, outcome) = match result {
+            Ok(Outcome::Done(v)) => (Finish::Succeeded(v), "succeeded"),
+            Ok(Outcome::NeedsHuman(v, e)) => (Finish::NeedsHuman(v, e), "needs_human"),
+            Err(_) if cancel_asked.is_cancelled() => (Finish::Cancelled, "cancelled"),
+            Err(_) if shutdown.is_cancelled() => (Finish::Released, "released"),
+            Err(e) if e.is_retryable() && job.attempts < job.max_attempts => {
+                let delay = self.config.retry_delay(job.attempts);
+                (Finish::Retry(e, delay), "retry")
+            }
+            Err(mut e) => {
+                if e.is_retryable() {
+                    e.message = format!("{} (après {} tentatives)", e.message, job.attempts);
+                }
+                (Finish::Failed(e), "failed")
+            }
+        };
+        let elapsed = started.elapsed().as_secs_f64();
+        let wake_after = match &finish {
+            Finish::Retry(_, delay) => Some(Some(*delay)),
+            Finish::Released => Some(None),
+            _ => None,
+        };
+        match self.store.finish(&claimed, finish).await {
+            Ok(Some(done)) => {
+                self.metrics.job_finished(kind, outcome, elapsed);
+                match &done.error {
+                    Some(e) if outcome == "failed" => {
+                        tracing::warn!(code = %e.code, message = %e.message, elapsed_s = elapsed, "Job failed")
+                    }
+                    Some(e) => {
+                        tracing::info!(code = %e.code, outcome, elapsed_s = elapsed, "Job attempt ended")
+                    }
+                    None => tracing::info!(outcome, elapsed_s = elapsed, "Job attempt ended"),
+                }
+                if let Some(after) = wake_after
+                    && let Err(error) = self.wake(done.id, after).await
+                {
+                    tracing::warn!(%error, "Cannot push the retry wake-up; the reaper will");
+                }
+            }
+            Ok(None) => {
+                self.metrics.job_finished(kind, "lease_lost", elapsed);
+                tracing::warn!("Lease lost before the result was saved; result dropped");
+            }
+            Err(error) => {
+                // The lease expires and the reaper runs the job again.
+                tracing::error!(%error, "Cannot save the job's outcome; it will run again after its lease expires");
+            }
+        }
+    }
+
+    /// Runs this process's workers, reaper and liveness beat until `shutdown`, then waits for
+    /// running jobs to reach a safe point (each bounded by the shutdown timeout).
+    pub async fn run_workers(
+        self: Arc<Self>,
+        shutdown: CancellationToken,
+    ) -> Result<(), StoreError> {
+        self.store
+            .register_worker(&self.process_id, &hostname(), std::process::id())
+            .await?;
+        tracing::info!(process_id = %self.process_id, concurrency = self.config.concurrency, "Workers started");
+        let mut tasks = tokio::task::JoinSet::new();
+        let healthy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        for i in 0..self.config.concurrency.max(1) {
+            let rt = Arc::clone(&self);
+            let shutdown = shutdown.clone();
+            let healthy = Arc::clone(&healthy);
+            tasks.spawn(async move { rt.supervise_queue_worker(i, shutdown, healthy).await });
+        }
+        {
+            let rt = Arc::clone(&self);
+            let shutdown = shutdown.clone();
+            tasks.spawn(async move { rt.reaper_loop(shutdown).await });
+        }
+        {
+            let rt = Arc::clone(&self);
+            let shutdown = shutdown.clone();
+            let healthy = Arc::clone(&healthy);
+            tasks.spawn(async move { rt.liveness_loop(shutdown, healthy).await });
+        }
+        while tasks.join_next().await.is_some() {}
+        if let Err(error) = self.store.worker_stopped(&self.process_id).await {
+            tracing::warn!(%error, "Cannot mark this worker stopped; it will look dead after its heartbeat expires");
+        }
+        tracing::info!("Workers stopped");
+        Ok(())
+    }
+
+    /// Keeps one queue worker running: apalis workers can die (a backend error); this restarts
+    /// them with a pause, and says so.
+    async fn supervise_queue_worker(
+        self: Arc<Self>,
+        index: usize,
+        shutdown: CancellationToken,
+        healthy: Arc<std::sync::atomic::AtomicUsize>,
+    ) {
+        let mut pause = Duration::from_millis(500);
+        loop {
+            let slot = WorkerSlot {
+                runtime: Arc::clone(&self),
+                worker_id: format!("{}-w{index}", self.process_id),
+                shutdown: shutdown.clone(),
+            };
+            healthy.fetch_add(1, Ordering::SeqCst);
+            let result = self.queue.run_worker(slot).await;
+            healthy.fetch_sub(1, Ordering::SeqCst);
+            if shutdown.is_cancelled() {
+                return;
+            }
+            match result {
+                Ok(()) => tracing::error!(index, "Queue worker stopped by itself; restarting it"),
+                Err(error) => tracing::error!(index, %error, "Queue worker failed; restarting it"),
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(pause) => {}
+            }
+            pause = (pause * 2).min(Duration::from_secs(30));
+        }
+    }
+
+    async fn reaper_loop(self: Arc<Self>, shutdown: CancellationToken) {
+        loop {
+            if let Err(error) = self.reap_once().await {
+                tracing::warn!(%error, "Reaper round failed; trying again");
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(self.config.reaper_interval) => {}
+            }
+        }
+    }
+
+    /// One reaper round: re-queue jobs whose lease expired and re-send lost wake-ups.
+    pub async fn reap_once(&self) -> Result<(), StoreError> {
+        for id in self.store.reap_expired_leases(&self.process_id).await? {
+            tracing::warn!(job_id = %id, "Lease expired (worker gone); job re-queued");
+            self.wake(id, None).await?;
+        }
+        for id in self.store.due_unpushed(self.config.stale_wake).await? {
+            tracing::info!(job_id = %id, "Due job without a wake-up in the queue; sending one");
+            self.wake(id, None).await?;
+        }
+        Ok(())
+    }
+
+    async fn liveness_loop(
+        self: Arc<Self>,
+        shutdown: CancellationToken,
+        healthy: Arc<std::sync::atomic::AtomicUsize>,
+    ) {
+        let every = (self.config.heartbeat / 2).max(Duration::from_millis(200));
+        loop {
+            // Only a process whose queue workers all run says it is alive.
+            if healthy.load(Ordering::SeqCst) >= self.config.concurrency.max(1) {
+                match self.store.worker_alive(&self.process_id).await {
+                    Ok(()) => self.last_beat_ms.store(now_ms(), Ordering::Relaxed),
+                    Err(error) => tracing::warn!(%error, "Cannot record worker liveness"),
+                }
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(every) => {}
+            }
+        }
+    }
+}
+
+async fn heartbeat_loop(
+    store: Store,
+    id: JobId,
+    worker_id: String,
+    config: RuntimeConfig,
+    stop: CancellationToken,
+    lost: CancellationToken,
+    cancel_asked: CancellationToken,
+) {
+    loop {
+        tokio::time::sleep(config.heartbeat).await;
+        match store.heartbeat(id, &worker_id, config.lease).await {
+            Ok(Lease::Held {
+                cancel_requested: false,
+            }) => {}
+            Ok(Lease::Held {
+                cancel_requested: true,
+            }) => {
+                cancel_asked.cancel();
+                stop.cancel();
+            }
+            Ok(Lease::Lost) => {
+                lost.cancel();
+                stop.cancel();
+                return;
+            }
+            Err(error) => tracing::warn!(%error, "Cannot renew the job's lease; trying again"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delays_grow_exponentially_within_bounds() {
+        let cfg = RuntimeConfig {
+            retry_min_delay: Duration::from_secs(1),
+            retry_max_delay: Duration::from_secs(30),
+            ..RuntimeConfig::default()
+        };
+        let d1 = cfg.retry_delay(1);
+        let d4 = cfg.retry_delay(4);
+        assert!(
+            d1 >= Duration::from_secs(1) && d1 <= Duration::from_secs(2),
+            "{d1:?}"
+        );
+        assert!(
+            d4 >= Duration::from_secs(8) && d4 <= Duration::from_secs(16),
+            "{d4:?}"
+        );
+        assert!(cfg.retry_delay(40) <= Duration::from_secs(60));
+    }
+}

@@ -1,0 +1,418 @@
+//! Test support for black-box tests: start the real `monopco` binary on port 0 with its real
+//! parts (SQLite files, a redis-server, PostgreSQL), and talk to it over HTTP like an upstream
+//! system. Processes are killed when their handle drops, even when an assertion panics.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+pub const WRITE_TOKEN: &str = "test-token-write-0123456789abcdef";
+pub const READ_TOKEN: &str = "test-token-read-0123456789abcdef";
+pub const OPS_TOKEN: &str = "test-token-ops-0123456789abcdef";
+pub const WEBHOOK_SECRET: &str = "whsec-test-0123456789";
+
+/// Where the durable state and the queue live for a test.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    /// SQLite files in the data directory (the embedded default).
+    Embedded,
+    /// A fresh PostgreSQL database and a Redis namespace (the fleet).
+    Fleet {
+        postgres_url: String,
+        redis_url: String,
+        namespace: String,
+    },
+}
+
+/// A fresh PostgreSQL database, dropped at the end of the test.
+pub struct TestDatabase {
+    pub url: String,
+    name: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        let admin = admin_url();
+        let name = format!("monopco_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx_connect(&admin).await;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let base = admin
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_owned())
+            .unwrap_or(admin);
+        Self {
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Best effort: a fresh runtime, since Drop cannot be async.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async move {
+                let mut conn = sqlx_connect(&admin_url()).await;
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
+            });
+            Some(())
+        })
+        .join();
+    }
+}
+
+fn admin_url() -> String {
+    std::env::var("MONOPCO_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+async fn sqlx_connect(url: &str) -> sqlx::postgres::PgConnection {
+    use sqlx::Connection;
+    sqlx::postgres::PgConnection::connect(url)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("PostgreSQL must run at {url} for fleet tests (trust auth): {e}")
+        })
+}
+
+/// A redis-server of the test's own, on a free port, gone when dropped.
+pub struct TestRedis {
+    pub url: String,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl TestRedis {
+    pub fn start() -> Self {
+        let port = free_port();
+        let dir = tempfile::tempdir().unwrap();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (apt-get install redis-server)");
+        let url = format!("redis://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            url,
+            child,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Writes the configuration a test process runs with.
+pub fn write_config(
+    dir: &Path,
+    backend: &Backend,
+    webhook_url: Option<&str>,
+    extra: &str,
+) -> PathBuf {
+    let (store, queue) = match backend {
+        Backend::Embedded => (String::new(), String::new()),
+        Backend::Fleet {
+            postgres_url,
+            redis_url,
+            namespace,
+        } => (
+            format!("[store]\nurl = \"{postgres_url}\"\n"),
+            format!(
+                "backend = \"redis\"\nredis_url = \"{redis_url}\"\nnamespace = \"{namespace}\"\n"
+            ),
+        ),
+    };
+    let webhooks = webhook_url
+        .map(|u| format!("[[webhooks]]\nurl = \"{u}\"\nsecret = \"{WEBHOOK_SECRET}\"\n"))
+        .unwrap_or_default();
+    let text = format!(
+        r#"data_dir = "{data}"
+{store}
+[queue]
+poll_interval_ms = 200
+{queue}
+[workers]
+concurrency = 2
+lease_ms = 2000
+heartbeat_ms = 400
+reaper_interval_ms = 300
+stale_wake_ms = 3000
+retry_min_delay_ms = 200
+retry_max_delay_ms = 1000
+shutdown_timeout_ms = 3000
+{extra}
+
+[webhook_delivery]
+min_delay_ms = 200
+max_delay_ms = 1000
+
+[log]
+filter = "info,jobs=debug,chromiumoxide::handler=error,sqlx=warn"
+
+[[api.tokens]]
+name = "upstream"
+token = "{WRITE_TOKEN}"
+scopes = ["jobs:write", "jobs:read"]
+
+[[api.tokens]]
+name = "reader"
+token = "{READ_TOKEN}"
+scopes = ["jobs:read"]
+
+[[api.tokens]]
+name = "ops"
+token = "{OPS_TOKEN}"
+scopes = ["ops:read"]
+
+{webhooks}"#,
+        data = dir.join("data").display(),
+    );
+    let path = dir.join("monopco.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A running `monopco` process.
+pub struct Process {
+    child: Child,
+    pub addr: Option<String>,
+    pub log: PathBuf,
+}
+
+impl Process {
+    /// Starts `monopco <args…> --config <config>`, and for `serve` waits for its address.
+    pub fn start(config: &Path, args: &[&str]) -> Self {
+        let log = config.with_file_name(format!(
+            "monopco-{}-{}.log",
+            args[0],
+            uuid::Uuid::new_v4().simple()
+        ));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_monopco"))
+            .args(args)
+            .arg("--config")
+            .arg(config)
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start monopco");
+        let addr = if args[0] == "serve" {
+            let stdout = child.stdout.take().unwrap();
+            let mut line = String::new();
+            BufReader::new(stdout).read_line(&mut line).unwrap();
+            let addr = line
+                .trim()
+                .strip_prefix("monopco listening on ")
+                .map(str::to_owned);
+            assert!(
+                addr.is_some(),
+                "monopco serve did not print its address; log:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            addr
+        } else {
+            None
+        };
+        Self { child, addr, log }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: the process dies at once, in the middle of whatever it does.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then wait for the exit (bounded).
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -TERM failed");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "monopco did not stop within 20 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP client for the API with a typed method per endpoint.
+#[derive(Clone)]
+pub struct Api {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(addr: &str) -> Self {
+        Self {
+            base: addr.to_owned(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    pub async fn create(
+        &self,
+        token: Option<&str>,
+        idem: Option<&str>,
+        body: &Value,
+    ) -> (u16, Value) {
+        let mut req = self.http.post(format!("{}/v1/jobs", self.base)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(k) = idem {
+            req = req.header("Idempotency-Key", k);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn post(&self, token: &str, path: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn job(&self, id: &str) -> Value {
+        let (status, body) = self.get(READ_TOKEN, &format!("/v1/jobs/{id}")).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Polls a job until `pred` holds (bounded).
+    pub async fn wait_for(
+        &self,
+        id: &str,
+        timeout: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let job = self.job(id).await;
+            if pred(&job) {
+                return job;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "job {id} did not reach the expected state in {timeout:?}; last seen:\n{job:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn wait_state(&self, id: &str, state: &str, timeout: Duration) -> Value {
+        self.wait_for(id, timeout, |j| j["state"] == state).await
+    }
+}
+
+/// A probe job body.
+pub fn probe(sleep_ms: u64) -> Value {
+    json!({ "kind": "probe", "input": { "sleep_ms": sleep_ms } })
+}
+
+/// The events of a job's history that reached a state.
+pub fn transitions_to(job: &Value, state: &str) -> usize {
+    job["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["to"] == state)
+        .count()
+}

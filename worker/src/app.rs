@@ -1,0 +1,217 @@
+//! The application: builds the store, queue and runtime from settings, then serves the API and/or
+//! runs workers until a shutdown signal, and says which part stopped.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use jobs::webhook::{DispatchConfig, Endpoint};
+use jobs::{Metrics, Queue, Registry, Runtime, Store};
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, AppState, KnownToken};
+use crate::settings::Settings;
+
+/// What this process does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// API and (unless concurrency is 0) workers.
+    Serve,
+    /// Workers only.
+    Work,
+}
+
+/// A built application, not yet running.
+pub struct Application {
+    settings: Settings,
+    role: Role,
+    runtime: Arc<Runtime>,
+    listener: Option<TcpListener>,
+}
+
+impl Application {
+    /// Connects the store and queue (applying migrations) and binds the API port if serving.
+    pub async fn build(settings: Settings, role: Role, registry: Registry) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
+        let webhook_urls = settings.webhooks.iter().map(|w| w.url.clone()).collect();
+        let store = Store::connect(&settings.store_url(), webhook_urls)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open the store at {}",
+                    crate::settings::redact_url(&settings.store_url())
+                )
+            })?;
+        let queue = Queue::connect(&settings.queue_config())
+            .await
+            .with_context(|| format!("cannot open the {:?} queue", settings.queue.backend))?;
+        let runtime = Arc::new(Runtime::new(
+            store,
+            queue,
+            registry,
+            settings.runtime_config(),
+            Metrics::new(),
+        ));
+        let listener = match role {
+            Role::Serve => Some(
+                TcpListener::bind(settings.server.addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {}", settings.server.addr))?,
+            ),
+            Role::Work => None,
+        };
+        Ok(Self {
+            settings,
+            role,
+            runtime,
+            listener,
+        })
+    }
+
+    /// The bound API address, when serving.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// The runtime (store, queue, handlers).
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    /// Runs until `shutdown` is cancelled or a part fails; then stops the rest gracefully.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let Self {
+            settings,
+            role,
+            runtime,
+            listener,
+        } = self;
+        let runs_workers = settings.workers.concurrency > 0;
+        let mut parts = tokio::task::JoinSet::new();
+
+        if runs_workers {
+            let rt = Arc::clone(&runtime);
+            let stop = shutdown.clone();
+            parts.spawn(async move {
+                (
+                    "workers",
+                    rt.run_workers(stop).await.map_err(anyhow::Error::from),
+                )
+            });
+        }
+        {
+            let endpoints = settings
+                .webhooks
+                .iter()
+                .map(|w| Endpoint::new(w.url.clone(), w.secret.expose_secret().to_owned()))
+                .collect();
+            let d = &settings.webhook_delivery;
+            let config = DispatchConfig {
+                max_attempts: d.max_attempts.max(1),
+                min_delay: Duration::from_millis(d.min_delay_ms),
+                max_delay: Duration::from_millis(d.max_delay_ms),
+                timeout: Duration::from_millis(d.timeout_ms),
+                poll_interval: Duration::from_millis(300),
+            };
+            let store = runtime.store.clone();
+            let metrics = runtime.metrics.clone();
+            let id = format!("{}-webhooks", runtime.process_id);
+            let stop = shutdown.clone();
+            parts.spawn(async move {
+                jobs::webhook::run_dispatcher(store, endpoints, config, id, metrics, stop).await;
+                ("webhook dispatcher", Ok(()))
+            });
+        }
+        if let (Role::Serve, Some(listener)) = (role, listener) {
+            let state = AppState {
+                runtime: Arc::clone(&runtime),
+                tokens: Arc::new(
+                    settings
+                        .api
+                        .tokens
+                        .iter()
+                        .map(KnownToken::from_settings)
+                        .collect(),
+                ),
+                runs_workers,
+                default_max_attempts: settings.workers.max_attempts,
+                openapi: Arc::new(serde_json::to_value(api::openapi())?),
+            };
+            let router = api::router(state, settings.server.max_body_bytes);
+            let stop = shutdown.clone();
+            parts.spawn(async move {
+                let result = axum::serve(listener, router)
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await
+                    .map_err(anyhow::Error::from);
+                ("API server", result)
+            });
+        }
+
+        let mut first_error = None;
+        while let Some(joined) = parts.join_next().await {
+            let (part, result) =
+                joined.unwrap_or_else(|e| ("a task", Err(anyhow::anyhow!("panicked: {e}"))));
+            if !shutdown.is_cancelled() {
+                match &result {
+                    Ok(()) => tracing::error!(
+                        part,
+                        "Part stopped unexpectedly; shutting the process down"
+                    ),
+                    Err(error) => tracing::error!(
+                        part,
+                        error = format!("{error:#}"),
+                        "Part failed; shutting the process down"
+                    ),
+                }
+                shutdown.cancel();
+            } else {
+                tracing::info!(part, "Stopped");
+            }
+            if let (Err(e), None) = (result, &first_error) {
+                first_error = Some(e.context(format!("the {part} failed")));
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// A token cancelled on SIGTERM or Ctrl-C.
+pub fn shutdown_on_signals() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = match tokio::signal::unix::signal(
+                tokio::signal::unix::SignalKind::terminate(),
+            ) {
+                Ok(s) => s,
+                Err(error) => {
+                    tracing::error!(%error, "Cannot listen for SIGTERM; only Ctrl-C stops the process gracefully");
+                    let _ = ctrl_c.await;
+                    t.cancel();
+                    return;
+                }
+            };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("Shutdown asked: no new jobs; running jobs get time to reach a safe point");
+        t.cancel();
+    });
+    token
+}

@@ -1,0 +1,8 @@
+//! The `monopco` service: configuration, the HTTP API, job handlers, and the application that runs
+//! them with the worker fleet. `main.rs` only parses the command line and calls in here.
+
+pub mod api;
+pub mod app;
+pub mod handlers;
+pub mod settings;
+pub mod telemetry;

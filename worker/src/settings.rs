@@ -1,0 +1,450 @@
+//! Configuration: defaults → optional TOML file → `MONOPCO_…` environment → command-line flags.
+//!
+//! Nested keys use `__` in the environment: `MONOPCO_QUEUE__BACKEND=redis`,
+//! `MONOPCO_STORE__URL=postgres://…`. Secrets (API tokens, webhook secrets) are `SecretString`s:
+//! they never print, not even in `monopco config`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// Everything the binary can be told.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Where the embedded default keeps its SQLite files and recordings.
+    pub data_dir: PathBuf,
+    /// HTTP server.
+    pub server: ServerSettings,
+    /// Durable state.
+    pub store: StoreSettings,
+    /// Queue.
+    pub queue: QueueSettings,
+    /// Workers of this process.
+    pub workers: WorkerSettings,
+    /// API access.
+    pub api: ApiSettings,
+    /// Webhook receivers.
+    pub webhooks: Vec<WebhookSettings>,
+    /// Webhook delivery policy.
+    pub webhook_delivery: WebhookDeliverySettings,
+    /// Logs.
+    pub log: LogSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            server: ServerSettings::default(),
+            store: StoreSettings::default(),
+            queue: QueueSettings::default(),
+            workers: WorkerSettings::default(),
+            api: ApiSettings::default(),
+            webhooks: Vec::new(),
+            webhook_delivery: WebhookDeliverySettings::default(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+/// HTTP server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to listen on; port 0 picks a free port (printed on stdout).
+    pub addr: SocketAddr,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 20 * 1024 * 1024,
+        }
+    }
+}
+
+/// Durable state.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSettings {
+    /// `sqlite://PATH` or `postgres://…`; default: `sqlite://<data_dir>/state.db`.
+    pub url: Option<String>,
+}
+
+/// Which queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueBackend {
+    /// A SQLite file under the data directory (embedded default).
+    #[default]
+    Sqlite,
+    /// A shared Redis (fleet).
+    Redis,
+}
+
+/// Queue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueSettings {
+    /// `sqlite` or `redis`.
+    pub backend: QueueBackend,
+    /// Redis URL, for the `redis` backend.
+    pub redis_url: String,
+    /// Key prefix in Redis, so fleets (or tests) can share a server.
+    pub namespace: String,
+    /// How often idle workers look for new jobs, in milliseconds.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        Self {
+            backend: QueueBackend::Sqlite,
+            redis_url: "redis://127.0.0.1:6379".to_owned(),
+            namespace: "monopco".to_owned(),
+            poll_interval_ms: 500,
+        }
+    }
+}
+
+/// Workers of this process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// Jobs run at once by this process (0 for an API-only `serve`).
+    pub concurrency: usize,
+    /// Attempts per job before it fails for good.
+    pub max_attempts: u32,
+    /// Lease length in milliseconds: a worker silent this long is taken for dead.
+    pub lease_ms: u64,
+    /// Lease renewal period in milliseconds.
+    pub heartbeat_ms: u64,
+    /// Reaper period in milliseconds.
+    pub reaper_interval_ms: u64,
+    /// A due job not started after this many milliseconds gets a new wake-up.
+    pub stale_wake_ms: u64,
+    /// First retry delay in milliseconds.
+    pub retry_min_delay_ms: u64,
+    /// Longest retry delay in milliseconds.
+    pub retry_max_delay_ms: u64,
+    /// How long a shutdown waits for running jobs, in milliseconds.
+    pub shutdown_timeout_ms: u64,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 2,
+            max_attempts: 5,
+            lease_ms: 30_000,
+            heartbeat_ms: 5_000,
+            reaper_interval_ms: 5_000,
+            stale_wake_ms: 60_000,
+            retry_min_delay_ms: 2_000,
+            retry_max_delay_ms: 600_000,
+            shutdown_timeout_ms: 30_000,
+        }
+    }
+}
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Scope {
+    /// Read jobs.
+    #[serde(rename = "jobs:read")]
+    JobsRead,
+    /// Submit and cancel jobs.
+    #[serde(rename = "jobs:write")]
+    JobsWrite,
+    /// Read readiness and metrics.
+    #[serde(rename = "ops:read")]
+    OpsRead,
+}
+
+impl Scope {
+    /// As written in configuration.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::JobsRead => "jobs:read",
+            Self::JobsWrite => "jobs:write",
+            Self::OpsRead => "ops:read",
+        }
+    }
+}
+
+/// One API token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSettings {
+    /// Who holds it (logged, and the scope of idempotency keys).
+    pub name: String,
+    /// The bearer token itself.
+    pub token: SecretString,
+    /// What it may do.
+    pub scopes: Vec<Scope>,
+}
+
+/// API access.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiSettings {
+    /// Bearer tokens. With none, every endpoint but `/healthz` answers 401.
+    pub tokens: Vec<TokenSettings>,
+}
+
+/// One webhook receiver.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Where state changes are POSTed.
+    pub url: String,
+    /// The HMAC-SHA256 signing secret.
+    pub secret: SecretString,
+}
+
+/// Webhook delivery policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookDeliverySettings {
+    /// Attempts before a delivery is given up.
+    pub max_attempts: u32,
+    /// First retry delay in milliseconds.
+    pub min_delay_ms: u64,
+    /// Longest retry delay in milliseconds.
+    pub max_delay_ms: u64,
+    /// Per-request timeout in milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl Default for WebhookDeliverySettings {
+    fn default() -> Self {
+        Self {
+            max_attempts: 12,
+            min_delay_ms: 1_000,
+            max_delay_ms: 3_600_000,
+            timeout_ms: 10_000,
+        }
+    }
+}
+
+/// Log format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+/// Logs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// A tracing filter (`info`, `monopco=debug,jobs=debug`).
+    pub filter: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            filter: "info,chromiumoxide::handler=error,sqlx=warn".to_owned(),
+        }
+    }
+}
+
+/// A configuration that cannot be used, and why.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(Box<figment::Error>),
+    #[error("invalid configuration: {0}")]
+    Inconsistent(String),
+}
+
+impl Settings {
+    /// Loads the layers. `overrides` are `(dotted.key, value)` pairs from command-line flags.
+    pub fn load(
+        file: Option<&Path>,
+        overrides: Vec<(&str, figment::value::Value)>,
+    ) -> Result<Self, SettingsError> {
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(SettingsError::MissingFile(file.to_owned()));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment.merge(Env::prefixed("MONOPCO_").split("__"));
+        for (key, value) in overrides {
+            figment = figment.merge(Serialized::default(key, value));
+        }
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| SettingsError::Invalid(Box::new(e)))?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<(), SettingsError> {
+        let w = &self.workers;
+        if w.heartbeat_ms == 0 || w.lease_ms < 2 * w.heartbeat_ms {
+            return Err(SettingsError::Inconsistent(format!(
+                "workers.lease_ms ({}) must be at least twice workers.heartbeat_ms ({}), or a live worker loses its jobs",
+                w.lease_ms, w.heartbeat_ms
+            )));
+        }
+        if w.max_attempts == 0 {
+            return Err(SettingsError::Inconsistent(
+                "workers.max_attempts must be at least 1".to_owned(),
+            ));
+        }
+        for t in &self.api.tokens {
+            use secrecy::ExposeSecret;
+            if t.token.expose_secret().len() < 16 {
+                return Err(SettingsError::Inconsistent(format!(
+                    "api token `{}` is shorter than 16 characters: use a long random value (openssl rand -hex 32)",
+                    t.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The store URL, defaulting to a SQLite file under the data directory.
+    pub fn store_url(&self) -> String {
+        self.store
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("state.db").display()))
+    }
+
+    /// The queue, as the jobs crate wants it.
+    pub fn queue_config(&self) -> jobs::QueueConfig {
+        let poll_interval = Duration::from_millis(self.queue.poll_interval_ms.max(100));
+        match self.queue.backend {
+            QueueBackend::Sqlite => jobs::QueueConfig::Sqlite {
+                path: self.data_dir.join("queue.db"),
+                poll_interval,
+            },
+            QueueBackend::Redis => jobs::QueueConfig::Redis {
+                url: self.queue.redis_url.clone(),
+                namespace: self.queue.namespace.clone(),
+                poll_interval,
+            },
+        }
+    }
+
+    /// The runtime policy, as the jobs crate wants it.
+    pub fn runtime_config(&self) -> jobs::RuntimeConfig {
+        let w = &self.workers;
+        jobs::RuntimeConfig {
+            lease: Duration::from_millis(w.lease_ms),
+            heartbeat: Duration::from_millis(w.heartbeat_ms),
+            reaper_interval: Duration::from_millis(w.reaper_interval_ms.max(100)),
+            stale_wake: Duration::from_millis(w.stale_wake_ms),
+            retry_min_delay: Duration::from_millis(w.retry_min_delay_ms),
+            retry_max_delay: Duration::from_millis(w.retry_max_delay_ms),
+            shutdown_timeout: Duration::from_millis(w.shutdown_timeout_ms),
+            concurrency: w.concurrency,
+        }
+    }
+
+    /// What `monopco config` prints: the effective settings, secrets masked.
+    pub fn redacted(&self) -> serde_json::Value {
+        let w = &self.workers;
+        serde_json::json!({
+            "data_dir": self.data_dir,
+            "server": { "addr": self.server.addr.to_string(), "max_body_bytes": self.server.max_body_bytes },
+            "store": { "url": redact_url(&self.store_url()) },
+            "queue": {
+                "backend": format!("{:?}", self.queue.backend).to_lowercase(),
+                "redis_url": redact_url(&self.queue.redis_url),
+                "namespace": self.queue.namespace,
+                "poll_interval_ms": self.queue.poll_interval_ms,
+            },
+            "workers": {
+                "concurrency": w.concurrency, "max_attempts": w.max_attempts, "lease_ms": w.lease_ms,
+                "heartbeat_ms": w.heartbeat_ms, "reaper_interval_ms": w.reaper_interval_ms,
+                "stale_wake_ms": w.stale_wake_ms, "retry_min_delay_ms": w.retry_min_delay_ms,
+                "retry_max_delay_ms": w.retry_max_delay_ms, "shutdown_timeout_ms": w.shutdown_timeout_ms,
+            },
+            "api": { "tokens": self.api.tokens.iter().map(|t| serde_json::json!({
+                "name": t.name, "token": "•••", "scopes": t.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>() },
+            "webhooks": self.webhooks.iter().map(|h| serde_json::json!({ "url": h.url, "secret": "•••" })).collect::<Vec<_>>(),
+            "webhook_delivery": {
+                "max_attempts": self.webhook_delivery.max_attempts, "min_delay_ms": self.webhook_delivery.min_delay_ms,
+                "max_delay_ms": self.webhook_delivery.max_delay_ms, "timeout_ms": self.webhook_delivery.timeout_ms,
+            },
+            "log": { "format": format!("{:?}", self.log.format).to_lowercase(), "filter": self.log.filter },
+        })
+    }
+}
+
+/// Hides the password of a URL (`postgres://user:pw@host` → `postgres://user:•••@host`).
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:•••{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_masked() {
+        assert_eq!(
+            redact_url("postgres://app:hunter2@db:5432/x"),
+            "postgres://app:•••@db:5432/x"
+        );
+        assert_eq!(
+            redact_url("redis://127.0.0.1:6379"),
+            "redis://127.0.0.1:6379"
+        );
+    }
+
+    #[test]
+    fn a_lease_shorter_than_two_heartbeats_is_refused_with_the_reason() {
+        let err = Settings::load(
+            None,
+            vec![
+                ("workers.lease_ms", 1000.into()),
+                ("workers.heartbeat_ms", 800.into()),
+            ],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("at least twice"), "{err}");
+    }
+
+    #[test]
+    fn the_embedded_default_needs_no_file_and_no_server() {
+        let s = Settings::load(None, vec![]).unwrap();
+        assert_eq!(s.queue.backend, QueueBackend::Sqlite);
+        assert!(s.store_url().starts_with("sqlite://"));
+    }
+}
