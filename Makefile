@@ -20,7 +20,7 @@ demo: setup
 test: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	MONOPCO_TEST_POSTGRES="$$(./scripts/services.sh)" OMP_THREAD_LIMIT=1 $(CARGO) test --workspace
+	TEST_POSTGRES_URL="$$(./scripts/services.sh)" OMP_THREAD_LIMIT=1 $(CARGO) test --workspace
 
 fmt:
 	$(CARGO) fmt --all

@@ -278,14 +278,12 @@ async fn the_api_contract_holds(backend: Backend) {
         deliveries.iter().all(|d| d["state"] == "delivered"),
         "{deliveries:#?}"
     );
-    let total_attempts: i64 = received.lock().unwrap().len() as i64;
-    assert!(total_attempts >= 3);
+    // The receiver's first answer was a 500: that delivery took a second attempt.
     assert!(
-        api.get(READ_TOKEN, "/v1/jobs?limit=500").await.1["jobs"]
-            .as_array()
-            .unwrap()
+        deliveries
             .iter()
-            .any(|_| true)
+            .any(|d| d["attempts"] == 2 && d["last_status"] == 204),
+        "{deliveries:#?}"
     );
 
     // A long job is running when the process is stopped: it is handed back, and after a restart

@@ -40,7 +40,7 @@ impl TestDatabase {
         let admin = admin_url();
         let name = format!("monopco_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = sqlx_connect(&admin).await;
-        sqlx::query(&format!("CREATE DATABASE {name}"))
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut conn)
             .await
             .expect("create test database");
@@ -66,9 +66,11 @@ impl Drop for TestDatabase {
                 .ok()?;
             rt.block_on(async move {
                 let mut conn = sqlx_connect(&admin_url()).await;
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await;
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await;
             });
             Some(())
         })
@@ -77,7 +79,7 @@ impl Drop for TestDatabase {
 }
 
 fn admin_url() -> String {
-    std::env::var("MONOPCO_TEST_POSTGRES")
+    std::env::var("TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
