@@ -45,7 +45,12 @@ pub fn check_document_with(
 ) -> Result<Verdict, OcrError> {
     let start = Instant::now();
     let gray = load::load_gray(bytes, limits)?;
-    let analysis = pipeline::analyse(&gray)?;
+    let names_ok = |m: &Mrz| {
+        req.expected_name
+            .as_ref()
+            .is_none_or(|e| name::match_name(&m.surname, &m.given_names, e) == NameMatch::Match)
+    };
+    let analysis = pipeline::analyse(&gray, &names_ok)?;
     let mut verdict = verdict::decide(&analysis, req);
     verdict.elapsed_ms = start.elapsed().as_millis() as u64;
     tracing::debug!(

@@ -127,7 +127,7 @@ impl Mrz {
         let lines: Vec<String> = text
             .lines()
             .map(clean_line)
-            .filter(|l| l.len() >= 20)
+            .filter(|l| l.len() >= 12)
             .collect();
         let mut best: Option<Mrz> = None;
         let mut consider = |m: Mrz| {
@@ -151,10 +151,32 @@ impl Mrz {
             }
             for start in 0..=lines.len() - n {
                 let group = &lines[start..start + n];
-                if group.iter().all(|l| l.len().abs_diff(width) <= 4) {
+                // OCR drops fillers in long runs far more often than it adds characters, and a
+                // names line may lose most of its trailing fillers: only data lines must be
+                // close to the layout's width.
+                let data_lines: &[usize] = match format {
+                    MrzFormat::Td1 => &[0, 1],
+                    _ => &[1],
+                };
+                let fits = group.iter().enumerate().all(|(i, l)| {
+                    let min = if data_lines.contains(&i) {
+                        width - 9
+                    } else {
+                        12
+                    };
+                    l.len() >= min && l.len() <= width + 4
+                });
+                if fits {
                     let refs: Vec<&str> = group.iter().map(String::as_str).collect();
-                    if let Some(m) = parse_as(format, &refs) {
+                    let first = parse_as(format, &refs);
+                    let settled = first.as_ref().is_some_and(Mrz::all_checks_valid);
+                    if let Some(m) = first {
                         consider(m);
+                    }
+                    if !settled {
+                        for m in realigned(format, group, data_lines) {
+                            consider(m);
+                        }
                     }
                 }
             }
@@ -166,6 +188,44 @@ impl Mrz {
     pub fn parse_lines(lines: &[&str]) -> Result<Mrz, MrzError> {
         Self::parse(&lines.join("\n"))
     }
+}
+
+/// Readings of a group where one data line one character too long or too short is aligned
+/// by deleting, or inserting a filler at, each position in turn (instead of in its longest
+/// filler run).
+fn realigned(format: MrzFormat, group: &[String], data_lines: &[usize]) -> Vec<Mrz> {
+    let (_, width) = format.shape();
+    let mut out = Vec::new();
+    for &li in data_lines {
+        let line: Vec<char> = group[li].chars().collect();
+        let candidates: Vec<String> = if line.len() == width + 1 {
+            (0..line.len())
+                .map(|i| line[..i].iter().chain(&line[i + 1..]).collect())
+                .collect()
+        } else if line.len() + 1 == width {
+            (0..=line.len())
+                .map(|i| {
+                    line[..i]
+                        .iter()
+                        .chain(std::iter::once(&'<'))
+                        .chain(&line[i..])
+                        .collect()
+                })
+                .collect()
+        } else {
+            continue;
+        };
+        for candidate in candidates {
+            let mut refs: Vec<&str> = group.iter().map(String::as_str).collect();
+            refs[li] = &candidate;
+            if let Some(m) = parse_as(format, &refs)
+                && m.all_checks_valid()
+            {
+                out.push(m);
+            }
+        }
+    }
+    out
 }
 
 fn score(m: &Mrz) -> (bool, usize, usize, i64) {
@@ -253,6 +313,8 @@ fn alternative(c: char) -> Option<char> {
         '2' => Some('Z'),
         'Z' => Some('2'),
         'K' | 'L' | 'X' => Some('<'),
+        'D' | 'Q' => Some('0'),
+        'G' => Some('6'),
         _ => None,
     }
 }
@@ -410,6 +472,40 @@ impl Zone {
         }
     }
 
+    /// A document number: `O` and `Q` read as the digit 0 first (issuers avoid the letter O),
+    /// then the usual confusions until the check digit validates.
+    fn number_with_check(
+        &mut self,
+        spans: &[(usize, usize, usize)],
+        cd: (usize, usize),
+        name: &str,
+    ) {
+        if self.check(spans, cd.0, cd.1) {
+            return;
+        }
+        let saved = (self.lines.clone(), self.repairs.len());
+        for &(l, a, b) in spans {
+            for i in a..b {
+                let c = self.lines[l][i];
+                if matches!(c, 'O' | 'Q') {
+                    self.lines[l][i] = '0';
+                    self.repairs.push(Repair {
+                        field: name.to_owned(),
+                        read: c,
+                        corrected: '0',
+                        confirmed_by_check_digit: true,
+                    });
+                }
+            }
+        }
+        if self.repair_with_check(&span_positions(spans), spans, cd, name) {
+            return;
+        }
+        self.lines = saved.0;
+        self.repairs.truncate(saved.1);
+        self.repair_with_check(&span_positions(spans), spans, cd, name);
+    }
+
     /// Tries the usual confusions in `positions` until the check over `spans` validates.
     ///
     /// Only a unique minimal set of changes is applied, so a check digit never confirms a guess
@@ -485,6 +581,36 @@ fn span_positions(spans: &[(usize, usize, usize)]) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// In a names field, a "word" made only of K, L and X is a run of misread fillers.
+fn clean_name_field(z: &mut Zone, line: usize, from: usize, to: usize) {
+    let mut i = from;
+    while i < to {
+        if z.lines[line][i] == '<' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < to && z.lines[line][i] != '<' {
+            i += 1;
+        }
+        let word = &z.lines[line][start..i];
+        let only_fillers = word.iter().all(|c| matches!(c, 'K' | 'L' | 'X'));
+        // A real name starts right after the document code or after a `<` separator; a lone
+        // K/L/X word after the first name is a filler (ICAO names carry no initials).
+        if only_fillers && start > from + 1 {
+            for k in start..i {
+                z.repairs.push(Repair {
+                    field: "filler".to_owned(),
+                    read: z.lines[line][k],
+                    corrected: '<',
+                    confirmed_by_check_digit: false,
+                });
+                z.lines[line][k] = '<';
+            }
+        }
+    }
+}
+
 fn prepare(format: MrzFormat, raw: &[&str]) -> Zone {
     let (_, width) = format.shape();
     let mut repairs = Vec::new();
@@ -523,17 +649,21 @@ fn parse_icao(format: MrzFormat, raw: &[&str]) -> Option<Mrz> {
     if !matches!(z.lines[0][0], 'P' | 'I' | 'A' | 'C' | 'V') {
         return None;
     }
-    if format == MrzFormat::Td3 && z.lines[0][0] != 'P' {
+    if format == MrzFormat::Td3 && !matches!(z.lines[0][0], 'P' | 'V') {
         return None;
     }
+    // Machine-readable visas (MRV-A, MRV-B) have neither a personal-number check digit nor a
+    // composite.
+    let visa = z.lines[0][0] == 'V';
     z.coerce(0, 5, w, Kind::Alpha, "names");
+    clean_name_field(&mut z, 0, 5, w);
     z.coerce(1, 10, 13, Kind::Alpha, "nationality");
     z.digits_with_check(1, 13, 19, 19, "birth_date");
     z.digits_with_check(1, 21, 27, 27, "expiry_date");
     z.coerce_check_char(1, 9, "document_number");
     let doc = [(1, 0, 9)];
-    z.repair_with_check(&span_positions(&doc), &doc, (1, 9), "document_number");
-    let (opt_end, has_personal_cd) = if format == MrzFormat::Td3 {
+    z.number_with_check(&doc, (1, 9), "document_number");
+    let (opt_end, has_personal_cd) = if format == MrzFormat::Td3 && !visa {
         (42, true)
     } else {
         (35, false)
@@ -550,8 +680,10 @@ fn parse_icao(format: MrzFormat, raw: &[&str]) -> Option<Mrz> {
         comp
     };
     let composite_at = w - 1;
-    z.coerce_check_char(1, composite_at, "composite");
-    if !z.check(&comp, 1, composite_at) {
+    if !visa {
+        z.coerce_check_char(1, composite_at, "composite");
+    }
+    if !visa && !z.check(&comp, 1, composite_at) {
         let optional = [(1, 28, if format == MrzFormat::Td3 { 42 } else { 35 })];
         z.repair_with_check(
             &span_positions(&optional),
@@ -580,10 +712,12 @@ fn parse_icao(format: MrzFormat, raw: &[&str]) -> Option<Mrz> {
             valid: z.check(&[(1, 28, 42)], 1, 42),
         });
     }
-    checks.push(CheckDigit {
-        field: CheckedField::Composite,
-        valid: z.check(&comp, 1, composite_at),
-    });
+    if !visa {
+        checks.push(CheckDigit {
+            field: CheckedField::Composite,
+            valid: z.check(&comp, 1, composite_at),
+        });
+    }
     let expiry = parse_date(&z.get(1, 21, 27), DateKind::Expiry, None);
     let birth = parse_date(&z.get(1, 13, 19), DateKind::Birth, expiry);
     let (surname, given_names) = split_names(&z.get(0, 5, w));
@@ -612,12 +746,13 @@ fn parse_td1(raw: &[&str]) -> Option<Mrz> {
         return None;
     }
     z.coerce(2, 0, 30, Kind::Alpha, "names");
+    clean_name_field(&mut z, 2, 0, 30);
     z.coerce(1, 15, 18, Kind::Alpha, "nationality");
     z.digits_with_check(1, 0, 6, 6, "birth_date");
     z.digits_with_check(1, 8, 14, 14, "expiry_date");
     z.coerce_check_char(0, 14, "document_number");
     let doc = [(0, 5, 14)];
-    z.repair_with_check(&span_positions(&doc), &doc, (0, 14), "document_number");
+    z.number_with_check(&doc, (0, 14), "document_number");
     let comp = [(0, 5, 30), (1, 0, 7), (1, 8, 15), (1, 18, 29)];
     z.coerce_check_char(1, 29, "composite");
     if !z.check(&comp, 1, 29) {
@@ -670,6 +805,8 @@ fn parse_french(raw: &[&str]) -> Option<Mrz> {
         return None;
     }
     z.coerce(1, 13, 27, Kind::Alpha, "names");
+    clean_name_field(&mut z, 0, 5, 30);
+    clean_name_field(&mut z, 1, 13, 27);
     z.coerce(1, 0, 4, Kind::Digits, "document_number");
     z.coerce(1, 7, 12, Kind::Digits, "document_number");
     z.coerce_check_char(1, 12, "document_number");

@@ -17,7 +17,7 @@ use crate::vision::{self, Plane};
 
 const WORK_SIDE: f32 = 900.0;
 /// Character height (px) the band is scaled to before OCR and blur measurement.
-const TARGET_TEXT_HEIGHT: f32 = 30.0;
+const TARGET_TEXT_HEIGHT: f32 = 24.0;
 const MAX_OCR_READS: usize = 8;
 
 /// What the analysis found, before any decision.
@@ -27,6 +27,8 @@ pub(crate) struct Analysis {
     pub ocr_confidence: Option<i32>,
     pub band: Option<BandQuality>,
     pub global: GlobalQuality,
+    /// Names from other readings of the same zone (same document number, all checks valid).
+    pub other_names: Vec<(String, Vec<String>)>,
 }
 
 /// Measures on the zone band, taken at the normalised scale.
@@ -52,7 +54,7 @@ pub(crate) struct GlobalQuality {
     pub mean: f32,
     pub p95: f32,
     pub sharpness: f64,
-    /// Fraction of saturated pixels in the central area.
+    /// Fraction of (nearly) saturated pixels.
     pub saturated: f32,
 }
 
@@ -66,11 +68,16 @@ struct Band {
     line_height: f32,
 }
 
-pub(crate) fn analyse(gray: &GrayImage) -> Result<Analysis, OcrError> {
+/// Reads the zone of a photo. `names_ok` says whether a valid reading's names are as
+/// expected; when they are not, the band is read again in other ways, since names carry no
+/// check digit and one misread letter is common.
+pub(crate) fn analyse(
+    gray: &GrayImage,
+    names_ok: &dyn Fn(&Mrz) -> bool,
+) -> Result<Analysis, OcrError> {
     let global = global_quality(gray);
     let mut best: Option<(Mrz, i32, BandQuality)> = None;
     let mut reads = 0;
-    let mut first_band: Option<BandQuality> = None;
     // Portrait photos of a landscape document: try the quarter turn only when needed.
     for quarter in [false, true] {
         let rotated;
@@ -81,46 +88,43 @@ pub(crate) fn analyse(gray: &GrayImage) -> Result<Analysis, OcrError> {
             gray
         };
         let full = Plane::from_gray(img);
-        let factor = (img.width().max(img.height()) as f32 / WORK_SIDE).max(1.0);
-        let work = vision::downscale(img, factor);
+        let (work, factor) = working_plane(img);
         let bands = find_bands(&work, factor);
         for band in bands.iter().take(3) {
             for flip in [false, true] {
-                for variant in 0..2 {
+                let angle = if flip { band.angle + PI } else { band.angle };
+                let mut quality = None;
+                for (i, variant) in VARIANTS.into_iter().enumerate() {
                     if reads >= MAX_OCR_READS {
                         break;
                     }
-                    let angle = if flip { band.angle + PI } else { band.angle };
-                    let (cut, quality) = cut_band(&full, band, angle, variant);
-                    if first_band.is_none() {
-                        first_band = Some(quality);
-                    }
+                    let cut = cut_band(&full, band, angle, variant);
+                    let q = *quality.get_or_insert_with(|| band_quality(&full, band, &cut, angle));
                     reads += 1;
                     let reading = read_band(&cut.to_gray())?;
                     let Ok(m) = Mrz::parse(&reading.text) else {
+                        // Nothing zone-like upright: the other variants will not help.
+                        if i == 0 {
+                            break;
+                        }
                         continue;
                     };
                     let better = best.as_ref().is_none_or(|(b, _, _)| rank(&m) > rank(b));
                     let done = m.all_checks_valid();
                     if better {
-                        best = Some((m, reading.confidence, quality));
+                        best = Some((m, reading.confidence, q));
                     }
                     if done {
                         let (m, c, q) = best.expect("just set");
+                        let other_names =
+                            reread_names(&full, band, angle, &m, i, &mut reads, names_ok)?;
                         return Ok(Analysis {
                             mrz: Some(m),
                             ocr_confidence: Some(c),
                             band: Some(q),
                             global,
+                            other_names,
                         });
-                    }
-                    // Upright text that parsed at all means the flip is not needed.
-                    if variant == 0
-                        && best
-                            .as_ref()
-                            .is_some_and(|(b, _, _)| b.valid_check_count() > 0)
-                    {
-                        break;
                     }
                 }
                 if best.is_some() {
@@ -138,14 +142,69 @@ pub(crate) fn analyse(gray: &GrayImage) -> Result<Analysis, OcrError> {
             ocr_confidence: Some(c),
             band: Some(q),
             global,
+            other_names: Vec::new(),
         },
+        // Without a zone reading, the first band may be any text: judge the whole photo.
         None => Analysis {
             mrz: None,
             ocr_confidence: None,
-            band: first_band,
+            band: None,
             global,
+            other_names: Vec::new(),
         },
     })
+}
+
+/// Reads a validated band again with the remaining variants until the names are as expected.
+fn reread_names(
+    full: &Plane,
+    band: &Band,
+    angle: f32,
+    m: &Mrz,
+    done_variant: usize,
+    reads: &mut usize,
+    names_ok: &dyn Fn(&Mrz) -> bool,
+) -> Result<Vec<(String, Vec<String>)>, OcrError> {
+    let mut out = Vec::new();
+    if names_ok(m) {
+        return Ok(out);
+    }
+    for variant in VARIANTS.into_iter().skip(done_variant + 1) {
+        if *reads >= MAX_OCR_READS + 2 {
+            break;
+        }
+        *reads += 1;
+        let reading = read_band(&cut_band(full, band, angle, variant).to_gray())?;
+        if let Ok(other) = Mrz::parse(&reading.text)
+            && other.all_checks_valid()
+            && other.document_number == m.document_number
+        {
+            let ok = names_ok(&other);
+            out.push((other.surname, other.given_names));
+            if ok {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The photo at the working scale (small photos are enlarged), and the scale factor back.
+fn working_plane(img: &GrayImage) -> (Plane, f32) {
+    let factor = img.width().max(img.height()) as f32 / WORK_SIDE;
+    if factor >= 1.0 {
+        return (vision::downscale(img, factor), factor);
+    }
+    let full = Plane::from_gray(img);
+    let w = (img.width() as f32 / factor).round() as usize;
+    let h = (img.height() as f32 / factor).round() as usize;
+    let mut out = Plane::new(w, h);
+    for y in 0..h {
+        for x in 0..w {
+            out.data[y * w + x] = full.sample(x as f32 * factor, y as f32 * factor, 255.0);
+        }
+    }
+    (out, factor)
 }
 
 fn rank(m: &Mrz) -> (bool, usize, i64) {
@@ -163,19 +222,9 @@ fn global_quality(gray: &GrayImage) -> GlobalQuality {
     let p95 = vision::quantile(&work, 0.95);
     let p05 = vision::quantile(&work, 0.05);
     let contrast = f64::from((p95 - p05).max(8.0));
-    let sharpness = vision::laplacian_variance(&work) / (contrast * contrast) * 1000.0;
-    let (x0, x1) = (work.w / 5, work.w * 4 / 5);
-    let (y0, y1) = (work.h / 5, work.h * 4 / 5);
-    let mut sat = 0usize;
-    let mut total = 0usize;
-    for y in y0..y1 {
-        for x in x0..x1 {
-            total += 1;
-            if work.at(x, y) >= 250.0 {
-                sat += 1;
-            }
-        }
-    }
+    let sharpness = edge_sharpness(&work, contrast);
+    let sat = work.data.iter().filter(|&&v| v >= 245.0).count();
+    let total = work.data.len();
     GlobalQuality {
         width: gray.width(),
         height: gray.height(),
@@ -184,6 +233,34 @@ fn global_quality(gray: &GrayImage) -> GlobalQuality {
         sharpness,
         saturated: sat as f32 / total.max(1) as f32,
     }
+}
+
+/// Steepness of the strongest edges relative to the photo's contrast (≈ 1 / edge width).
+///
+/// Noise and textures barely reach the top half-percent of gradients; letters and the
+/// document's outline do, and blur widens them.
+fn edge_sharpness(work: &Plane, contrast: f64) -> f64 {
+    let gx = vision::sobel_x_abs(work);
+    let mut grads: Vec<f32> = Vec::with_capacity(work.data.len());
+    for y in 1..work.h.saturating_sub(1) {
+        for x in 1..work.w.saturating_sub(1) {
+            let gy = (work.at(x - 1, y + 1) + 2.0 * work.at(x, y + 1) + work.at(x + 1, y + 1))
+                - (work.at(x - 1, y - 1) + 2.0 * work.at(x, y - 1) + work.at(x + 1, y - 1));
+            grads.push(gx.at(x, y).max(gy.abs()) / 8.0);
+        }
+    }
+    if grads.is_empty() {
+        return 0.0;
+    }
+    let k = grads.len() - 1 - grads.len() / 200;
+    let (_, top, _) = grads.select_nth_unstable_by(k, f32::total_cmp);
+    f64::from(*top) / contrast * 100.0
+}
+
+/// Whole-photo measures, for tuning (never called by the checks).
+#[doc(hidden)]
+pub fn debug_global(gray: &GrayImage) -> String {
+    format!("{:?}", global_quality(gray))
 }
 
 /// Candidate bands at the working scale, best first, in full-resolution coordinates.
@@ -293,16 +370,39 @@ fn find_bands(work: &Plane, factor: f32) -> Vec<Band> {
     bands.into_iter().map(|(_, b)| b).collect()
 }
 
-/// Cuts the band upright at the normalised text height; `variant` 1 adds margin and binarises.
-fn cut_band(full: &Plane, band: &Band, angle: f32, variant: usize) -> (Plane, BandQuality) {
+/// OCR attempts on one band: text height (px), margin (in text heights), contrast stretched.
+const VARIANTS: [(f32, f32, bool); 4] = [
+    (TARGET_TEXT_HEIGHT, 1.0, false),
+    (20.0, 1.0, false),
+    (30.0, 1.2, false),
+    (TARGET_TEXT_HEIGHT, 1.6, true),
+];
+
+/// Cuts the band upright with its text `text_px` high, `margin` text heights around it.
+fn cut_band(full: &Plane, band: &Band, angle: f32, variant: (f32, f32, bool)) -> Plane {
+    let (text_px, margin, stretch) = variant;
     let text_h = band.line_height.max(1.0);
-    let step = text_h / TARGET_TEXT_HEIGHT;
-    let margin = if variant == 0 { 1.0 } else { 1.6 };
-    let len = band.length + 2.0 * margin * text_h;
+    let step = text_h / text_px;
+    // Wider at the ends: perspective and blur make the blob shorter than the printed line.
+    let len = band.length * 1.04 + 2.0 * (margin + 1.0) * text_h;
     let thick = band.thickness + 2.0 * margin * text_h;
     let out_w = ((len / step) as usize).clamp(16, 3000);
     let out_h = ((thick / step) as usize).clamp(16, 600);
     let mut cut = vision::extract(full, band.cx, band.cy, angle, out_w, out_h, step, 255.0);
+    if stretch {
+        // Local contrast stretch, so that dark or washed-out photos reach tesseract evenly.
+        let bg = vision::box_blur(&cut, (text_px as usize) * 2, 1);
+        for (v, b) in cut.data.iter_mut().zip(&bg.data) {
+            let stretched = (*v / b.max(1.0)) * 255.0;
+            *v = stretched.clamp(0.0, 255.0);
+        }
+    }
+    cut
+}
+
+/// Quality of a band, measured on its cut at the normalised text height.
+fn band_quality(full: &Plane, band: &Band, cut: &Plane, angle: f32) -> BandQuality {
+    let text_h = band.line_height.max(1.0);
     // Where the band reaches past the photo's edge, by more than half a character.
     let (s, c) = angle.sin_cos();
     let hw = band.length / 2.0 + 0.3 * text_h;
@@ -314,46 +414,35 @@ fn cut_band(full: &Plane, band: &Band, angle: f32, variant: usize) -> (Plane, Ba
             let y = band.cy + dx * s + dy * c;
             x < 0.0 || y < 0.0 || x > full.w as f32 || y > full.h as f32
         });
-    let p05 = vision::quantile(&cut, 0.05);
-    let p95 = vision::quantile(&cut, 0.95);
+    let p05 = vision::quantile(cut, 0.05);
+    let p95 = vision::quantile(cut, 0.95);
     let contrast = f64::from((p95 - p05).max(8.0));
-    let sharpness = vision::laplacian_variance(&cut) / (contrast * contrast) * 1000.0;
+    // Measured at half the OCR scale (text about 15 px high): a sharp photo whose text was
+    // small and got upscaled for OCR still measures sharp there.
+    let sharpness = vision::laplacian_variance(&vision::half(cut)) / (contrast * contrast) * 1000.0;
     let saturated = cut.data.iter().filter(|&&v| v >= 250.0).count() as f32 / cut.data.len() as f32;
-    let quality = BandQuality {
+    BandQuality {
         sharpness,
         source_text_height: text_h,
         paper: p95,
         saturated,
         cut_off,
-    };
-    if variant == 1 {
-        // Local contrast stretch, so that dark or washed-out photos reach tesseract evenly.
-        let bg = vision::box_blur(&cut, (TARGET_TEXT_HEIGHT as usize) * 2, 1);
-        for (v, b) in cut.data.iter_mut().zip(&bg.data) {
-            let stretched = (*v / b.max(1.0)) * 255.0;
-            *v = stretched.clamp(0.0, 255.0);
-        }
-        let t = vision::otsu(&cut);
-        for v in &mut cut.data {
-            *v = if *v > t { 255.0 } else { 0.0 };
-        }
     }
-    (cut, quality)
 }
 
 /// Band crops and their OCR text, for tuning on one's own machine (never called by the checks).
 #[doc(hidden)]
 pub fn debug_bands(gray: &GrayImage) -> Vec<(GrayImage, String)> {
     let full = Plane::from_gray(gray);
-    let factor = (gray.width().max(gray.height()) as f32 / WORK_SIDE).max(1.0);
-    let work = vision::downscale(gray, factor);
+    let (work, factor) = working_plane(gray);
     let mut out = Vec::new();
-    for band in find_bands(&work, factor).iter().take(3) {
-        for variant in 0..2 {
-            let (cut, q) = cut_band(&full, band, band.angle, variant);
+    for band in find_bands(&work, factor).iter().take(2) {
+        for variant in VARIANTS {
+            let cut = cut_band(&full, band, band.angle, variant);
+            let q = band_quality(&full, band, &cut, band.angle);
             let img = cut.to_gray();
             let text = read_band(&img).map(|r| r.text).unwrap_or_default();
-            out.push((img, format!("{band:?} {q:?}\n{text}")));
+            out.push((img, format!("{variant:?} {band:?} {q:?}\n{text}")));
         }
     }
     out

@@ -51,7 +51,6 @@ pub enum ReasonCode {
     NameMismatch,
     NamePartialMatch,
     UnsupportedDocumentType,
-    LowConfidence,
 }
 
 impl ReasonCode {
@@ -60,8 +59,7 @@ impl ReasonCode {
             Self::NoDocumentFound
             | Self::MrzCheckDigitFailed
             | Self::ExpiryUncertain
-            | Self::NamePartialMatch
-            | Self::LowConfidence => Outcome::NeedsReview,
+            | Self::NamePartialMatch => Outcome::NeedsReview,
             _ => Outcome::Rejected,
         }
     }
@@ -301,13 +299,14 @@ pub fn expiry_of(mrz: &Mrz) -> Option<(NaiveDate, NaiveDate, ExpirySource, Optio
 pub(crate) mod thresholds {
     /// Band sharpness below this is a blurred photo.
     pub const BAND_BLUR: f64 = 25.0;
-    /// Whole-photo sharpness below this is a blurred photo (when no band was read).
-    pub const GLOBAL_BLUR: f64 = 2.0;
+    /// Whole-photo edge steepness below this is a blurred photo (when no band was read):
+    /// 11–14 on strongly blurred corpus photos, 37 and more on all others.
+    pub const GLOBAL_BLUR: f64 = 22.0;
     pub const DARK_PAPER: f32 = 80.0;
-    pub const DARK_GLOBAL_P95: f32 = 70.0;
+    pub const DARK_GLOBAL_P95: f32 = 100.0;
     pub const DARK_GLOBAL_MEAN: f32 = 35.0;
     pub const GLARE_BAND: f32 = 0.03;
-    pub const GLARE_GLOBAL: f32 = 0.20;
+    pub const GLARE_GLOBAL: f32 = 0.01;
     pub const MIN_TEXT_HEIGHT: f32 = 9.0;
     pub const MIN_SIDE: u32 = 300;
 }
@@ -390,8 +389,17 @@ pub(crate) fn decide(a: &Analysis, req: &CheckRequest) -> Verdict {
             }
             None => reasons.push(ReasonCode::ExpiryUncertain),
         }
+        // Names carry no check digit: the best of the zone's readings counts.
+        let mut names = (m.surname.clone(), m.given_names.clone());
         if let Some(expected) = &req.expected_name {
-            let nm = match_name(&m.surname, &m.given_names, expected);
+            let mut nm = match_name(&m.surname, &m.given_names, expected);
+            for (surname, given) in &a.other_names {
+                let other = match_name(surname, given, expected);
+                if rank_match(other) > rank_match(nm) {
+                    nm = other;
+                    names = (surname.clone(), given.clone());
+                }
+            }
             match nm {
                 NameMatch::Match => {}
                 NameMatch::Partial => reasons.push(ReasonCode::NamePartialMatch),
@@ -399,16 +407,13 @@ pub(crate) fn decide(a: &Analysis, req: &CheckRequest) -> Verdict {
             }
             name_match = Some(nm);
         }
-        if a.ocr_confidence.is_some_and(|c| c < 30) && req.expected_name.is_none() {
-            reasons.push(ReasonCode::LowConfidence);
-        }
         document = Some(Document {
             kind,
             format: m.format,
             issuing_state: m.issuing_state.clone(),
             document_number: m.document_number.clone(),
-            surname: m.surname.clone(),
-            given_names: m.given_names.clone(),
+            surname: names.0,
+            given_names: names.1,
             birth_date: m.birth_date,
             sex: m.sex,
             nationality: m.nationality.clone(),
@@ -428,7 +433,10 @@ pub(crate) fn decide(a: &Analysis, req: &CheckRequest) -> Verdict {
         .as_ref()
         .map(|m| m.valid_check_count() as f32 / m.checks.len().max(1) as f32);
     let ocr = a.ocr_confidence.map(|c| (c.clamp(0, 100) as f32) / 100.0);
-    let sharp_norm = sharpness.map(|s| (s / t::BAND_BLUR) as f32);
+    let sharp_norm = Some(match sharpness {
+        Some(s) => (s / t::BAND_BLUR) as f32,
+        None => (a.global.sharpness / t::GLOBAL_BLUR) as f32,
+    });
     let overall = match outcome {
         Outcome::Accepted | Outcome::Rejected if mrz_valid => {
             0.7 + 0.3 * ocr.unwrap_or(0.5) * sharp_norm.map_or(1.0, |s| s.min(1.0))
@@ -455,6 +463,14 @@ pub(crate) fn decide(a: &Analysis, req: &CheckRequest) -> Verdict {
             .map(|m| m.repairs.clone())
             .unwrap_or_default(),
         elapsed_ms: 0,
+    }
+}
+
+fn rank_match(m: NameMatch) -> u8 {
+    match m {
+        NameMatch::Mismatch => 0,
+        NameMatch::Partial => 1,
+        NameMatch::Match => 2,
     }
 }
 
@@ -513,6 +529,229 @@ fn message_fr(
         ReasonCode::NameMismatch => "Le nom figurant sur le document ne correspond pas à celui du stagiaire.".to_owned(),
         ReasonCode::NamePartialMatch => "Le nom figurant sur le document diffère légèrement de celui du stagiaire : un conseiller va vérifier.".to_owned(),
         ReasonCode::UnsupportedDocumentType => "Ce type de document n'est pas accepté : envoyez une carte d'identité, un passeport ou un titre de séjour.".to_owned(),
-        ReasonCode::LowConfidence => "La lecture du document est incertaine : un conseiller va vérifier votre document.".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{BandQuality, GlobalQuality};
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    const SHARP_BAND: BandQuality = BandQuality {
+        sharpness: 60.0,
+        source_text_height: 40.0,
+        paper: 220.0,
+        saturated: 0.0,
+        cut_off: false,
+    };
+
+    const DAYLIGHT: GlobalQuality = GlobalQuality {
+        width: 2000,
+        height: 1300,
+        mean: 140.0,
+        p95: 225.0,
+        sharpness: 50.0,
+        saturated: 0.0,
+    };
+
+    fn analysis(lines: &[&str]) -> Analysis {
+        Analysis {
+            mrz: Some(Mrz::parse_lines(lines).unwrap()),
+            ocr_confidence: Some(80),
+            band: Some(SHARP_BAND),
+            global: DAYLIGHT,
+            other_names: Vec::new(),
+        }
+    }
+
+    fn french_2021() -> Analysis {
+        analysis(&[
+            "IDFRAX4RTBPFW46<<<<<<<<<<<<<<<",
+            "9007138F3002119FRA<<<<<<<<<<<6",
+            "MARTIN<<MAELYS<GAELLE<MARIE<<<",
+        ])
+    }
+
+    fn request(today: NaiveDate) -> CheckRequest {
+        CheckRequest {
+            expected_name: Some(ExpectedName::new("Martin", "Maëlys")),
+            valid_until: None,
+            today,
+        }
+    }
+
+    #[test]
+    fn a_valid_card_of_the_expected_trainee_is_accepted() {
+        let v = decide(&french_2021(), &request(date(2026, 11, 25)));
+        assert_eq!(v.verdict, Outcome::Accepted, "{v:?}");
+        assert_eq!(v.exit_code(), 0);
+        assert_eq!(v.name_match, Some(NameMatch::Match));
+        assert_eq!(
+            v.message,
+            "Votre carte d'identité est valide jusqu'au 11/02/2030."
+        );
+        let e = v.expiry.unwrap();
+        assert_eq!(
+            (e.date, e.source, e.valid_today),
+            (date(2030, 2, 11), ExpirySource::Mrz, true)
+        );
+    }
+
+    #[test]
+    fn an_expired_identity_card_is_rejected_with_its_expiry_date() {
+        let v = decide(&french_2021(), &request(date(2030, 3, 1)));
+        assert_eq!(v.verdict, Outcome::Rejected);
+        assert_eq!(v.exit_code(), 1);
+        assert_eq!(v.reasons, [ReasonCode::Expired]);
+        assert_eq!(v.message, "Votre carte d'identité a expiré le 11/02/2030.");
+    }
+
+    #[test]
+    fn a_card_expiring_before_the_end_of_training_is_rejected() {
+        let mut req = request(date(2029, 6, 1));
+        req.valid_until = Some(date(2030, 6, 30));
+        let v = decide(&french_2021(), &req);
+        assert_eq!(v.reasons, [ReasonCode::ExpiresBeforeRequiredDate]);
+        assert_eq!(v.expiry.as_ref().unwrap().valid_until_date, Some(false));
+        assert!(
+            v.message
+                .contains("avant la fin de la formation (30/06/2030)"),
+            "{}",
+            v.message
+        );
+    }
+
+    #[test]
+    fn someone_elses_card_is_rejected_for_the_name() {
+        let mut req = request(date(2026, 11, 25));
+        req.expected_name = Some(ExpectedName::new("Durand", "Paul"));
+        let v = decide(&french_2021(), &req);
+        assert_eq!(v.verdict, Outcome::Rejected);
+        assert_eq!(v.reasons, [ReasonCode::NameMismatch]);
+    }
+
+    #[test]
+    fn a_name_misread_once_is_matched_through_another_reading_of_the_zone() {
+        let mut a = analysis(&[
+            "IDFRAX4RTBPFW46<<<<<<<<<<<<<<<",
+            "9007138F3002119FRA<<<<<<<<<<<6",
+            "MARTIN<<MAEELYS<GAELLE<MARIE<<",
+        ]);
+        let v = decide(&a, &request(date(2026, 11, 25)));
+        assert_eq!(v.reasons, [ReasonCode::NamePartialMatch]);
+        a.other_names = vec![("MARTIN".into(), vec!["MAELYS".into(), "GAELLE".into()])];
+        let v = decide(&a, &request(date(2026, 11, 25)));
+        assert_eq!(v.verdict, Outcome::Accepted);
+        assert_eq!(v.document.unwrap().given_names, ["MAELYS", "GAELLE"]);
+    }
+
+    #[test]
+    fn an_old_french_card_takes_its_expiry_from_the_issue_date_rule() {
+        let a = analysis(&[
+            "IDFRABERTHIER<<<<<<<<<<<<<<<<<<<<<<<",
+            "8806923102858CORINNE<<<<<<<6512068F6",
+        ]);
+        let mut req = request(date(2026, 11, 25));
+        req.expected_name = Some(ExpectedName::new("Berthier", "Corinne"));
+        let v = decide(&a, &req);
+        assert_eq!(v.verdict, Outcome::Rejected);
+        assert_eq!(v.reasons, [ReasonCode::Expired]);
+        let e = v.expiry.unwrap();
+        assert_eq!(
+            (e.source, e.rule_years),
+            (ExpirySource::IssueDateRule, Some(10))
+        );
+    }
+
+    #[test]
+    fn an_old_card_checked_in_its_last_month_goes_to_a_human() {
+        let a = analysis(&[
+            "IDFRADOUEL<<<<<<<<<<<<<<<<<<<<932013",
+            "0506932020438CHRISTIANE<<NI2906209F3",
+        ]);
+        let mut req = request(date(2020, 6, 15));
+        req.expected_name = None;
+        let v = decide(&a, &req);
+        assert_eq!(v.verdict, Outcome::NeedsReview);
+        assert_eq!(v.reasons, [ReasonCode::ExpiryUncertain]);
+        assert_eq!(v.exit_code(), 2);
+    }
+
+    #[test]
+    fn a_blurred_photo_is_rejected_with_advice_to_retake_it() {
+        let mut a = french_2021();
+        a.mrz = None;
+        a.band = Some(BandQuality {
+            sharpness: 3.0,
+            ..SHARP_BAND
+        });
+        let v = decide(&a, &request(date(2026, 11, 25)));
+        assert_eq!(v.verdict, Outcome::Rejected);
+        assert_eq!(v.reasons[0], ReasonCode::Blurred);
+        assert_eq!(
+            v.message,
+            "La photo est floue : reprenez-la à la lumière du jour, sans bouger."
+        );
+    }
+
+    #[test]
+    fn a_dark_photo_without_a_readable_zone_is_rejected_as_too_dark() {
+        let a = Analysis {
+            mrz: None,
+            ocr_confidence: None,
+            band: None,
+            other_names: Vec::new(),
+            global: GlobalQuality {
+                mean: 25.0,
+                p95: 50.0,
+                ..DAYLIGHT
+            },
+        };
+        let v = decide(&a, &request(date(2026, 11, 25)));
+        assert_eq!(v.verdict, Outcome::Rejected);
+        assert!(v.reasons.contains(&ReasonCode::TooDark));
+    }
+
+    #[test]
+    fn a_photo_without_any_zone_goes_to_a_human() {
+        let a = Analysis {
+            mrz: None,
+            ocr_confidence: None,
+            band: None,
+            global: DAYLIGHT,
+            other_names: Vec::new(),
+        };
+        let v = decide(&a, &request(date(2026, 11, 25)));
+        assert_eq!(v.verdict, Outcome::NeedsReview);
+        assert_eq!(v.reasons, [ReasonCode::NoDocumentFound]);
+    }
+
+    #[test]
+    fn a_zone_with_a_failed_check_digit_goes_to_a_human() {
+        let a = analysis(&[
+            "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+            "L898902C36UTO7408123F1204159ZE184226B<<<<<10",
+        ]);
+        let v = decide(&a, &request(date(2010, 1, 1)));
+        assert_eq!(v.verdict, Outcome::NeedsReview);
+        assert_eq!(v.reasons, [ReasonCode::MrzCheckDigitFailed]);
+        assert!(v.document.is_none(), "unconfirmed fields are not reported");
+    }
+
+    #[test]
+    fn the_verdict_json_keeps_its_shape() {
+        let mut v = decide(&french_2021(), &request(date(2026, 11, 25)));
+        v.elapsed_ms = 0;
+        insta::assert_json_snapshot!(v);
+    }
+
+    #[test]
+    fn the_summary_for_the_command_line_is_in_french() {
+        let v = decide(&french_2021(), &request(date(2026, 11, 25)));
+        insta::assert_snapshot!(v.human_summary());
     }
 }

@@ -96,6 +96,22 @@ pub(crate) fn downscale(img: &GrayImage, factor: f32) -> Plane {
     out
 }
 
+/// Halves a plane by averaging 2×2 blocks.
+pub(crate) fn half(p: &Plane) -> Plane {
+    let (w, h) = (p.w / 2, p.h / 2);
+    let mut out = Plane::new(w.max(1), h.max(1));
+    for y in 0..h {
+        for x in 0..w {
+            let v = p.at(2 * x, 2 * y)
+                + p.at(2 * x + 1, 2 * y)
+                + p.at(2 * x, 2 * y + 1)
+                + p.at(2 * x + 1, 2 * y + 1);
+            out.data[y * out.w + x] = v / 4.0;
+        }
+    }
+    out
+}
+
 /// Running max (`max = true`) or min over a window of `k` along rows or columns (van Herk).
 fn running_extreme(p: &Plane, k: usize, horizontal: bool, max: bool) -> Plane {
     let k = k.max(1) | 1;

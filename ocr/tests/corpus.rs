@@ -1,0 +1,183 @@
+//! Verdicts on generated photos: sharp valid documents are accepted, strong blur is flagged,
+//! and an expired document is never accepted.
+
+use std::sync::OnceLock;
+
+use chrono::NaiveDate;
+use ocr::corpus::{Condition, Sample, generate};
+use ocr::{CheckRequest, Outcome, ReasonCode, Verdict, check_document};
+
+const TODAY: (i32, u32, u32) = (2026, 11, 25);
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(TODAY.0, TODAY.1, TODAY.2).unwrap()
+}
+
+/// A small corpus shared by the tests (rendering and OCR dominate the suite's time).
+fn corpus() -> &'static [(Sample, Verdict)] {
+    static CORPUS: OnceLock<Vec<(Sample, Verdict)>> = OnceLock::new();
+    CORPUS.get_or_init(|| {
+        let samples = generate(
+            7,
+            6,
+            &[Condition::Sharp, Condition::StrongBlur, Condition::Rotated],
+            1200,
+            780,
+            today(),
+        )
+        .expect("fonts-ocr-b and fonts-dejavu-core are installed");
+        samples
+            .into_iter()
+            .map(|s| {
+                let req = CheckRequest {
+                    expected_name: Some(s.identity.expected.clone()),
+                    valid_until: None,
+                    today: today(),
+                };
+                let v = check_document(&s.jpeg, &req).expect("generated photos are usable");
+                (s, v)
+            })
+            .collect()
+    })
+}
+
+fn describe(s: &Sample, v: &Verdict) -> String {
+    let read = v.document.as_ref().map(|d| (&d.surname, &d.given_names));
+    format!(
+        "{}: {:?} {:?} {} (read {read:?}, expected {:?})",
+        s.name, v.verdict, v.reasons, v.message, s.identity.expected
+    )
+}
+
+#[test]
+fn sharp_valid_documents_are_accepted() {
+    let sharp: Vec<_> = corpus()
+        .iter()
+        .filter(|(s, _)| s.condition == Condition::Sharp && !s.expired)
+        .collect();
+    assert!(sharp.len() >= 5);
+    let accepted = sharp
+        .iter()
+        .filter(|(_, v)| v.verdict == Outcome::Accepted)
+        .count();
+    let misses: Vec<String> = sharp
+        .iter()
+        .filter(|(_, v)| v.verdict != Outcome::Accepted)
+        .map(|(s, v)| describe(s, v))
+        .collect();
+    assert!(
+        accepted as f64 / sharp.len() as f64 >= 0.97,
+        "{accepted}/{} accepted; misses: {misses:#?}",
+        sharp.len()
+    );
+}
+
+#[test]
+fn accepted_documents_carry_the_fields_of_their_zone() {
+    for (s, v) in corpus()
+        .iter()
+        .filter(|(_, v)| v.verdict == Outcome::Accepted)
+    {
+        let d = v
+            .document
+            .as_ref()
+            .expect("an accepted verdict has its document");
+        assert_eq!(d.document_number, s.identity.document_number, "{}", s.name);
+        assert_eq!(d.birth_date, Some(s.identity.birth), "{}", s.name);
+        assert_eq!(
+            v.expiry.as_ref().unwrap().date,
+            s.identity.expiry,
+            "{}",
+            s.name
+        );
+    }
+}
+
+#[test]
+fn strongly_blurred_photos_are_flagged_as_blurred() {
+    let blurred: Vec<_> = corpus()
+        .iter()
+        .filter(|(s, _)| s.condition == Condition::StrongBlur)
+        .collect();
+    let flagged = blurred
+        .iter()
+        .filter(|(_, v)| v.reasons.contains(&ReasonCode::Blurred) && v.verdict != Outcome::Accepted)
+        .count();
+    let misses: Vec<String> = blurred
+        .iter()
+        .filter(|(_, v)| !v.reasons.contains(&ReasonCode::Blurred))
+        .map(|(s, v)| describe(s, v))
+        .collect();
+    assert!(
+        flagged as f64 / blurred.len() as f64 >= 0.95,
+        "{flagged}/{} flagged; misses: {misses:#?}",
+        blurred.len()
+    );
+    let blurred_message = blurred
+        .iter()
+        .find(|(_, v)| v.reasons.first() == Some(&ReasonCode::Blurred));
+    if let Some((_, v)) = blurred_message {
+        assert_eq!(
+            v.message,
+            "La photo est floue : reprenez-la à la lumière du jour, sans bouger."
+        );
+    }
+}
+
+#[test]
+fn no_expired_document_is_ever_accepted() {
+    let expired: Vec<_> = corpus().iter().filter(|(s, _)| s.expired).collect();
+    assert!(!expired.is_empty());
+    for (s, v) in expired {
+        assert_ne!(v.verdict, Outcome::Accepted, "{}", describe(s, v));
+    }
+}
+
+#[test]
+fn an_expired_document_read_clearly_is_rejected_with_its_expiry_date() {
+    let (s, v) = corpus()
+        .iter()
+        .find(|(s, v)| {
+            s.expired && s.condition == Condition::Sharp && v.reasons.contains(&ReasonCode::Expired)
+        })
+        .expect("a sharp expired document read");
+    assert_eq!(v.verdict, Outcome::Rejected);
+    let expiry = v.expiry.as_ref().unwrap();
+    assert!(!expiry.valid_today);
+    assert!(
+        v.message
+            .contains(&expiry.latest.format("%d/%m/%Y").to_string()),
+        "{}",
+        describe(s, v)
+    );
+    assert!(v.message.contains("a expiré le"));
+}
+
+#[test]
+fn rotated_documents_are_still_read() {
+    let rotated: Vec<_> = corpus()
+        .iter()
+        .filter(|(s, _)| s.condition == Condition::Rotated)
+        .collect();
+    let read = rotated.iter().filter(|(_, v)| v.document.is_some()).count();
+    assert!(
+        read * 4 >= rotated.len() * 3,
+        "{read}/{} read",
+        rotated.len()
+    );
+}
+
+#[test]
+fn the_verdict_holds_no_zone_text_and_serialises_with_snake_case_codes() {
+    let (_, v) = &corpus()[0];
+    let json = serde_json::to_value(v).unwrap();
+    assert!(json.get("verdict").unwrap().is_string());
+    assert!(json.get("lines").is_none());
+    let text = json.to_string();
+    assert!(
+        !text.contains("<<"),
+        "no raw zone text in the verdict: {text}"
+    );
+    let back: Verdict = serde_json::from_value(json).unwrap();
+    assert_eq!(&back, v);
+}
