@@ -8,10 +8,12 @@ mod config;
 mod context;
 mod engine;
 mod error;
+pub mod locator;
 mod page;
 
 pub use config::{BrowserConfig, Viewport};
 pub use context::Context;
 pub use engine::Browser;
 pub use error::{BrowserError, with_timeout};
+pub use locator::{Locator, LocatorError, Role};
 pub use page::{Page, PdfOptions};

@@ -1,1 +1,46 @@
-//! portals (filled by its issue).
+//! Portal scripts: file a funding request (DPC) on an OPCO's portal the way a person would.
+//!
+//! One folder per OPCO (`atlas/`, `akto/`, `opco_ep/`) with the same files: `facts.toml` (rules
+//! and wording as data), `steps.rs` (our [`Filing`] on the portal's pages), `statuses.rs` (the
+//! portal's status wording mapped onto [`PortalStatus`]). One flow drives them all
+//! ([`PortalScript`]): log in, look for an existing request for the same trainee and action
+//! (before creating and again before submitting, so nothing is filed twice), prefill and stop
+//! before the final submit, verify every value against the confirmed filing, submit and read the
+//! dossier number, read all statuses. Every step is recorded (screenshots, HTML, step log) with
+//! secrets masked. Errors say what the worker should do ([`PortalError::class`]).
+
+pub mod akto;
+pub mod atlas;
+mod error;
+mod facts;
+mod filing;
+pub mod opco_ep;
+mod script;
+mod session;
+mod status;
+mod steps_common;
+
+pub use error::{Difference, ErrorClass, HumanInput, PermanentReason, PortalError};
+pub use facts::{Deadline, Facts, ListHeaders, Options, Rules, Ui, Warning};
+pub use filing::{
+    Action, Attachments, Company, Contract, Filing, FilingError, MAX_BILAN_HOURS, Modality,
+    Provider, Trainee,
+};
+pub use script::{Existing, PortalScript, Prefilled, Submitted};
+pub use session::{Credentials, Session};
+pub use status::{DossierStatus, PortalStatus, StatusKind};
+
+use domain::OpcoId;
+
+/// The OPCOs that have a script.
+pub const SUPPORTED: [OpcoId; 3] = [OpcoId::Atlas, OpcoId::Akto, OpcoId::OpcoEp];
+
+/// The script of an OPCO, if it has one.
+pub fn script(opco: OpcoId) -> Option<&'static PortalScript> {
+    match opco {
+        OpcoId::Atlas => Some(atlas::script()),
+        OpcoId::Akto => Some(akto::script()),
+        OpcoId::OpcoEp => Some(opco_ep::script()),
+        _ => None,
+    }
+}

@@ -1,0 +1,67 @@
+//! Atlas's request form: six pages, then the summary.
+
+use crate::facts::Facts;
+use crate::filing::Filing;
+use crate::session::PageFill;
+use crate::steps_common::{check, choice, contract, cost, date, file, modality, text};
+
+/// Our filing on Atlas's pages, in the portal's order and words.
+pub(crate) fn pages(f: &Filing, facts: &Facts) -> Vec<PageFill> {
+    vec![
+        PageFill {
+            name: "entreprise",
+            fields: vec![
+                text("SIRET de l'établissement", f.company.siret.as_str()),
+                text("N° d'adhérent Atlas", &f.company.opco_account),
+            ],
+        },
+        PageFill {
+            name: "salarie",
+            fields: vec![
+                text("Nom du salarié", &f.trainee.last_name),
+                text("Prénom(s)", &f.trainee.first_names),
+                text("Date de naissance", date(facts, f.trainee.birth_date)),
+                text("Intitulé du poste", &f.trainee.job_title),
+                choice("Type de contrat", contract(facts, f)),
+            ],
+        },
+        PageFill {
+            name: "action",
+            fields: vec![
+                text("Intitulé de la formation", &f.action.title),
+                text("Date de début", date(facts, f.action.start)),
+                text("Date de fin", date(facts, f.action.end)),
+                text("Durée (en heures)", f.action.hours.to_string()),
+                choice("Modalité pédagogique", modality(facts, f)),
+                text("Coût pédagogique HT (€)", cost(f)),
+            ],
+        },
+        PageFill {
+            name: "organisme",
+            fields: vec![
+                text("Raison sociale de l'organisme", &f.provider.name),
+                text("SIRET de l'organisme", f.provider.siret.as_str()),
+                text(
+                    "Numéro de déclaration d'activité (NDA)",
+                    f.provider.nda.as_str(),
+                ),
+                check("L'organisme est certifié Qualiopi", f.provider.qualiopi),
+            ],
+        },
+        PageFill {
+            name: "financement",
+            fields: vec![check(
+                "Paiement direct de l'organisme par Atlas (subrogation)",
+                f.subrogation,
+            )],
+        },
+        PageFill {
+            name: "pieces",
+            fields: vec![
+                file("Devis signé", &f.attachments.quote),
+                file("Programme de formation", &f.attachments.programme),
+                file("Convention tripartite signée", &f.attachments.agreement),
+            ],
+        },
+    ]
+}

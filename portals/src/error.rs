@@ -1,0 +1,144 @@
+//! What can stop a portal script, classified by what the fleet should do next.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// What a human must provide before the script can go on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HumanInput {
+    /// The portal shows a CAPTCHA: a person must log in once by hand.
+    Captcha,
+    /// The portal sent a code (by e-mail) that a person must read and type on the review page.
+    TwoFactorCode {
+        /// The portal's own sentence saying where the code was sent.
+        prompt: String,
+        /// Whether a code was given and refused.
+        previous_code_refused: bool,
+    },
+}
+
+/// Why the portal or the filing refuses for good.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PermanentReason {
+    /// The client's login or password is refused.
+    BadCredentials,
+    /// The filing cannot be sent as it is (our own validation).
+    InvalidFiling(String),
+    /// The portal refused an attachment.
+    UploadRefused { file: String, message: String },
+    /// The portal refused a value ("n'est pas valide").
+    ValueRefused(String),
+    /// Nothing to submit: no draft for this trainee and action on the portal.
+    NoDraft,
+}
+
+impl fmt::Display for PermanentReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BadCredentials => f.write_str("the portal refuses the client's credentials"),
+            Self::InvalidFiling(why) => write!(f, "invalid filing: {why}"),
+            Self::UploadRefused { file, message } => {
+                write!(f, "the portal refused the file {file}: {message}")
+            }
+            Self::ValueRefused(message) => write!(f, "the portal refused a value: {message}"),
+            Self::NoDraft => {
+                f.write_str("no draft for this trainee and action on the portal: prefill again")
+            }
+        }
+    }
+}
+
+/// A value on the portal that differs from what staff confirmed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Difference {
+    pub label: String,
+    pub expected: String,
+    pub found: String,
+}
+
+/// The retry decision, in one place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Try again later (with backoff): timeouts, 5xx, lost browser, maintenance.
+    Retryable,
+    /// Wait for a person (CAPTCHA, 2FA code).
+    NeedsHuman,
+    /// The portal is not what the script knows: needs attention, never a guess.
+    PortalChanged,
+    /// Will fail the same way again: bad credentials, invalid input.
+    Permanent,
+    /// The request is already on the portal: record its number, do not file again.
+    AlreadyFiled,
+    /// The portal holds other values than the confirmed ones: back to review.
+    BackToReview,
+}
+
+/// Everything that can stop a portal script.
+#[derive(Debug, thiserror::Error)]
+pub enum PortalError {
+    #[error("temporary failure at step {step}: {reason}")]
+    Retryable {
+        step: String,
+        reason: String,
+        screenshot: Option<PathBuf>,
+    },
+    #[error("a person must help at step {step}: {ask:?}")]
+    NeedsHuman {
+        step: String,
+        ask: HumanInput,
+        screenshot: Option<PathBuf>,
+    },
+    #[error("the portal changed at step {step}: {what}")]
+    PortalChanged {
+        step: String,
+        what: String,
+        screenshot: Option<PathBuf>,
+    },
+    #[error("{reason}")]
+    Permanent {
+        reason: PermanentReason,
+        screenshot: Option<PathBuf>,
+    },
+    #[error("already filed on the portal as dossier {dossier}")]
+    AlreadyFiled { dossier: String },
+    #[error("{} value(s) on the portal differ from the confirmed filing", differences.len())]
+    ValuesDiffer {
+        differences: Vec<Difference>,
+        screenshot: Option<PathBuf>,
+    },
+    #[error("cannot write the recording")]
+    Recording(#[from] recordings::RecordingError),
+}
+
+impl PortalError {
+    /// What the worker should do with this error.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Retryable { .. } => ErrorClass::Retryable,
+            Self::NeedsHuman { .. } => ErrorClass::NeedsHuman,
+            Self::PortalChanged { .. } => ErrorClass::PortalChanged,
+            Self::Permanent { .. } => ErrorClass::Permanent,
+            Self::AlreadyFiled { .. } => ErrorClass::AlreadyFiled,
+            Self::ValuesDiffer { .. } => ErrorClass::BackToReview,
+            // The disk may come back; the portal has not been touched in a wrong way.
+            Self::Recording(_) => ErrorClass::Retryable,
+        }
+    }
+
+    /// Whether trying again later may succeed without anyone's help.
+    pub fn is_retryable(&self) -> bool {
+        self.class() == ErrorClass::Retryable
+    }
+
+    /// The screenshot of the page where the script stopped, if one was taken.
+    pub fn screenshot(&self) -> Option<&std::path::Path> {
+        match self {
+            Self::Retryable { screenshot, .. }
+            | Self::NeedsHuman { screenshot, .. }
+            | Self::PortalChanged { screenshot, .. }
+            | Self::Permanent { screenshot, .. }
+            | Self::ValuesDiffer { screenshot, .. } => screenshot.as_deref(),
+            Self::AlreadyFiled { .. } | Self::Recording(_) => None,
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Per-OPCO facts as data: rules (deadline, caps, subrogation) and the portal's wording.
+//!
+//! Each portal folder holds a `facts.toml` read here. Rules and wording change every year;
+//! changing them is an edit of that file, not of the steps.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate, Weekday};
+use domain::{Euros, OpcoId};
+use serde::Deserialize;
+
+use crate::filing::Filing;
+use crate::status::StatusKind;
+
+/// How early a request must be filed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Deadline {
+    /// N calendar days before the first day of the action.
+    CalendarDaysBeforeStart { days: u32 },
+    /// N working days (Monday to Friday; public holidays not counted out) before the start.
+    WorkingDaysBeforeStart { days: u32 },
+}
+
+impl Deadline {
+    /// The last day on which filing is still on time.
+    pub fn last_day(self, start: NaiveDate) -> NaiveDate {
+        match self {
+            Deadline::CalendarDaysBeforeStart { days } => {
+                start - chrono::Duration::days(i64::from(days))
+            }
+            Deadline::WorkingDaysBeforeStart { days } => {
+                let mut d = start;
+                let mut left = days;
+                while left > 0 {
+                    d -= chrono::Duration::days(1);
+                    if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+                        left -= 1;
+                    }
+                }
+                d
+            }
+        }
+    }
+}
+
+/// The OPCO's funding rules for a bilan de compétences, as far as they are public.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Rules {
+    pub deadline: Option<Deadline>,
+    /// Hourly cap, excluding VAT, in cents.
+    pub hourly_cap_ht_cents: Option<i64>,
+    /// Yearly cap per company, excluding VAT, in cents.
+    pub yearly_cap_ht_cents: Option<i64>,
+    /// Where the caps come from and when they apply.
+    pub caps_note: Option<String>,
+    /// Whether the OPCO pays the provider directly when asked at filing.
+    pub subrogation_offered: bool,
+    /// Days after which a filing without answer is flagged.
+    pub usual_answer_days: Option<u32>,
+}
+
+/// The portal's words for its pages, buttons and messages.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Ui {
+    pub login_path: String,
+    pub home_path: String,
+    pub user_label: String,
+    pub password_label: String,
+    pub login_button: String,
+    pub login_error: String,
+    pub two_factor_label: Option<String>,
+    pub two_factor_button: Option<String>,
+    pub two_factor_error: Option<String>,
+    pub two_factor_prompt_marker: Option<String>,
+    pub session_expired: String,
+    pub captcha_marker: String,
+    pub maintenance_marker: String,
+    pub error_marker: String,
+    pub list_title: String,
+    pub new_button: String,
+    pub next_button: String,
+    pub draft_button: String,
+    pub recap_title: String,
+    pub submit_button: String,
+    /// Regular expression of a dossier number.
+    pub dossier_pattern: String,
+    /// `chrono` format of dates typed in the form.
+    pub date_format: String,
+}
+
+/// Headers of the "my requests" table.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct ListHeaders {
+    pub reference: String,
+    pub trainee: String,
+    pub action: String,
+    pub start: String,
+    pub status: String,
+    pub amount: String,
+    pub comment: String,
+}
+
+/// Visible texts of the select options.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Options {
+    pub contract_cdi: String,
+    pub contract_cdd: String,
+    pub modality_presentiel: String,
+    pub modality_distanciel: String,
+    pub modality_mixte: String,
+}
+
+/// Everything known about one OPCO and its portal.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Facts {
+    pub opco: OpcoId,
+    pub name: String,
+    pub rules: Rules,
+    pub ui: Ui,
+    pub list: ListHeaders,
+    pub options: Options,
+    /// Portal wording → our status model. A label not here goes to a human.
+    pub statuses: BTreeMap<String, StatusKind>,
+}
+
+/// Something staff should see before confirming.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Warning {
+    /// Filing today is already too late by the OPCO's rule.
+    DeadlinePassed { last_day: NaiveDate },
+    /// Less than a week left to file.
+    DeadlineClose { last_day: NaiveDate, days_left: i64 },
+    /// The hourly cost is above the OPCO's cap (the request may be cut or refused).
+    HourlyCapExceeded { cap: Euros, asked: Euros },
+    /// The cost is above the OPCO's yearly cap per company.
+    YearlyCapExceeded { cap: Euros, asked: Euros },
+    /// Subrogation was asked but this OPCO's portal does not offer it.
+    SubrogationNotOffered,
+}
+
+impl Facts {
+    /// Parses a `facts.toml`.
+    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// The warnings to show staff for this filing, filed on `today`.
+    pub fn warnings(&self, filing: &Filing, today: NaiveDate) -> Vec<Warning> {
+        let mut out = Vec::new();
+        if let Some(deadline) = self.rules.deadline {
+            let last_day = deadline.last_day(filing.action.start);
+            let days_left = (last_day - today).num_days();
+            if days_left < 0 {
+                out.push(Warning::DeadlinePassed { last_day });
+            } else if days_left < 7 {
+                out.push(Warning::DeadlineClose {
+                    last_day,
+                    days_left,
+                });
+            }
+        }
+        if let Some(cap) = self.rules.hourly_cap_ht_cents {
+            let hours = i64::from(filing.action.hours.max(1));
+            let per_hour = filing.action.cost_ht.cents() / hours;
+            if per_hour > cap {
+                out.push(Warning::HourlyCapExceeded {
+                    cap: Euros::from_cents(cap),
+                    asked: Euros::from_cents(per_hour),
+                });
+            }
+        }
+        if let Some(cap) = self.rules.yearly_cap_ht_cents
+            && filing.action.cost_ht.cents() > cap
+        {
+            out.push(Warning::YearlyCapExceeded {
+                cap: Euros::from_cents(cap),
+                asked: filing.action.cost_ht,
+            });
+        }
+        if filing.subrogation && !self.rules.subrogation_offered {
+            out.push(Warning::SubrogationNotOffered);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_working_day_deadline_skips_weekends() {
+        let monday = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        let d = Deadline::WorkingDaysBeforeStart { days: 2 };
+        assert_eq!(
+            d.last_day(monday),
+            NaiveDate::from_ymd_opt(2027, 2, 25).unwrap()
+        );
+        let c = Deadline::CalendarDaysBeforeStart { days: 30 };
+        assert_eq!(
+            c.last_day(monday),
+            NaiveDate::from_ymd_opt(2027, 1, 30).unwrap()
+        );
+    }
+}

@@ -1,0 +1,520 @@
+//! The one flow every portal follows; each portal folder gives its facts, its form pages and its
+//! status reading.
+
+use std::path::PathBuf;
+
+use browser::locator::{Role, TableRow, normalize_label};
+use chrono::NaiveDate;
+use domain::OpcoId;
+use regex::Regex;
+
+use crate::error::{Difference, PermanentReason, PortalError};
+use crate::facts::{Facts, Warning};
+use crate::filing::Filing;
+use crate::session::{Flow, PageFill, Session, Stop, Value};
+use crate::status::DossierStatus;
+
+/// What a prefill leaves for staff: a draft on the portal and the screenshots to review.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prefilled {
+    /// The URL of the draft's first page on the portal.
+    pub draft_url: String,
+    /// Whether an existing draft for the same trainee and action was completed.
+    pub resumed_draft: bool,
+    /// Every filled page and the summary, as the portal showed them, in order.
+    pub final_screenshots: Vec<PathBuf>,
+    pub warnings: Vec<Warning>,
+}
+
+/// The portal's answer to the final submit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submitted {
+    pub dossier: String,
+    /// Screenshot of the portal's acknowledgement.
+    pub receipt_screenshot: PathBuf,
+}
+
+/// A request already on the portal for the same trainee and action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Existing {
+    /// The dossier number, once submitted; `None` for a draft.
+    pub dossier: Option<String>,
+    /// The link that opens it.
+    pub href: Option<String>,
+    /// The portal's status wording.
+    pub status_label: String,
+}
+
+/// A portal script: facts as data, the pages of its form, how it reads statuses.
+pub struct PortalScript {
+    pub(crate) facts: Facts,
+    pub(crate) pages: fn(&Filing, &Facts) -> Vec<PageFill>,
+    pub(crate) read_status: fn(&TableRow, &Facts, &Regex) -> Result<Option<DossierStatus>, String>,
+    pub(crate) dossier_re: Regex,
+}
+
+impl std::fmt::Debug for PortalScript {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PortalScript")
+            .field("opco", &self.facts.opco)
+            .finish()
+    }
+}
+
+fn finish<T>(r: Flow<T>) -> Result<T, PortalError> {
+    r.map_err(|s| match s {
+        Stop::Fail(e) => e,
+        Stop::Expired => PortalError::Retryable {
+            step: "session".into(),
+            reason: "the portal session expired twice in one attempt".into(),
+            screenshot: None,
+        },
+    })
+}
+
+fn same_text(a: &str, b: &str) -> bool {
+    a.split_whitespace().collect::<Vec<_>>() == b.split_whitespace().collect::<Vec<_>>()
+}
+
+impl PortalScript {
+    pub(crate) fn new(
+        facts_toml: &str,
+        pages: fn(&Filing, &Facts) -> Vec<PageFill>,
+        read_status: fn(&TableRow, &Facts, &Regex) -> Result<Option<DossierStatus>, String>,
+    ) -> Result<Self, String> {
+        let facts = Facts::from_toml(facts_toml).map_err(|e| e.to_string())?;
+        let dossier_re = Regex::new(&facts.ui.dossier_pattern).map_err(|e| e.to_string())?;
+        Ok(Self {
+            facts,
+            pages,
+            read_status,
+            dossier_re,
+        })
+    }
+
+    /// The OPCO this script files with.
+    pub fn opco(&self) -> OpcoId {
+        self.facts.opco
+    }
+
+    /// The OPCO's facts.
+    pub fn facts(&self) -> &Facts {
+        &self.facts
+    }
+
+    /// Warnings for staff (deadline, caps, subrogation) for a filing made on `today`.
+    pub fn warnings(&self, filing: &Filing, today: NaiveDate) -> Vec<Warning> {
+        self.facts.warnings(filing, today)
+    }
+
+    /// Runs a flow, logging in again once if the portal drops the session on the way.
+    async fn with_relogin<T>(
+        &self,
+        session: &mut Session<'_>,
+        flow: impl AsyncFn(&Self, &mut Session<'_>) -> Flow<T>,
+    ) -> Result<T, PortalError> {
+        let mut expired_once = false;
+        loop {
+            let res = async {
+                session.login(&self.facts).await?;
+                flow(self, session).await
+            }
+            .await;
+            match res {
+                Err(Stop::Expired) if !expired_once => {
+                    tracing::info!(opco = %self.facts.opco, step = session.step(), "Session expired; logging in again");
+                    expired_once = true;
+                }
+                other => return finish(other),
+            }
+        }
+    }
+
+    /// Looks on the portal for a request for the same trainee and action.
+    pub async fn find(
+        &self,
+        session: &mut Session<'_>,
+        filing: &Filing,
+    ) -> Result<Option<Existing>, PortalError> {
+        self.with_relogin(session, async |me, s| me.find_existing(s, filing).await)
+            .await
+    }
+
+    /// Logs in, creates or resumes the request, fills every page, uploads the attachments, saves
+    /// the draft and stops before the final submit. Never files: a request already submitted
+    /// for the same trainee and action is [`PortalError::AlreadyFiled`].
+    pub async fn prefill(
+        &self,
+        session: &mut Session<'_>,
+        filing: &Filing,
+    ) -> Result<Prefilled, PortalError> {
+        if let Err(e) = filing.validate() {
+            return Err(PortalError::Permanent {
+                reason: PermanentReason::InvalidFiling(e.to_string()),
+                screenshot: None,
+            });
+        }
+        let warnings = self.warnings(filing, chrono::Local::now().date_naive());
+        let mut out = self
+            .with_relogin(session, async |me, s| me.prefill_flow(s, filing).await)
+            .await?;
+        out.warnings = warnings;
+        Ok(out)
+    }
+
+    /// Opens the draft, checks every value against the confirmed filing, submits, and returns the
+    /// portal's dossier number. A request already submitted is [`PortalError::AlreadyFiled`];
+    /// any difference is [`PortalError::ValuesDiffer`] and nothing is submitted.
+    pub async fn submit(
+        &self,
+        session: &mut Session<'_>,
+        filing: &Filing,
+    ) -> Result<Submitted, PortalError> {
+        if let Err(e) = filing.validate() {
+            return Err(PortalError::Permanent {
+                reason: PermanentReason::InvalidFiling(e.to_string()),
+                screenshot: None,
+            });
+        }
+        self.with_relogin(session, async |me, s| me.submit_flow(s, filing).await)
+            .await
+    }
+
+    /// Every dossier of the account with its status mapped to our model. A status wording not
+    /// in the facts is [`PortalError::PortalChanged`]: it goes to a human, never to a guess.
+    pub async fn statuses(
+        &self,
+        session: &mut Session<'_>,
+    ) -> Result<Vec<DossierStatus>, PortalError> {
+        self.with_relogin(session, async |me, s| me.statuses_flow(s).await)
+            .await
+    }
+
+    async fn list_rows(&self, s: &mut Session<'_>) -> Flow<Vec<TableRow>> {
+        s.goto(&self.facts, &self.facts.ui.home_path).await?;
+        s.expect_heading(&self.facts, &self.facts.ui.list_title)
+            .await?;
+        let status_header = normalize_label(&self.facts.list.status);
+        let tables = s.tables().await?;
+        let Some(table) = tables.into_iter().find(|t| {
+            t.headers
+                .iter()
+                .any(|h| normalize_label(h) == status_header)
+        }) else {
+            return Err(s
+                .changed(format!(
+                    "no table of requests with a «{}» column",
+                    self.facts.list.status
+                ))
+                .await);
+        };
+        let headers: Vec<String> = table.headers.iter().map(|h| normalize_label(h)).collect();
+        let l = &self.facts.list;
+        for h in [&l.reference, &l.trainee, &l.action, &l.start, &l.status] {
+            if !headers.contains(&normalize_label(h)) {
+                return Err(s
+                    .changed(format!("the list of requests has no «{h}» column"))
+                    .await);
+            }
+        }
+        Ok(table.rows)
+    }
+
+    fn matches(&self, row: &TableRow, filing: &Filing) -> bool {
+        let l = &self.facts.list;
+        let trainee = row.cell(&l.trainee).unwrap_or("").to_lowercase();
+        let last = filing.trainee.last_name.trim().to_lowercase();
+        let first = filing.trainee.first_names.trim().to_lowercase();
+        let action = row.cell(&l.action).unwrap_or("");
+        let start = row.cell(&l.start).unwrap_or("");
+        trainee.contains(&last)
+            && trainee.contains(&first)
+            && same_text(&action.to_lowercase(), &filing.action.title.to_lowercase())
+            && (start == filing.action.start.format("%d/%m/%Y").to_string()
+                || start == filing.action.start.format("%Y-%m-%d").to_string())
+    }
+
+    async fn find_existing(&self, s: &mut Session<'_>, filing: &Filing) -> Flow<Option<Existing>> {
+        s.set_step("find existing request");
+        let rows = self.list_rows(s).await?;
+        let l = &self.facts.list;
+        let found: Vec<Existing> = rows
+            .iter()
+            .filter(|r| self.matches(r, filing))
+            .map(|r| Existing {
+                dossier: r
+                    .cell(&l.reference)
+                    .and_then(|c| self.dossier_re.find(c))
+                    .map(|m| m.as_str().to_owned()),
+                href: r.links.first().map(|a| a.href.clone()),
+                status_label: r.cell(&l.status).unwrap_or("").to_owned(),
+            })
+            .collect();
+        // A submitted request wins over drafts: never file a second one.
+        Ok(found
+            .iter()
+            .find(|e| e.dossier.is_some())
+            .or_else(|| found.first())
+            .cloned())
+    }
+
+    /// Stops when a page asks for a mandatory field the script does not know.
+    async fn refuse_unknown_mandatory(&self, s: &Session<'_>, page: &PageFill) -> Flow<()> {
+        let known: Vec<String> = page
+            .fields
+            .iter()
+            .map(|f| normalize_label(f.label))
+            .collect();
+        for label in s.required_labels().await? {
+            if !known.contains(&normalize_label(&label)) {
+                return Err(s
+                    .changed(format!(
+                        "the page «{}» asks for a mandatory field the script does not know: «{label}»",
+                        page.name
+                    ))
+                    .await);
+            }
+        }
+        Ok(())
+    }
+
+    async fn next_page(&self, s: &Session<'_>, page: &PageFill) -> Flow<()> {
+        s.click_and_load(&self.facts, Role::Button, &self.facts.ui.next_button)
+            .await?;
+        let alerts = s.alerts().await?;
+        if let Some(first) = alerts.first() {
+            let upload = page
+                .fields
+                .iter()
+                .find(|f| matches!(f.value, Value::File(_)) && first.contains(f.label));
+            if let Some(f) = upload {
+                return Err(s
+                    .permanent(PermanentReason::UploadRefused {
+                        file: f.label.to_owned(),
+                        message: first.clone(),
+                    })
+                    .await);
+            }
+            if first.contains("obligatoire") {
+                return Err(s
+                    .changed(format!("the portal says a field is missing: {first}"))
+                    .await);
+            }
+            return Err(s
+                .permanent(PermanentReason::ValueRefused(alerts.join(" ; ")))
+                .await);
+        }
+        Ok(())
+    }
+
+    async fn prefill_flow(&self, s: &mut Session<'_>, filing: &Filing) -> Flow<Prefilled> {
+        let facts = &self.facts;
+        let existing = self.find_existing(s, filing).await?;
+        let resumed = match &existing {
+            Some(Existing {
+                dossier: Some(d), ..
+            }) => {
+                return Err(Stop::Fail(PortalError::AlreadyFiled { dossier: d.clone() }));
+            }
+            Some(Existing {
+                href: Some(href), ..
+            }) => {
+                s.set_step("open draft");
+                s.goto(facts, href).await?;
+                true
+            }
+            _ => {
+                s.set_step("new request");
+                s.click_and_load(facts, Role::Button, &facts.ui.new_button)
+                    .await?;
+                false
+            }
+        };
+        let draft_url = s.current_url().await;
+        let mut final_screenshots = Vec::new();
+        for (i, page) in (self.pages)(filing, facts).iter().enumerate() {
+            s.set_step(format!("prefill/{}", page.name));
+            let first = page.fields.first().map(|f| f.label).unwrap_or_default();
+            // Waiting for the page's first field also proves we are on the expected page.
+            s.read(facts, first).await?;
+            self.refuse_unknown_mandatory(s, page).await?;
+            for f in &page.fields {
+                s.fill(facts, f.label, &f.value, false).await?;
+            }
+            s.snapshot(&format!("filled {}", page.name), None).await;
+            final_screenshots.push(
+                s.final_screenshot(&format!("{:02}-{}", i + 1, page.name))
+                    .await?,
+            );
+            self.next_page(s, page).await?;
+        }
+        s.set_step("summary");
+        s.expect_heading(facts, &facts.ui.recap_title).await?;
+        final_screenshots.push(s.final_screenshot("recapitulatif").await?);
+        s.set_step("save draft");
+        s.click_and_load(facts, Role::Button, &facts.ui.draft_button)
+            .await?;
+        s.expect_heading(facts, &facts.ui.list_title).await?;
+        s.snapshot("draft saved", None).await;
+        Ok(Prefilled {
+            draft_url,
+            resumed_draft: resumed,
+            final_screenshots,
+            warnings: Vec::new(),
+        })
+    }
+
+    async fn submit_flow(&self, s: &mut Session<'_>, filing: &Filing) -> Flow<Submitted> {
+        let facts = &self.facts;
+        let existing = self.find_existing(s, filing).await?;
+        let href = match existing {
+            Some(Existing {
+                dossier: Some(d), ..
+            }) => return Err(Stop::Fail(PortalError::AlreadyFiled { dossier: d })),
+            Some(Existing {
+                href: Some(href), ..
+            }) => href,
+            _ => return Err(s.permanent(PermanentReason::NoDraft).await),
+        };
+        s.set_step("open draft");
+        s.goto(facts, &href).await?;
+        let mut differences = Vec::new();
+        for page in (self.pages)(filing, facts) {
+            s.set_step(format!("verify/{}", page.name));
+            let first = page.fields.first().map(|f| f.label).unwrap_or_default();
+            s.read(facts, first).await?;
+            self.refuse_unknown_mandatory(s, &page).await?;
+            let text = s.text().await?;
+            for f in &page.fields {
+                let (expected, found) = match &f.value {
+                    Value::File(p) => {
+                        let name = p
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default();
+                        let shown = if text.contains(&name) {
+                            name.clone()
+                        } else {
+                            String::new()
+                        };
+                        (name, shown)
+                    }
+                    Value::Text(t) => (t.clone(), s.read(facts, f.label).await?),
+                    Value::Choice(c) => (c.clone(), s.read(facts, f.label).await?),
+                    Value::Check(b) => (b.to_string(), s.read(facts, f.label).await?),
+                };
+                let same = match &f.value {
+                    Value::Choice(_) => normalize_label(&expected) == normalize_label(&found),
+                    _ => same_text(&expected, &found),
+                };
+                if !same {
+                    differences.push(Difference {
+                        label: f.label.to_owned(),
+                        expected,
+                        found,
+                    });
+                }
+            }
+            s.snapshot(&format!("verified {}", page.name), None).await;
+            if !differences.is_empty() {
+                break;
+            }
+            self.next_page(s, &page).await?;
+        }
+        if !differences.is_empty() {
+            let screenshot = s.snapshot("values differ", Some("values differ")).await;
+            return Err(Stop::Fail(PortalError::ValuesDiffer {
+                differences,
+                screenshot,
+            }));
+        }
+        s.set_step("submit");
+        s.expect_heading(facts, &facts.ui.recap_title).await?;
+        s.final_screenshot("avant-depot").await?;
+        s.click_and_load(facts, Role::Button, &facts.ui.submit_button)
+            .await?;
+        let text = s.text().await?;
+        let receipt_screenshot = s.final_screenshot("accuse-de-depot").await?;
+        s.snapshot("submitted", None).await;
+        if let Some(m) = self.dossier_re.find(&text) {
+            return Ok(Submitted {
+                dossier: m.as_str().to_owned(),
+                receipt_screenshot,
+            });
+        }
+        // The submit may have gone through without showing its number: the list tells.
+        if let Some(Existing {
+            dossier: Some(dossier),
+            ..
+        }) = self.find_existing(s, filing).await?
+        {
+            return Ok(Submitted {
+                dossier,
+                receipt_screenshot,
+            });
+        }
+        Err(s
+            .changed("no dossier number after the submit, and none in the list")
+            .await)
+    }
+
+    async fn statuses_flow(&self, s: &mut Session<'_>) -> Flow<Vec<DossierStatus>> {
+        s.set_step("read statuses");
+        let rows = self.list_rows(s).await?;
+        s.snapshot("statuses", None).await;
+        let mut out = Vec::new();
+        for row in &rows {
+            match (self.read_status)(row, &self.facts, &self.dossier_re) {
+                Ok(Some(d)) => out.push(d),
+                Ok(None) => {}
+                Err(what) => return Err(s.changed(what).await),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Reads one row of a list with the facts' headers and wording map; drafts (no dossier number)
+/// are skipped. Shared by the portals whose list shows amount and reason in their own columns.
+pub(crate) fn read_row_with_facts(
+    row: &TableRow,
+    facts: &Facts,
+    dossier_re: &Regex,
+) -> Result<Option<DossierStatus>, String> {
+    let l = &facts.list;
+    let Some(dossier) = row
+        .cell(&l.reference)
+        .and_then(|c| dossier_re.find(c))
+        .map(|m| m.as_str().to_owned())
+    else {
+        return Ok(None);
+    };
+    let label = row.cell(&l.status).unwrap_or("").trim().to_owned();
+    let kind = facts.statuses.get(&label).copied().or_else(|| {
+        let want = normalize_label(&label);
+        facts
+            .statuses
+            .iter()
+            .find(|(k, _)| normalize_label(k) == want)
+            .map(|(_, v)| *v)
+    });
+    let Some(kind) = kind else {
+        return Err(format!(
+            "unknown status «{label}» for dossier {dossier}: not in the wording map of {}",
+            facts.name
+        ));
+    };
+    let amount = row.cell(&l.amount).and_then(crate::filing::parse_amount);
+    let comment = row
+        .cell(&l.comment)
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
+    Ok(Some(DossierStatus {
+        dossier,
+        trainee: row.cell(&l.trainee).unwrap_or("").to_owned(),
+        action: row.cell(&l.action).unwrap_or("").to_owned(),
+        label,
+        status: crate::status::PortalStatus::from_kind(kind, amount, comment),
+    }))
+}

@@ -1,0 +1,474 @@
+//! One logged-in visit of a portal: the page, the recorder, the credentials, and the primitives
+//! every portal script uses (navigate, fill by label, click and wait, classify what the page says).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use browser::Page;
+use browser::locator::{self, Locator, LocatorError, Role};
+use recordings::{Recorder, Step};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::{HumanInput, PermanentReason, PortalError};
+use crate::facts::Facts;
+
+/// The client's delegated login. The password and code never reach a log or a recording: give
+/// them to the attempt's [`recordings::Redactor`] too.
+pub struct Credentials {
+    pub username: String,
+    pub password: SecretString,
+    /// The code a person read in the client's mailbox, when the portal asked for one.
+    pub two_factor_code: Option<SecretString>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &"•••")
+            .field(
+                "two_factor_code",
+                &self.two_factor_code.as_ref().map(|_| "•••"),
+            )
+            .finish()
+    }
+}
+
+/// A value to put in a field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Value {
+    Text(String),
+    /// The visible text of a select option.
+    Choice(String),
+    Check(bool),
+    File(PathBuf),
+}
+
+/// One field of a form page and what goes in it.
+#[derive(Clone, Debug)]
+pub(crate) struct FieldFill {
+    pub label: &'static str,
+    pub value: Value,
+}
+
+/// One page of a portal's request form.
+#[derive(Clone, Debug)]
+pub(crate) struct PageFill {
+    pub name: &'static str,
+    pub fields: Vec<FieldFill>,
+}
+
+/// Why a flow stopped: an error, or a lost session the flow may recover from once.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    Expired,
+    Fail(PortalError),
+}
+
+impl From<PortalError> for Stop {
+    fn from(e: PortalError) -> Self {
+        Stop::Fail(e)
+    }
+}
+
+impl From<recordings::RecordingError> for Stop {
+    fn from(e: recordings::RecordingError) -> Self {
+        Stop::Fail(e.into())
+    }
+}
+
+pub(crate) type Flow<T> = Result<T, Stop>;
+
+/// A visit of one portal with one client's credentials, recorded step by step.
+pub struct Session<'a> {
+    page: &'a Page,
+    recorder: &'a Recorder,
+    base_url: String,
+    credentials: Credentials,
+    field_wait: Duration,
+    load_timeout: Duration,
+    step: String,
+}
+
+impl std::fmt::Debug for Session<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("base_url", &self.base_url)
+            .field("credentials", &self.credentials)
+            .finish()
+    }
+}
+
+impl<'a> Session<'a> {
+    /// A session on the portal served at `base_url` (the real site, or a sandbox in tests).
+    pub fn new(
+        page: &'a Page,
+        recorder: &'a Recorder,
+        base_url: impl Into<String>,
+        credentials: Credentials,
+    ) -> Self {
+        Self {
+            page,
+            recorder,
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            credentials,
+            field_wait: Duration::from_secs(5),
+            load_timeout: Duration::from_secs(20),
+            step: "start".into(),
+        }
+    }
+
+    /// How long to wait for a field to appear, and for a page to load.
+    pub fn with_timeouts(mut self, field_wait: Duration, load_timeout: Duration) -> Self {
+        self.field_wait = field_wait;
+        self.load_timeout = load_timeout;
+        self
+    }
+
+    /// The recorder of this attempt.
+    pub fn recorder(&self) -> &Recorder {
+        self.recorder
+    }
+
+    pub(crate) fn set_step(&mut self, step: impl Into<String>) {
+        self.step = step.into();
+    }
+
+    pub(crate) fn step(&self) -> &str {
+        &self.step
+    }
+
+    fn loc(&self, l: Locator) -> Locator {
+        l.with_timeout(self.field_wait)
+    }
+
+    async fn url(&self) -> Option<String> {
+        self.page
+            .evaluate("location.href")
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+    }
+
+    /// Screenshot and HTML of the page as a recorded step; returns the screenshot's path.
+    pub(crate) async fn snapshot(&self, action: &str, error: Option<&str>) -> Option<PathBuf> {
+        let png = self.page.screenshot_png().await.ok();
+        let html = self.page.html().await.ok();
+        let url = self.url().await;
+        let line = self
+            .recorder
+            .record(&Step {
+                action,
+                url: url.as_deref(),
+                error,
+                screenshot_png: png.as_deref(),
+                html: html.as_deref(),
+                ..Step::default()
+            })
+            .ok()?;
+        line.screenshot.map(|s| self.recorder.dir().join(s))
+    }
+
+    /// A screenshot kept for staff review (under `final/`).
+    pub(crate) async fn final_screenshot(&self, name: &str) -> Flow<PathBuf> {
+        let png = self
+            .page
+            .screenshot_png()
+            .await
+            .map_err(|e| self.retryable_now(e.to_string()))?;
+        Ok(self.recorder.final_screenshot(name, &png)?)
+    }
+
+    fn retryable_now(&self, reason: String) -> Stop {
+        Stop::Fail(PortalError::Retryable {
+            step: self.step.clone(),
+            reason,
+            screenshot: None,
+        })
+    }
+
+    pub(crate) async fn changed(&self, what: impl Into<String>) -> Stop {
+        let what = what.into();
+        let screenshot = self.snapshot("stopped", Some(&what)).await;
+        Stop::Fail(PortalError::PortalChanged {
+            step: self.step.clone(),
+            what,
+            screenshot,
+        })
+    }
+
+    pub(crate) async fn permanent(&self, reason: PermanentReason) -> Stop {
+        let screenshot = self.snapshot("stopped", Some(&reason.to_string())).await;
+        Stop::Fail(PortalError::Permanent { reason, screenshot })
+    }
+
+    async fn retryable(&self, reason: impl Into<String>) -> Stop {
+        let reason = reason.into();
+        let screenshot = self.snapshot("stopped", Some(&reason)).await;
+        Stop::Fail(PortalError::Retryable {
+            step: self.step.clone(),
+            reason,
+            screenshot,
+        })
+    }
+
+    /// The visible text of the page (title included).
+    pub(crate) async fn text(&self) -> Flow<String> {
+        let title = self.page.title().await.ok().flatten().unwrap_or_default();
+        match locator::page_text(self.page).await {
+            Ok(t) => Ok(format!("{title}\n{t}")),
+            Err(e) => Err(self.locator_stop(e).await),
+        }
+    }
+
+    /// Stops on pages that are not the portal's normal pages: maintenance, error, CAPTCHA,
+    /// expired session.
+    pub(crate) async fn check_page(&self, facts: &Facts) -> Flow<()> {
+        let text = self.text().await?;
+        let ui = &facts.ui;
+        if text.contains(&ui.maintenance_marker) {
+            return Err(self.retryable("the portal is in maintenance").await);
+        }
+        if text.contains(&ui.error_marker) {
+            return Err(self
+                .retryable("the portal answered with its error page")
+                .await);
+        }
+        if text.contains(&ui.captcha_marker) {
+            let screenshot = self.snapshot("captcha", Some("CAPTCHA")).await;
+            return Err(Stop::Fail(PortalError::NeedsHuman {
+                step: self.step.clone(),
+                ask: HumanInput::Captcha,
+                screenshot,
+            }));
+        }
+        if text.contains(&ui.session_expired) {
+            self.snapshot("session expired", Some("session expired"))
+                .await;
+            return Err(Stop::Expired);
+        }
+        Ok(())
+    }
+
+    /// Maps a locator failure: first what the page says (maintenance, CAPTCHA…), else a change.
+    pub(crate) async fn locator_stop(&self, e: LocatorError) -> Stop {
+        if e.is_retryable() {
+            return self.retryable(e.to_string()).await;
+        }
+        self.changed(e.to_string()).await
+    }
+
+    async fn locator_failure(&self, facts: &Facts, e: LocatorError) -> Stop {
+        if e.is_retryable() {
+            return self.retryable(e.to_string()).await;
+        }
+        if let Err(stop) = self.check_page(facts).await {
+            return stop;
+        }
+        self.changed(e.to_string()).await
+    }
+
+    /// Opens a path of the portal and checks the page.
+    pub(crate) async fn goto(&self, facts: &Facts, path: &str) -> Flow<()> {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base_url)
+        };
+        let start = Instant::now();
+        let res = tokio::time::timeout(self.load_timeout, self.page.goto(&url)).await;
+        let error = match &res {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some(format!("no page after {:?}", self.load_timeout)),
+        };
+        self.recorder.record(&Step {
+            action: "goto",
+            url: Some(&url),
+            duration: start.elapsed(),
+            error: error.as_deref(),
+            ..Step::default()
+        })?;
+        if let Some(e) = error {
+            return Err(self.retryable(e).await);
+        }
+        self.check_page(facts).await
+    }
+
+    /// Fills one field by its label and logs it (secret values masked).
+    pub(crate) async fn fill(
+        &self,
+        facts: &Facts,
+        label: &str,
+        value: &Value,
+        secret: bool,
+    ) -> Flow<()> {
+        let l = self.loc(Locator::label(label));
+        let start = Instant::now();
+        let (action, shown, res) = match value {
+            Value::Text(t) => ("fill", t.clone(), l.fill(self.page, t).await),
+            Value::Choice(c) => ("select", c.clone(), l.select(self.page, c).await),
+            Value::Check(b) => ("check", b.to_string(), l.check(self.page, *b).await),
+            Value::File(p) => (
+                "upload",
+                p.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                l.upload(self.page, p).await,
+            ),
+        };
+        let err = res.as_ref().err().map(ToString::to_string);
+        let desc = l.to_string();
+        self.recorder.record(&Step {
+            action,
+            locator: Some(&desc),
+            value: Some(&shown),
+            value_is_secret: secret,
+            duration: start.elapsed(),
+            error: err.as_deref(),
+            ..Step::default()
+        })?;
+        match res {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.locator_failure(facts, e).await),
+        }
+    }
+
+    /// Reads what a field shows now.
+    pub(crate) async fn read(&self, facts: &Facts, label: &str) -> Flow<String> {
+        let l = self.loc(Locator::label(label));
+        match l.value(self.page).await {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.locator_failure(facts, e).await),
+        }
+    }
+
+    /// Clicks a button (or link) and waits for the next page, then checks it.
+    pub(crate) async fn click_and_load(&self, facts: &Facts, role: Role, name: &str) -> Flow<()> {
+        let l = self.loc(Locator::role(role, name));
+        let start = Instant::now();
+        let res = l
+            .click_and_wait_for_load(self.page, self.load_timeout)
+            .await;
+        let err = res.as_ref().err().map(ToString::to_string);
+        let desc = l.to_string();
+        self.recorder.record(&Step {
+            action: "click",
+            locator: Some(&desc),
+            duration: start.elapsed(),
+            error: err.as_deref(),
+            ..Step::default()
+        })?;
+        if let Err(e) = res {
+            return Err(self.locator_failure(facts, e).await);
+        }
+        self.check_page(facts).await
+    }
+
+    /// Whether exactly one visible element matches now.
+    pub(crate) async fn present(&self, l: Locator) -> bool {
+        matches!(l.count(self.page).await, Ok(1))
+    }
+
+    /// Waits for a heading with this text, or stops as an unexpected page.
+    pub(crate) async fn expect_heading(&self, facts: &Facts, title: &str) -> Flow<()> {
+        let l = self.loc(Locator::role(Role::Heading, title));
+        match l.wait(self.page).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.locator_failure(facts, e).await),
+        }
+    }
+
+    pub(crate) async fn required_labels(&self) -> Flow<Vec<String>> {
+        match locator::required_field_labels(self.page).await {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.locator_stop(e).await),
+        }
+    }
+
+    pub(crate) async fn alerts(&self) -> Flow<Vec<String>> {
+        match locator::alerts(self.page).await {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.locator_stop(e).await),
+        }
+    }
+
+    pub(crate) async fn tables(&self) -> Flow<Vec<locator::Table>> {
+        match locator::tables(self.page).await {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.locator_stop(e).await),
+        }
+    }
+
+    pub(crate) async fn current_url(&self) -> String {
+        self.url().await.unwrap_or_default()
+    }
+
+    /// Logs in, answering the second factor when a code was given.
+    pub(crate) async fn login(&mut self, facts: &Facts) -> Flow<()> {
+        self.set_step("login");
+        let ui = &facts.ui;
+        self.goto(facts, &ui.login_path).await?;
+        let user = Value::Text(self.credentials.username.clone());
+        self.fill(facts, &ui.user_label, &user, false).await?;
+        let pass = Value::Text(self.credentials.password.expose_secret().to_owned());
+        self.fill(facts, &ui.password_label, &pass, true).await?;
+        self.click_and_load(facts, Role::Button, &ui.login_button)
+            .await?;
+        if self.text().await?.contains(&ui.login_error) {
+            return Err(self.permanent(PermanentReason::BadCredentials).await);
+        }
+        if let Some(code_label) = &ui.two_factor_label
+            && self.present(Locator::label(code_label.as_str())).await
+        {
+            self.set_step("login/second factor");
+            let text = self.text().await?;
+            let prompt = ui
+                .two_factor_prompt_marker
+                .as_deref()
+                .and_then(|m| text.lines().find(|l| l.contains(m)))
+                .unwrap_or("Code de vérification demandé par le portail")
+                .trim()
+                .to_owned();
+            let Some(code) = &self.credentials.two_factor_code else {
+                let screenshot = self.snapshot("code requested", None).await;
+                return Err(Stop::Fail(PortalError::NeedsHuman {
+                    step: self.step.clone(),
+                    ask: HumanInput::TwoFactorCode {
+                        prompt,
+                        previous_code_refused: false,
+                    },
+                    screenshot,
+                }));
+            };
+            let code = Value::Text(code.expose_secret().to_owned());
+            self.fill(facts, code_label, &code, true).await?;
+            let button = ui.two_factor_button.clone().unwrap_or_default();
+            self.click_and_load(facts, Role::Button, &button).await?;
+            let refused = ui
+                .two_factor_error
+                .as_deref()
+                .is_some_and(|m| !m.is_empty());
+            if refused
+                && self
+                    .text()
+                    .await?
+                    .contains(ui.two_factor_error.as_deref().unwrap_or_default())
+            {
+                let screenshot = self.snapshot("code refused", None).await;
+                return Err(Stop::Fail(PortalError::NeedsHuman {
+                    step: self.step.clone(),
+                    ask: HumanInput::TwoFactorCode {
+                        prompt,
+                        previous_code_refused: true,
+                    },
+                    screenshot,
+                }));
+            }
+        }
+        self.set_step("login");
+        self.expect_heading(facts, &ui.list_title).await?;
+        self.snapshot("logged in", None).await;
+        Ok(())
+    }
+}

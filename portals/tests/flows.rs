@@ -1,0 +1,166 @@
+//! The whole path on each sandboxed portal in real Chromium: prefill, submit, statuses.
+
+mod common;
+
+use common::{Op, Outcome, filing, run, sandbox, with_browser};
+use portals::{PortalError, PortalStatus};
+use sandboxes::{Faults, Portal, StatusChange};
+
+async fn whole_path(portal: Portal) {
+    with_browser(|browser| async move {
+        let sb = sandbox(portal, Faults::default()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let rec_root = dir.path().join("recordings");
+        let f = filing(dir.path(), "Dupont");
+
+        // Prefill stops before the submit, with the recording and the review screenshots.
+        let Ok(Outcome::Prefilled(p)) =
+            run(browser, &sb, &rec_root, "job-a", Op::Prefill, &f).await
+        else {
+            panic!("prefill failed on {portal}");
+        };
+        assert!(
+            sb.dossiers().is_empty(),
+            "{portal}: nothing may be filed by a prefill"
+        );
+        assert_eq!(sb.requests().len(), 1);
+        let draft = &sb.requests()[0];
+        assert_eq!(draft.values["trainee_last_name"], "Dupont");
+        assert_eq!(draft.values["action_cost"], "1800,00");
+        assert_eq!(draft.files.len(), 3, "{portal}: three attachments uploaded");
+        assert!(!p.resumed_draft);
+        let steps = portal.spec().steps.len();
+        assert_eq!(
+            p.final_screenshots.len(),
+            steps + 1,
+            "{portal}: one per page + summary"
+        );
+        for shot in &p.final_screenshots {
+            assert!(std::fs::read(shot).unwrap().starts_with(b"\x89PNG"));
+        }
+        let attempts = recordings::Store::new(&rec_root).attempts("job-a").unwrap();
+        let last = attempts.last().unwrap();
+        assert!(last.steps.iter().any(|s| s.action == "upload"));
+        assert!(last.steps.iter().any(|s| s.html.is_some()));
+        // The password and the code never reach the recording.
+        for path in common::files_under(&rec_root) {
+            let bytes = std::fs::read(&path).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains("demo-mot-de-passe"), "{}", path.display());
+        }
+
+        // Running the prefill again resumes the same draft: still one request on the portal.
+        let Ok(Outcome::Prefilled(again)) =
+            run(browser, &sb, &rec_root, "job-a2", Op::Prefill, &f).await
+        else {
+            panic!("second prefill failed on {portal}");
+        };
+        assert!(again.resumed_draft);
+        assert_eq!(sb.requests().len(), 1, "{portal}: one request, not two");
+
+        // Submit returns the sandbox's dossier number.
+        let Ok(Outcome::Submitted(sub)) =
+            run(browser, &sb, &rec_root, "job-b", Op::Submit, &f).await
+        else {
+            panic!("submit failed on {portal}");
+        };
+        let dossiers = sb.dossiers();
+        assert_eq!(dossiers.len(), 1);
+        assert_eq!(dossiers[0].dossier.as_deref(), Some(sub.dossier.as_str()));
+        assert!(sub.receipt_screenshot.exists());
+
+        // A retry after a crash finds the dossier: reported, never filed twice.
+        let again = run(browser, &sb, &rec_root, "job-b2", Op::Submit, &f).await;
+        assert!(
+            matches!(&again, Err(PortalError::AlreadyFiled { dossier }) if *dossier == sub.dossier),
+            "{again:?}"
+        );
+        let prefill_after = run(browser, &sb, &rec_root, "job-a3", Op::Prefill, &f).await;
+        assert!(matches!(
+            prefill_after,
+            Err(PortalError::AlreadyFiled { .. })
+        ));
+        assert_eq!(sb.dossiers().len(), 1);
+
+        // Statuses: filed, then granted with its amount, then refused with its reason.
+        let Ok(Outcome::Statuses(st)) =
+            run(browser, &sb, &rec_root, "poll-1", Op::Statuses, &f).await
+        else {
+            panic!("statuses failed");
+        };
+        assert_eq!(st.len(), 1);
+        assert_eq!(st[0].status, PortalStatus::Filed);
+        sb.set_status(
+            &sub.dossier,
+            StatusChange::Granted {
+                amount_cents: 150_000,
+            },
+        )
+        .unwrap();
+        let Ok(Outcome::Statuses(st)) =
+            run(browser, &sb, &rec_root, "poll-2", Op::Statuses, &f).await
+        else {
+            panic!("statuses failed");
+        };
+        assert_eq!(
+            st[0].status,
+            PortalStatus::Granted {
+                amount: Some(domain::Euros::from_cents(150_000))
+            }
+        );
+        sb.set_status(
+            &sub.dossier,
+            StatusChange::Refused {
+                reason: "Hors critères de prise en charge".into(),
+            },
+        )
+        .unwrap();
+        let Ok(Outcome::Statuses(st)) =
+            run(browser, &sb, &rec_root, "poll-3", Op::Statuses, &f).await
+        else {
+            panic!("statuses failed");
+        };
+        assert_eq!(
+            st[0].status,
+            PortalStatus::Refused {
+                reason: Some("Hors critères de prise en charge".into())
+            }
+        );
+        assert_eq!(st[0].label, portal.spec().statuses.refused);
+
+        // A wording the script has never seen goes to a human, with a screenshot.
+        sb.set_status(
+            &sub.dossier,
+            StatusChange::Custom {
+                label: "En attente de signature".into(),
+            },
+        )
+        .unwrap();
+        let unknown = run(browser, &sb, &rec_root, "poll-4", Op::Statuses, &f).await;
+        match unknown {
+            Err(PortalError::PortalChanged {
+                what, screenshot, ..
+            }) => {
+                assert!(what.contains("En attente de signature"), "{what}");
+                assert!(screenshot.unwrap().exists());
+            }
+            other => panic!("{portal}: {other:?}"),
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn atlas_prefill_submit_and_statuses_file_exactly_one_dossier() {
+    whole_path(Portal::Atlas).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn akto_prefill_submit_and_statuses_file_exactly_one_dossier_after_the_emailed_code() {
+    whole_path(Portal::Akto).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opco_ep_prefill_submit_and_statuses_file_exactly_one_dossier() {
+    whole_path(Portal::OpcoEp).await;
+}
