@@ -6,6 +6,9 @@ use utoipa::ToSchema;
 /// The most hours a bilan de compétences may last (Code du travail, L6313-4).
 pub const MAX_HOURS: u32 = 24;
 
+/// A price above this (100 000 €) is a typing error (euros sent as cents, say), not a bilan.
+pub const MAX_PRICE_CENTS: i64 = 10_000_000;
+
 /// One bilan de compétences, as sent by the upstream system: the single source of every
 /// date, hour and amount printed in the documents.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -348,6 +351,14 @@ impl Action {
             e.push(
                 "action.price_ht",
                 "le prix doit être un montant positif en centimes",
+            );
+        } else if a.price_ht.cents() > MAX_PRICE_CENTS {
+            e.push(
+                "action.price_ht",
+                format!(
+                    "le prix dépasse {} : vérifiez qu'il est bien en centimes",
+                    Euros::from_cents(MAX_PRICE_CENTS)
+                ),
             );
         }
         if a.subrogation && a.opco_name.as_deref().is_none_or(|s| s.trim().is_empty()) {

@@ -148,17 +148,25 @@ pub async fn send_pack(cfg: &SmtpConfig, to: &str, pack: &Pack) -> Result<(), Do
 
 /// 4xx, timeouts and lost connections may pass later; 5xx, TLS and client errors will not.
 fn classify(e: &lettre::transport::smtp::Error) -> DocumentsError {
-    let retryable = if e.is_permanent() || e.is_tls() || e.is_client() {
-        false
-    } else {
-        e.is_transient() || e.is_timeout() || !e.is_response()
-    };
     let mut message = e.to_string();
+    // lettre reports a failed TLS handshake (wrong mode, bad certificate) as a connection error;
+    // rustls surfaces it as an I/O error of kind InvalidData, which no retry will fix.
+    let mut tls_failure = false;
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
+        {
+            tls_failure = true;
+        }
         message.push_str(": ");
         message.push_str(&s.to_string());
         source = s.source();
     }
+    let retryable = if e.is_permanent() || e.is_tls() || e.is_client() || tls_failure {
+        false
+    } else {
+        e.is_transient() || e.is_timeout() || !e.is_response()
+    };
     DocumentsError::Email { message, retryable }
 }

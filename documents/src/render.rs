@@ -237,28 +237,39 @@ impl Renderer {
     }
 
     fn amounts(&self, ht: Euros, hours: u32) -> Result<Value, DocumentsError> {
-        let overflow = |_| DocumentsError::Pdf("amount too large".into());
-        let rate = i64::from(self.cfg.vat_rate_percent.unwrap_or(20));
-        let vat = if self.cfg.vat_exempt {
-            Euros::from_cents(0)
-        } else {
-            // Rounded to the nearest cent, half up, in integers.
-            let times = ht.checked_mul(rate).map_err(overflow)?;
-            Euros::from_cents((times.cents() + 50) / 100)
-        };
-        let ttc = ht.checked_add(vat).map_err(overflow)?;
+        let vat = Euros::from_cents(vat_cents(&self.cfg, ht));
+        let ttc = Euros::from_cents(ht.cents() + vat.cents());
+        // Rounded to the nearest cent; shown for information, the contract price is the total.
         let hourly =
             Euros::from_cents((ht.cents() + i64::from(hours) / 2) / i64::from(hours.max(1)));
         Ok(json!({
             "ht": ht.to_string(),
             "vat_exempt": self.cfg.vat_exempt,
-            "vat_rate": rate,
+            "vat_rate": vat_rate(&self.cfg),
             "vat": vat.to_string(),
             "ttc": ttc.to_string(),
             "hourly_ht": hourly.to_string(),
-            "ttc_cents": ttc.cents(),
         }))
     }
+}
+
+fn vat_rate(cfg: &RendererConfig) -> i64 {
+    i64::from(cfg.vat_rate_percent.unwrap_or(20))
+}
+
+/// VAT in cents, rounded half up, in integers; zero when exempt. Validation caps prices, so
+/// this cannot overflow.
+fn vat_cents(cfg: &RendererConfig, ht: Euros) -> i64 {
+    if cfg.vat_exempt {
+        0
+    } else {
+        (ht.cents() * vat_rate(cfg) + 50) / 100
+    }
+}
+
+/// The amount with VAT, as printed on the quote (for the manifest).
+pub(crate) fn total_ttc(cfg: &RendererConfig, ht: Euros) -> i64 {
+    ht.cents() + vat_cents(cfg, ht)
 }
 
 /// A4, and on every page a footer naming the provider (SIRET, NDA, Qualiopi), the document
@@ -297,16 +308,6 @@ pub(crate) fn metadata(kind: DocumentKind, v: &ValidAction) -> Metadata {
         author: a.provider.name.clone(),
         subject: format!("{} de {} — {}", a.title, v.trainee_name(), a.company.name),
         keywords: format!("{}, {}, {}", kind.slug(), a.reference, a.company.name),
-    }
-}
-
-/// The amount with VAT, as printed on the quote (for the manifest).
-pub(crate) fn total_ttc(cfg: &RendererConfig, ht: Euros) -> i64 {
-    if cfg.vat_exempt {
-        ht.cents()
-    } else {
-        let rate = i64::from(cfg.vat_rate_percent.unwrap_or(20));
-        ht.cents() + (ht.cents().saturating_mul(rate) + 50) / 100
     }
 }
 

@@ -234,4 +234,16 @@ async fn a_refused_recipient_is_permanent_and_a_busy_or_absent_server_is_retryab
         .await
         .unwrap_err();
     assert!(!err.is_retryable(), "{err:?}");
+
+    // Implicit TLS asked of a server that only speaks plain SMTP: a configuration error.
+    let plain = smtp::start("250 OK").await;
+    let tls = SmtpConfig {
+        security: SmtpSecurity::Tls,
+        ..smtp_config(plain.port)
+    };
+    let err = send_pack(&tls, "depot@opco-ep.example", &pack)
+        .await
+        .unwrap_err();
+    assert!(!err.is_retryable(), "{err:?}");
+    assert!(plain.received.lock().unwrap().is_empty());
 }

@@ -308,6 +308,16 @@ fn invalid_input_is_refused_with_every_reason_named_by_field() {
 }
 
 #[test]
+fn a_price_sent_in_euros_times_a_hundred_twice_is_caught() {
+    let mut a = example();
+    a.price_ht = domain::Euros::from_cents(18_000_000_000);
+    let errors = a.validate().unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].field, "action.price_ht");
+    assert!(errors[0].message.contains("centimes"));
+}
+
+#[test]
 fn phase_hours_must_add_up_to_the_total_even_under_24_hours() {
     let mut a = example();
     a.hours = 20;
