@@ -33,7 +33,7 @@ impl Siret {
             return Err(SiretError::WrongLength(digits.len()));
         }
         let valid = if digits.starts_with(LA_POSTE_SIREN) {
-            digit_sum(&digits) % 5 == 0
+            digit_sum(&digits).is_multiple_of(5)
         } else {
             luhn_valid(&digits)
         };
@@ -75,7 +75,7 @@ pub(crate) fn luhn_valid(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 impl fmt::Display for Siret {

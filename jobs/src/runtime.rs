@@ -69,6 +69,11 @@ pub trait Handler: Send + Sync + 'static {
     fn validate(&self, input: &Value) -> Result<(), Vec<FieldError>>;
     /// Runs one attempt.
     fn run(&self, ctx: JobContext, input: Value) -> BoxFuture<'static, Result<Outcome, JobError>>;
+    /// The input to keep once the job has ended, when it holds data the job no longer needs
+    /// (personal data above all). `None` keeps it whole.
+    fn scrub_input(&self, _input: &Value) -> Option<Value> {
+        None
+    }
 }
 
 /// The handlers this process has. A kind without one is refused by the API.
@@ -338,7 +343,11 @@ impl Runtime {
             Finish::Released => Some(None),
             _ => None,
         };
-        match self.store.finish(&claimed, finish).await {
+        let scrubbed = self
+            .registry
+            .get(kind)
+            .and_then(|h| h.scrub_input(&job.input));
+        match self.store.finish(&claimed, finish, scrubbed).await {
             Ok(Some(done)) => {
                 self.metrics.job_finished(kind, outcome, elapsed);
                 match &done.error {

@@ -671,10 +671,14 @@ impl Store {
 
     /// Ends a claimed attempt. Returns `None` when the lease was lost meanwhile: the outcome is
     /// dropped, because another worker owns the job now (fencing).
+    ///
+    /// `scrubbed_input`, when given, replaces the stored input once the job has ended: handlers
+    /// use it to drop personal data (an identity document's image) the job no longer needs.
     pub async fn finish(
         &self,
         claimed: &Claimed,
         finish: Finish,
+        scrubbed_input: Option<Value>,
     ) -> Result<Option<Job>, StoreError> {
         let id = claimed.job.id;
         let mut tx = self.begin().await?;
@@ -723,7 +727,7 @@ impl Store {
         sqlx::query(
             "UPDATE jobs SET state = $1, result = COALESCE($2, result), error_code = $3, error_message = $4, \
              lease_owner = NULL, lease_expires_at = NULL, next_run_at = $5, updated_at = $6, \
-             finished_at = $7, last_pushed_at = NULL WHERE id = $8",
+             finished_at = $7, last_pushed_at = NULL, input = COALESCE($9, input) WHERE id = $8",
         )
         .bind(to.as_str())
         .bind(result)
@@ -733,6 +737,7 @@ impl Store {
         .bind(now)
         .bind(finished.then_some(now))
         .bind(id.to_string())
+        .bind(scrubbed_input.filter(|_| finished).map(|v| v.to_string()))
         .execute(&mut *tx)
         .await?;
         let job = self

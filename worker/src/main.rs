@@ -51,6 +51,22 @@ enum Command {
     Config,
     /// Print the OpenAPI document of the HTTP API.
     Openapi,
+    /// Check an identity document photo on this machine (no server needed).
+    ///
+    /// Exit code: 0 accepted, 1 rejected, 2 needs a human review, 3 unusable input.
+    CheckId {
+        /// The photo or scan (JPEG, PNG, WebP, TIFF).
+        file: PathBuf,
+        /// The trainee's name: "Given Names SURNAME" or "SURNAME, Given Names".
+        #[arg(long)]
+        name: Option<String>,
+        /// The document must still be valid on this date (YYYY-MM-DD), e.g. the end of the training.
+        #[arg(long)]
+        valid_until: Option<chrono::NaiveDate>,
+        /// Print the verdict as JSON instead of French text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn overrides(cli: &Cli) -> Vec<(&'static str, figment::value::Value)> {
@@ -76,6 +92,15 @@ fn overrides(cli: &Cli) -> Vec<(&'static str, figment::value::Value)> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::CheckId {
+        file,
+        name,
+        valid_until,
+        json,
+    } = &cli.command
+    {
+        return check_id(file, name.as_deref(), *valid_until, *json);
+    }
     let settings = match Settings::load(cli.config.as_deref(), overrides(&cli)) {
         Ok(s) => s,
         Err(error) => {
@@ -120,6 +145,53 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Openapi => {
             println!("{}", serde_json::to_string_pretty(&worker::api::openapi())?);
             Ok(())
+        }
+        Command::CheckId { .. } => unreachable!("handled before configuration is loaded"),
+    }
+}
+
+/// `monopco check-id`: needs no configuration, no store and no server.
+fn check_id(
+    file: &std::path::Path,
+    name: Option<&str>,
+    valid_until: Option<chrono::NaiveDate>,
+    json: bool,
+) -> ExitCode {
+    const UNUSABLE: u8 = 3;
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("monopco: cannot read {}: {e}", file.display());
+            return ExitCode::from(UNUSABLE);
+        }
+    };
+    let request = ocr::CheckRequest {
+        expected_name: name.map(ocr::ExpectedName::from_full_name),
+        valid_until,
+        today: worker::handlers::identity::today(),
+    };
+    match ocr::check_document(&bytes, &request) {
+        Ok(verdict) => {
+            if json {
+                match serde_json::to_string_pretty(&verdict) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => eprintln!("monopco: {e}"),
+                }
+            } else {
+                println!("{}", verdict.human_summary());
+            }
+            ExitCode::from(u8::try_from(verdict.exit_code()).unwrap_or(UNUSABLE))
+        }
+        Err(e) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "error": { "code": e.code(), "message": e.message_fr() } })
+                );
+            } else {
+                eprintln!("{}", e.message_fr());
+            }
+            ExitCode::from(UNUSABLE)
         }
     }
 }
