@@ -6,7 +6,10 @@ fn main() {
     let out = args.next().unwrap_or_else(|| "/tmp/bands".to_owned());
     std::fs::create_dir_all(&out).expect("output dir");
     let bytes = std::fs::read(&input).expect("readable");
-    let gray = ocr::load::load_gray(&bytes, &ocr::InputLimits::default()).expect("image");
+    let mut gray = ocr::load::load_gray(&bytes, &ocr::InputLimits::default()).expect("image");
+    if let Some(angle) = args.next().and_then(|a| a.parse::<f32>().ok()) {
+        gray = ocr::pipeline::debug_straighten(&gray, angle);
+    }
     gray.save(format!("{out}/input.png")).expect("png");
     for (i, (img, text)) in ocr::pipeline::debug_bands(&gray).iter().enumerate() {
         img.save(format!("{out}/band{i}.png")).expect("png");

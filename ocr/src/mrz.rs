@@ -203,7 +203,9 @@ fn realigned(format: MrzFormat, group: &[String], data_lines: &[usize]) -> Vec<M
                 .map(|i| line[..i].iter().chain(&line[i + 1..]).collect())
                 .collect()
         } else if line.len() + 1 == width {
+            // A lost character is only ever restored as a filler, next to other fillers.
             (0..=line.len())
+                .filter(|&i| i == line.len() || line[i] == '<' || (i > 0 && line[i - 1] == '<'))
                 .map(|i| {
                     line[..i]
                         .iter()
@@ -460,6 +462,12 @@ impl Zone {
         }
     }
 
+    /// Six digits at `line[from..]` form a calendar date (YYMMDD); a date field that is not
+    /// one was misaligned, whatever its check digit says.
+    fn is_date(&self, line: usize, from: usize) -> bool {
+        parse_date(&self.get(line, from, from + 6), DateKind::Expiry, None).is_some()
+    }
+
     fn check(&self, spans: &[(usize, usize, usize)], line: usize, cd: usize) -> bool {
         let data: String = spans.iter().map(|&(l, a, b)| self.get(l, a, b)).collect();
         let expected = self.lines[line][cd];
@@ -699,11 +707,11 @@ fn parse_icao(format: MrzFormat, raw: &[&str]) -> Option<Mrz> {
         },
         CheckDigit {
             field: CheckedField::BirthDate,
-            valid: z.check(&[(1, 13, 19)], 1, 19),
+            valid: z.check(&[(1, 13, 19)], 1, 19) && z.is_date(1, 13),
         },
         CheckDigit {
             field: CheckedField::ExpiryDate,
-            valid: z.check(&[(1, 21, 27)], 1, 27),
+            valid: z.check(&[(1, 21, 27)], 1, 27) && z.is_date(1, 21),
         },
     ];
     if has_personal_cd {
@@ -766,11 +774,11 @@ fn parse_td1(raw: &[&str]) -> Option<Mrz> {
         },
         CheckDigit {
             field: CheckedField::BirthDate,
-            valid: z.check(&[(1, 0, 6)], 1, 6),
+            valid: z.check(&[(1, 0, 6)], 1, 6) && z.is_date(1, 0),
         },
         CheckDigit {
             field: CheckedField::ExpiryDate,
-            valid: z.check(&[(1, 8, 14)], 1, 14),
+            valid: z.check(&[(1, 8, 14)], 1, 14) && z.is_date(1, 8),
         },
         CheckDigit {
             field: CheckedField::Composite,
@@ -840,7 +848,7 @@ fn parse_french(raw: &[&str]) -> Option<Mrz> {
         },
         CheckDigit {
             field: CheckedField::BirthDate,
-            valid: z.check(&[(1, 27, 33)], 1, 33),
+            valid: z.check(&[(1, 27, 33)], 1, 33) && z.is_date(1, 27),
         },
         CheckDigit {
             field: CheckedField::Composite,

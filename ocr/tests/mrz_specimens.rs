@@ -289,3 +289,26 @@ fn ocr_noise_around_the_zone_is_ignored() {
 fn text_without_a_zone_is_an_error() {
     assert!(Mrz::parse("HELLO\nWORLD").is_err());
 }
+
+#[test]
+fn a_misaligned_reading_never_passes_with_dates_that_are_not_dates() {
+    // Seen on a rotated photo: the composite digit lost, fillers read as K.
+    let m = parse(&[
+        "IDFRA51G92XA2H9K<K<<K<K<<KKKKKKK<K",
+        "9203125M3510258FRA<<<<<<<<<<<",
+        "DUBOIS<<JEROME<SOPHIE<<<<<<<<<",
+    ]);
+    if m.all_checks_valid() {
+        assert_eq!(m.birth_date, Some(date(1992, 3, 12)));
+        assert_eq!(m.expiry_date, Some(date(2035, 10, 25)));
+        assert_eq!(m.nationality, "FRA");
+    }
+    // An expiry that is no date fails its check even when the digit happens to match.
+    let l2 = format!("7408122F12O4I5{}UTO<<<<<<<<<<<6", cd("1204I5"));
+    let m = parse(&[
+        "I<UTOD231458907<<<<<<<<<<<<<<<",
+        &l2,
+        "ERIKSSON<<ANNA<MARIA<<<<<<<<<<",
+    ]);
+    assert!(!m.all_checks_valid() || m.expiry_date.is_some());
+}
