@@ -167,11 +167,32 @@ impl Instance {
 impl Drop for Instance {
     fn drop(&mut self) {
         self.handler.abort();
+        let mut killed = false;
         if let Some(child) = self.cdp.get_mut().get_mut_child() {
             let inner = child.as_mut_inner();
             if matches!(inner.try_wait(), Ok(None)) {
-                let _ = inner.start_kill();
+                killed = inner.start_kill().is_ok();
             }
+        }
+        let profile = self.profile.get_mut().ok().and_then(Option::take);
+        if let (true, Some(profile), Some(pid), Ok(rt)) = (
+            killed,
+            profile,
+            self.pid,
+            tokio::runtime::Handle::try_current(),
+        ) {
+            // A dying Chromium still writes into its profile: remove it once the process is gone
+            // (tokio reaps the killed child in the background).
+            rt.spawn(async move {
+                let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+                for _ in 0..100 {
+                    if !proc_dir.exists() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                drop(profile);
+            });
         }
     }
 }

@@ -273,6 +273,13 @@ async fn dropping_a_browser_without_closing_it_kills_chromium() {
     let needle = profile.display().to_string();
     drop(browser);
     assert_eq!(wait_until_gone(&needle).await, Vec::<u32>::new());
+    for _ in 0..100 {
+        if !profile.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!profile.exists(), "profile {needle} left behind");
 }
 
 #[tokio::test]
