@@ -95,6 +95,48 @@ async fn main() {
         "chromium 3 PDFs one after the other, warm, median of {WARM_RUNS}: {:8.1} ms",
         ms(chromium_seq)
     );
+    // Where the time of one warm document goes.
+    let html = renderer
+        .html(DocumentKind::Convention, &action)
+        .expect("html");
+    let (mut open, mut content, mut print, mut whole) = (vec![], vec![], vec![], vec![]);
+    let (mut print_footer, mut close) = (vec![], vec![]);
+    for _ in 0..WARM_RUNS {
+        let t = Instant::now();
+        let page = browser.new_page().await.expect("page");
+        open.push(t.elapsed());
+        let t = Instant::now();
+        page.set_content(&html).await.expect("content");
+        content.push(t.elapsed());
+        let t = Instant::now();
+        page.pdf(&browser::PdfOptions::default())
+            .await
+            .expect("pdf");
+        print.push(t.elapsed());
+        let t = Instant::now();
+        page.pdf(&browser::PdfOptions::a4_with_page_numbers("pied de page"))
+            .await
+            .expect("pdf");
+        print_footer.push(t.elapsed());
+        let t = Instant::now();
+        page.close().await.expect("close");
+        close.push(t.elapsed());
+        let t = Instant::now();
+        renderer
+            .render(&browser, DocumentKind::Convention, &action, None)
+            .await
+            .expect("pdf");
+        whole.push(t.elapsed());
+    }
+    println!(
+        "one warm convention, medians: new page {:.1} ms, set content {:.1} ms, print {:.1} ms, print with footer {:.1} ms, close page {:.1} ms; whole render (with metadata) {:.1} ms",
+        ms(median(open)),
+        ms(median(content)),
+        ms(median(print)),
+        ms(median(print_footer)),
+        ms(median(close)),
+        ms(median(whole)),
+    );
     browser.close().await.expect("close");
 
     let Some(weasy) = weasyprint() else {
