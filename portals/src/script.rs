@@ -225,13 +225,18 @@ impl PortalScript {
         let trainee = row.cell(&l.trainee).unwrap_or("").to_lowercase();
         let last = filing.trainee.last_name.trim().to_lowercase();
         let first = filing.trainee.first_names.trim().to_lowercase();
-        let action = row.cell(&l.action).unwrap_or("");
-        let start = row.cell(&l.start).unwrap_or("");
-        trainee.contains(&last)
-            && trainee.contains(&first)
-            && same_text(&action.to_lowercase(), &filing.action.title.to_lowercase())
+        let action = row.cell(&l.action).unwrap_or("").trim();
+        let start = row.cell(&l.start).unwrap_or("").trim();
+        let same_action = same_text(&action.to_lowercase(), &filing.action.title.to_lowercase())
             && (start == filing.action.start.format("%d/%m/%Y").to_string()
-                || start == filing.action.start.format("%Y-%m-%d").to_string())
+                || start == filing.action.start.format("%Y-%m-%d").to_string());
+        // A draft cut short before its action page (expired session, crash) shows no action yet:
+        // resuming it beats leaving an orphan draft. A submitted dossier must match fully.
+        let is_draft = row
+            .cell(&l.reference)
+            .is_none_or(|c| self.dossier_re.find(c).is_none());
+        let unfinished_draft = is_draft && action.is_empty() && start.is_empty();
+        trainee.contains(&last) && trainee.contains(&first) && (same_action || unfinished_draft)
     }
 
     async fn find_existing(&self, s: &mut Session<'_>, filing: &Filing) -> Flow<Option<Existing>> {
@@ -323,14 +328,22 @@ impl PortalScript {
                 s.goto(facts, href).await?;
                 true
             }
-            _ => {
-                s.set_step("new request");
-                s.click_and_load(facts, Role::Button, &facts.ui.new_button)
-                    .await?;
-                false
-            }
+            _ => match s.own_draft.clone() {
+                Some(url) => {
+                    s.set_step("open draft");
+                    s.goto(facts, &url).await?;
+                    true
+                }
+                None => {
+                    s.set_step("new request");
+                    s.click_and_load(facts, Role::Button, &facts.ui.new_button)
+                        .await?;
+                    false
+                }
+            },
         };
         let draft_url = s.current_url().await;
+        s.own_draft = Some(draft_url.clone());
         let mut final_screenshots = Vec::new();
         for (i, page) in (self.pages)(filing, facts).iter().enumerate() {
             s.set_step(format!("prefill/{}", page.name));

@@ -88,6 +88,9 @@ pub struct Session<'a> {
     field_wait: Duration,
     load_timeout: Duration,
     step: String,
+    /// The draft this session created, to resume it after a re-login even before the portal's
+    /// list can tell it apart (no trainee or action on it yet).
+    pub(crate) own_draft: Option<String>,
 }
 
 impl std::fmt::Debug for Session<'_> {
@@ -115,6 +118,7 @@ impl<'a> Session<'a> {
             field_wait: Duration::from_secs(5),
             load_timeout: Duration::from_secs(20),
             step: "start".into(),
+            own_draft: None,
         }
     }
 
@@ -442,6 +446,8 @@ impl<'a> Session<'a> {
                 }));
             };
             let code = Value::Text(code.expose_secret().to_owned());
+            // A code is good for one login: a later re-login must ask a person again.
+            self.credentials.two_factor_code = None;
             self.fill(facts, code_label, &code, true).await?;
             let button = ui.two_factor_button.clone().unwrap_or_default();
             self.click_and_load(facts, Role::Button, &button).await?;

@@ -130,9 +130,10 @@ pub fn session<'a>(
     rec: &'a Recorder,
     sb: &RunningSandbox,
     code: Option<String>,
+    load: Duration,
 ) -> Session<'a> {
     Session::new(page, rec, sb.url(), demo_credentials(code))
-        .with_timeouts(Duration::from_secs(3), Duration::from_secs(10))
+        .with_timeouts(Duration::from_secs(3), load)
 }
 
 /// Every file under `dir`, recursively.
@@ -178,11 +179,38 @@ pub async fn run_once(
     filing: &Filing,
     code: Option<String>,
 ) -> Result<Outcome, portals::PortalError> {
+    run_with(
+        browser,
+        sb,
+        root,
+        job,
+        attempt,
+        op,
+        filing,
+        code,
+        Duration::from_secs(10),
+    )
+    .await
+}
+
+/// [`run_once`] with another page-load limit.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_with(
+    browser: &Browser,
+    sb: &RunningSandbox,
+    root: &Path,
+    job: &str,
+    attempt: u32,
+    op: Op,
+    filing: &Filing,
+    code: Option<String>,
+    load: Duration,
+) -> Result<Outcome, portals::PortalError> {
     let script = script_for(sb.portal());
     let ctx = browser.new_context().await.unwrap();
     let page = ctx.new_page().await.unwrap();
     let rec = recorder(root, job, attempt, code.as_deref());
-    let mut s = session(&page, &rec, sb, code);
+    let mut s = session(&page, &rec, sb, code, load);
     let res = match op {
         Op::Prefill => script.prefill(&mut s, filing).await.map(Outcome::Prefilled),
         Op::Submit => script.submit(&mut s, filing).await.map(Outcome::Submitted),
