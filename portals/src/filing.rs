@@ -197,6 +197,51 @@ pub(crate) fn parse_amount(text: &str) -> Option<Euros> {
 mod tests {
     use super::*;
 
+    fn sample(dir: &std::path::Path) -> Filing {
+        let pdf = dir.join("a.pdf");
+        std::fs::write(&pdf, b"%PDF-1.4\n").unwrap();
+        let json = serde_json::json!({
+            "company": { "siret": "73282932000074", "opco_account": "ADH-1" },
+            "trainee": { "last_name": "Dupont", "first_names": "Marie", "birth_date": "1985-04-12",
+                         "job_title": "Comptable", "contract": "cdi" },
+            "action": { "title": "Bilan de compétences", "start": "2027-03-02", "end": "2027-04-20",
+                        "hours": 24, "modality": "mixte", "cost_ht": 180000 },
+            "subrogation": true,
+            "provider": { "name": "Haguenau Formation", "siret": "55208131766522",
+                          "nda": "42670000000", "qualiopi": true },
+            "attachments": { "quote": pdf, "programme": pdf, "agreement": pdf }
+        });
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn a_filing_is_read_from_json_and_checked_for_hours_dates_and_pdfs() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = sample(dir.path());
+        assert_eq!(f.validate(), Ok(()));
+        let mut long = f.clone();
+        long.action.hours = 25;
+        assert_eq!(long.validate(), Err(FilingError::TooManyHours(25)));
+        let mut backwards = f.clone();
+        backwards.action.end = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        assert!(matches!(
+            backwards.validate(),
+            Err(FilingError::EndBeforeStart { .. })
+        ));
+        let mut not_pdf = f.clone();
+        let txt = dir.path().join("devis.txt");
+        std::fs::write(&txt, "devis").unwrap();
+        not_pdf.attachments.quote = txt;
+        assert!(matches!(
+            not_pdf.validate(),
+            Err(FilingError::NotPdf { name: "devis", .. })
+        ));
+        let bad_siret = serde_json::to_string(&f)
+            .unwrap()
+            .replace("73282932000074", "73282932000075");
+        assert!(serde_json::from_str::<Filing>(&bad_siret).is_err());
+    }
+
     #[test]
     fn amounts_shown_the_french_way_are_read_back_in_cents() {
         assert_eq!(

@@ -321,6 +321,14 @@ impl<'a> Session<'a> {
                 l.upload(self.page, p).await,
             ),
         };
+        // A refused secret must not travel inside the error (errors reach logs).
+        let res = match res {
+            Err(LocatorError::Rejected { locator, .. }) if secret => Err(LocatorError::Rejected {
+                locator,
+                kept: recordings::MASK.to_owned(),
+            }),
+            other => other,
+        };
         let err = res.as_ref().err().map(ToString::to_string);
         let desc = l.to_string();
         self.recorder.record(&Step {
