@@ -173,6 +173,10 @@ fn run_corpus(args: &Args, today: NaiveDate) {
                 Condition::Glare => {
                     v.verdict == Outcome::Accepted || v.reasons.contains(&ReasonCode::Glare)
                 }
+                Condition::CutOff => {
+                    v.verdict != Outcome::Accepted
+                        && v.reasons.contains(&ReasonCode::DocumentCutOff)
+                }
                 _ => v.verdict == Outcome::Accepted,
             }
         };

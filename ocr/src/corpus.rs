@@ -342,10 +342,12 @@ pub enum Condition {
     Perspective,
     Glare,
     SmallInFrame,
+    /// The bottom of the document (and so its zone) leaves the frame.
+    CutOff,
 }
 
 impl Condition {
-    pub const ALL: [Condition; 8] = [
+    pub const ALL: [Condition; 9] = [
         Condition::Sharp,
         Condition::SlightBlur,
         Condition::StrongBlur,
@@ -354,6 +356,7 @@ impl Condition {
         Condition::Perspective,
         Condition::Glare,
         Condition::SmallInFrame,
+        Condition::CutOff,
     ];
 
     pub fn label(self) -> &'static str {
@@ -366,6 +369,7 @@ impl Condition {
             Self::Perspective => "perspective",
             Self::Glare => "glare",
             Self::SmallInFrame => "small in frame",
+            Self::CutOff => "cut off",
         }
     }
 
@@ -397,6 +401,7 @@ impl Condition {
                 o.glare_on_mrz = rng.f32() < 0.5;
             }
             Self::SmallInFrame => o.document_fraction = rng.range(0.38, 0.48),
+            Self::CutOff => o.cut_off = rng.range(0.04, 0.1),
         }
         o
     }
@@ -854,6 +859,8 @@ pub fn render_photo_rgb(
             photo.data[y * w + x] *= opts.brightness * (1.0 - 0.25 * r2);
         }
     }
+    // Glare is light reflected whatever the paper's tint: it clips every channel.
+    let mut glare = Plane::new(w, h);
     if opts.glare > 0.0 {
         let (gx, gy) = if opts.glare_on_mrz {
             // Over the zone: near the bottom of the document.
@@ -871,9 +878,7 @@ pub fn render_photo_rgb(
         for y in 0..h {
             for x in 0..w {
                 let r2 = ((x as f32 - gx).powi(2) + (y as f32 - gy).powi(2)) / (radius * radius);
-                let g = (-r2).exp() * opts.glare * 255.0;
-                let i = y * w + x;
-                photo.data[i] = (photo.data[i] + g).min(255.0);
+                glare.data[y * w + x] = (-r2).exp() * opts.glare * 255.0;
             }
         }
     }
@@ -891,10 +896,11 @@ pub fn render_photo_rgb(
     let gray: GrayImage = photo.to_gray();
     RgbImage::from_fn(opts.width, opts.height, |x, y| {
         let g = f32::from(gray.get_pixel(x, y)[0]);
+        let light = glare.data[y as usize * w + x as usize];
         Rgb([
-            (g * tint[0]).min(255.0) as u8,
-            (g * tint[1]).min(255.0) as u8,
-            (g * tint[2]).min(255.0) as u8,
+            (g * tint[0] + light).min(255.0) as u8,
+            (g * tint[1] + light).min(255.0) as u8,
+            (g * tint[2] + light).min(255.0) as u8,
         ])
     })
 }

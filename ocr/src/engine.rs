@@ -20,14 +20,20 @@ mod omp {
     #[link(name = "gomp")]
     unsafe extern "C" {
         fn omp_set_num_threads(n: c_int);
+        fn omp_set_max_active_levels(levels: c_int);
     }
 
     /// Tesseract's OpenMP threads cost more than they give on a shared machine (390 → 53 ms per
     /// band with one thread). `OMP_THREAD_LIMIT` is read when libgomp loads, too early for a
-    /// library to set it, so the calling thread's team size is set instead.
+    /// library to set it; tesseract asks for explicit team sizes, which `omp_set_num_threads`
+    /// does not cap, but no parallel region is active when the active-level limit is 0.
     pub(super) fn single_thread() {
-        // SAFETY: `omp_set_num_threads` only writes the calling thread's OpenMP settings.
-        unsafe { omp_set_num_threads(1) }
+        // SAFETY: both calls only write OpenMP's internal control variables; they take plain
+        // integers and have no preconditions.
+        unsafe {
+            omp_set_num_threads(1);
+            omp_set_max_active_levels(0);
+        }
     }
 }
 
@@ -36,6 +42,7 @@ fn new_engine() -> Result<Tesseract, OcrError> {
     let mut t = Tesseract::new(None, Some("eng"))
         .map_err(|e| OcrError::Engine(e.to_string()))?
         .set_variable("tessedit_char_whitelist", WHITELIST)
+        .and_then(|t| t.set_variable("debug_file", "/dev/null"))
         .map_err(|e| OcrError::Engine(e.to_string()))?;
     t.set_page_seg_mode(PageSegMode::PsmSingleBlock);
     Ok(t)

@@ -531,6 +531,13 @@ impl Zone {
         let candidates: Vec<(usize, usize, char)> = positions
             .iter()
             .filter_map(|&(l, i)| alternative(self.lines[l][i]).map(|a| (l, i, a)))
+            // Fillers only pad a field's end: a K, L or X followed by a letter or digit is real.
+            .filter(|&(l, i, a)| {
+                a != '<'
+                    || self.lines[l]
+                        .get(i + 1)
+                        .is_none_or(|n| matches!(n, '<' | 'K' | 'L' | 'X'))
+            })
             .take(12)
             .collect();
         if candidates.is_empty() {

@@ -453,10 +453,10 @@ fn cut_band(full: &Plane, band: &Band, angle: f32, variant: (f32, f32, bool)) ->
 /// Quality of a band, measured on its cut at the normalised text height.
 fn band_quality(full: &Plane, band: &Band, cut: &Plane, angle: f32) -> BandQuality {
     let text_h = band.line_height.max(1.0);
-    // Where the band reaches past the photo's edge, by more than half a character.
+    // Where the band reaches the photo's edge: a zone line may be missing beyond it.
     let (s, c) = angle.sin_cos();
     let hw = band.length / 2.0 + 0.3 * text_h;
-    let hh = band.thickness / 2.0;
+    let hh = band.thickness / 2.0 + 0.5 * text_h;
     let cut_off = [(-hw, -hh), (hw, -hh), (-hw, hh), (hw, hh)]
         .iter()
         .any(|&(dx, dy)| {

@@ -324,10 +324,8 @@ pub(crate) fn decide(a: &Analysis, req: &CheckRequest) -> Verdict {
     let dark = a.band.is_some_and(|b| b.paper < t::DARK_PAPER)
         || a.global.p95 < t::DARK_GLOBAL_P95
         || a.global.mean < t::DARK_GLOBAL_MEAN;
-    let glare = match a.band {
-        Some(b) => b.saturated > t::GLARE_BAND,
-        None => a.global.saturated > t::GLARE_GLOBAL,
-    };
+    let glare =
+        a.band.is_some_and(|b| b.saturated > t::GLARE_BAND) || a.global.saturated > t::GLARE_GLOBAL;
     let small = a.global.width.min(a.global.height) < t::MIN_SIDE
         || a.band
             .is_some_and(|b| b.source_text_height < t::MIN_TEXT_HEIGHT);
@@ -335,6 +333,9 @@ pub(crate) fn decide(a: &Analysis, req: &CheckRequest) -> Verdict {
 
     if blurred {
         reasons.push(ReasonCode::Blurred);
+    }
+    if cut_off && !mrz_valid {
+        reasons.push(ReasonCode::DocumentCutOff);
     }
     if !mrz_valid {
         if dark {
@@ -345,9 +346,6 @@ pub(crate) fn decide(a: &Analysis, req: &CheckRequest) -> Verdict {
         }
         if small {
             reasons.push(ReasonCode::ResolutionTooLow);
-        }
-        if cut_off {
-            reasons.push(ReasonCode::DocumentCutOff);
         }
         match &a.mrz {
             None => reasons.push(ReasonCode::NoDocumentFound),
@@ -403,6 +401,8 @@ pub(crate) fn decide(a: &Analysis, req: &CheckRequest) -> Verdict {
             match nm {
                 NameMatch::Match => {}
                 NameMatch::Partial => reasons.push(ReasonCode::NamePartialMatch),
+                // A zone at the photo's edge may have lost its names line to the frame.
+                NameMatch::Mismatch if cut_off => reasons.push(ReasonCode::DocumentCutOff),
                 NameMatch::Mismatch => reasons.push(ReasonCode::NameMismatch),
             }
             name_match = Some(nm);
