@@ -4,7 +4,20 @@
 //! image safely, measuring its quality, finding and reading the machine-readable zone (MRZ) with
 //! libtesseract, repairing OCR confusions with the check digits, and deciding whether the
 //! document is valid for the expected trainee. The image is personal data: it is never logged,
-//! and the verdict keeps only the fields a decision needs.
+//! and the verdict keeps only the fields a decision needs (no image bytes, no zone text).
+//!
+//! Entry point: [`check_document`] (synchronous and CPU-bound: call it from `spawn_blocking`).
+//! `Err(OcrError)` means the bytes are not a usable image (exit code 3 in the CLI); anything
+//! about the document itself is a [`Verdict`]: accepted (0), rejected (1) or needs review (2).
+//!
+//! Runtime needs: libtesseract 5 with the `eng` data (Debian `tesseract-ocr`,
+//! `tesseract-ocr-eng`); building needs `libtesseract-dev`, `libleptonica-dev`, `clang`,
+//! `libclang-dev` and `pkg-config`. The `corpus` feature (synthetic photos for tests, the
+//! benchmark and demos) also needs the fonts of `fonts-ocr-b` and `fonts-dejavu-core`.
+//!
+//! One tesseract engine is kept per OS thread and reused; OpenMP inside tesseract is held to a
+//! single thread from the library itself (setting `OMP_THREAD_LIMIT=1` in the process
+//! environment as well does no harm).
 
 #[cfg(feature = "corpus")]
 pub mod corpus;

@@ -230,6 +230,70 @@ fn realigned(format: MrzFormat, group: &[String], data_lines: &[usize]) -> Vec<M
     out
 }
 
+/// Where a checked field (with its check digit) sits: line, start, end.
+fn field_span(format: MrzFormat, field: CheckedField) -> Option<(usize, usize, usize)> {
+    use CheckedField as F;
+    Some(match (format, field) {
+        (MrzFormat::Td3 | MrzFormat::Td2, F::DocumentNumber) => (1, 0, 10),
+        (MrzFormat::Td3 | MrzFormat::Td2, F::BirthDate) => (1, 13, 20),
+        (MrzFormat::Td3 | MrzFormat::Td2, F::ExpiryDate) => (1, 21, 28),
+        (MrzFormat::Td3, F::PersonalNumber) => (1, 28, 43),
+        (MrzFormat::Td3, F::Composite) => (1, 43, 44),
+        (MrzFormat::Td2, F::Composite) => (1, 35, 36),
+        (MrzFormat::Td1, F::DocumentNumber) => (0, 5, 15),
+        (MrzFormat::Td1, F::BirthDate) => (1, 0, 7),
+        (MrzFormat::Td1, F::ExpiryDate) => (1, 8, 15),
+        (MrzFormat::Td1, F::Composite) => (1, 29, 30),
+        (MrzFormat::FrenchIdCard1988, F::DocumentNumber) => (1, 0, 13),
+        (MrzFormat::FrenchIdCard1988, F::BirthDate) => (1, 27, 34),
+        (MrzFormat::FrenchIdCard1988, F::Composite) => (1, 35, 36),
+        _ => return None,
+    })
+}
+
+impl Mrz {
+    /// Combines several readings of one zone field by field: a field whose check digit fails
+    /// in the best reading is taken from a reading where it validates. The result counts only
+    /// when every check, the composite included, validates on the combined lines.
+    pub fn merge(readings: &[Mrz]) -> Option<Mrz> {
+        let base = readings
+            .iter()
+            .max_by_key(|m| (m.valid_check_count(), usize::MAX - m.repairs.len()))?;
+        let donors: Vec<&Mrz> = readings
+            .iter()
+            .filter(|m| m.format == base.format && m.lines.len() == base.lines.len())
+            .collect();
+        if donors.len() < 2 || base.all_checks_valid() {
+            return None;
+        }
+        let mut lines: Vec<Vec<char>> = base.lines.iter().map(|l| l.chars().collect()).collect();
+        for check in base.checks.iter().filter(|c| !c.valid) {
+            let Some((l, a, b)) = field_span(base.format, check.field) else {
+                continue;
+            };
+            let donor = donors
+                .iter()
+                .find(|m| m.checks.iter().any(|c| c.field == check.field && c.valid));
+            if let Some(donor) = donor {
+                let donor_line: Vec<char> = donor.lines[l].chars().collect();
+                if donor_line.len() == lines[l].len() {
+                    lines[l][a..b].copy_from_slice(&donor_line[a..b]);
+                }
+            }
+        }
+        let text: Vec<String> = lines.iter().map(|l| l.iter().collect()).collect();
+        let refs: Vec<&str> = text.iter().map(String::as_str).collect();
+        let mut merged = parse_as(base.format, &refs)?;
+        if !merged.all_checks_valid() {
+            return None;
+        }
+        let mut repairs = base.repairs.clone();
+        repairs.append(&mut merged.repairs);
+        merged.repairs = repairs;
+        Some(merged)
+    }
+}
+
 fn score(m: &Mrz) -> (bool, usize, usize, i64) {
     let french = m.format == MrzFormat::FrenchIdCard1988 && m.issuing_state == "FRA";
     (
@@ -596,6 +660,30 @@ fn span_positions(spans: &[(usize, usize, usize)]) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// An optional-data field that is mostly fillers is all fillers: its K, L and X are `<`
+/// misread (the composite check digit confirms or refutes this).
+fn clean_filler_field(z: &mut Zone, line: usize, from: usize, to: usize) {
+    let fillers = z.lines[line][from..to]
+        .iter()
+        .filter(|&&c| c == '<')
+        .count();
+    if fillers * 2 < to - from {
+        return;
+    }
+    for k in from..to {
+        let c = z.lines[line][k];
+        if matches!(c, 'K' | 'L' | 'X') {
+            z.repairs.push(Repair {
+                field: "filler".to_owned(),
+                read: c,
+                corrected: '<',
+                confirmed_by_check_digit: false,
+            });
+            z.lines[line][k] = '<';
+        }
+    }
+}
+
 /// In a names field, a "word" made only of K, L and X is a run of misread fillers.
 fn clean_name_field(z: &mut Zone, line: usize, from: usize, to: usize) {
     let mut i = from;
@@ -683,6 +771,12 @@ fn parse_icao(format: MrzFormat, raw: &[&str]) -> Option<Mrz> {
     } else {
         (35, false)
     };
+    clean_filler_field(
+        &mut z,
+        1,
+        28,
+        if format == MrzFormat::Td3 { 42 } else { 35 },
+    );
     if has_personal_cd {
         z.coerce_check_char(1, 42, "personal_number");
         let pn = [(1, 28, 42)];
@@ -768,6 +862,8 @@ fn parse_td1(raw: &[&str]) -> Option<Mrz> {
     z.coerce_check_char(0, 14, "document_number");
     let doc = [(0, 5, 14)];
     z.number_with_check(&doc, (0, 14), "document_number");
+    clean_filler_field(&mut z, 0, 15, 30);
+    clean_filler_field(&mut z, 1, 18, 29);
     let comp = [(0, 5, 30), (1, 0, 7), (1, 8, 15), (1, 18, 29)];
     z.coerce_check_char(1, 29, "composite");
     if !z.check(&comp, 1, 29) {

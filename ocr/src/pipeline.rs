@@ -125,6 +125,7 @@ pub(crate) fn analyse(
             for flip in [false, true] {
                 let angle = if flip { band.angle + PI } else { band.angle };
                 let mut quality = None;
+                let mut readings: Vec<Mrz> = Vec::new();
                 for (i, variant) in VARIANTS.into_iter().enumerate() {
                     if reads >= MAX_OCR_READS {
                         break;
@@ -133,13 +134,20 @@ pub(crate) fn analyse(
                     let q = *quality.get_or_insert_with(|| band_quality(&full, band, &cut, angle));
                     reads += 1;
                     let reading = read_band(&cut.to_gray())?;
-                    let Ok(m) = Mrz::parse(&reading.text) else {
+                    let Ok(mut m) = Mrz::parse(&reading.text) else {
                         // Nothing zone-like upright: the other variants will not help.
                         if i == 0 {
                             break;
                         }
                         continue;
                     };
+                    if !m.all_checks_valid() {
+                        // Each way of reading misreads different characters: combine them.
+                        readings.push(m.clone());
+                        if let Some(merged) = Mrz::merge(&readings) {
+                            m = merged;
+                        }
+                    }
                     let better = best.as_ref().is_none_or(|(b, _, _)| rank(&m) > rank(b));
                     let done = m.all_checks_valid();
                     if better {
