@@ -236,7 +236,17 @@ fn straighten(gray: &GrayImage, angle: f32) -> GrayImage {
     let (w, h) = (full.w as f32, full.h as f32);
     let out_w = (w * c.abs() + h * s.abs()).ceil() as usize;
     let out_h = (w * s.abs() + h * c.abs()).ceil() as usize;
-    vision::extract(&full, w / 2.0, h / 2.0, angle, out_w, out_h, 1.0, 255.0).to_gray()
+    vision::extract(
+        &full,
+        w / 2.0,
+        h / 2.0,
+        angle,
+        out_w,
+        out_h,
+        (1.0, 1.0),
+        255.0,
+    )
+    .to_gray()
 }
 
 /// The photo at the working scale (small photos are enlarged), and the scale factor back.
@@ -428,28 +438,60 @@ fn find_bands(work: &Plane, factor: f32, remove_rules: bool) -> Vec<Band> {
     bands.into_iter().map(|(_, b)| b).collect()
 }
 
-/// OCR attempts on one band: text height (px), margin (in text heights), contrast stretched.
-const VARIANTS: [(f32, f32, bool); 4] = [
-    (TARGET_TEXT_HEIGHT, 1.0, false),
-    (20.0, 1.0, false),
-    (30.0, 1.2, false),
-    (TARGET_TEXT_HEIGHT, 1.6, true),
+/// One way of cutting a band for OCR.
+#[derive(Debug, Clone, Copy)]
+struct Variant {
+    /// Text height in pixels.
+    text_px: f32,
+    /// Margin around the band, in text heights.
+    margin: f32,
+    /// Local contrast stretch.
+    stretch: bool,
+    /// Horizontal scale: below 1 narrows the zone's wide character spacing.
+    x_scale: f32,
+}
+
+const fn variant(text_px: f32, margin: f32, stretch: bool, x_scale: f32) -> Variant {
+    Variant {
+        text_px,
+        margin,
+        stretch,
+        x_scale,
+    }
+}
+
+/// OCR attempts on one band, in order.
+const VARIANTS: [Variant; 5] = [
+    variant(TARGET_TEXT_HEIGHT, 1.0, false, 1.0),
+    variant(20.0, 1.0, false, 1.0),
+    variant(TARGET_TEXT_HEIGHT, 1.0, false, 0.75),
+    variant(30.0, 1.2, false, 1.0),
+    variant(TARGET_TEXT_HEIGHT, 1.6, true, 1.0),
 ];
 
-/// Cuts the band upright with its text `text_px` high, `margin` text heights around it.
-fn cut_band(full: &Plane, band: &Band, angle: f32, variant: (f32, f32, bool)) -> Plane {
-    let (text_px, margin, stretch) = variant;
+/// Cuts the band upright as `variant` says.
+fn cut_band(full: &Plane, band: &Band, angle: f32, variant: Variant) -> Plane {
     let text_h = band.line_height.max(1.0);
-    let step = text_h / text_px;
+    let step = text_h / variant.text_px;
     // Wider at the ends: perspective and blur make the blob shorter than the printed line.
-    let len = band.length * 1.04 + 2.0 * (margin + 1.0) * text_h;
-    let thick = band.thickness + 2.0 * margin * text_h;
-    let out_w = ((len / step) as usize).clamp(16, 3000);
+    let len = band.length * 1.04 + 2.0 * (variant.margin + 1.0) * text_h;
+    let thick = band.thickness + 2.0 * variant.margin * text_h;
+    let step_x = step / variant.x_scale;
+    let out_w = ((len / step_x) as usize).clamp(16, 3000);
     let out_h = ((thick / step) as usize).clamp(16, 600);
-    let mut cut = vision::extract(full, band.cx, band.cy, angle, out_w, out_h, step, 255.0);
-    if stretch {
+    let mut cut = vision::extract(
+        full,
+        band.cx,
+        band.cy,
+        angle,
+        out_w,
+        out_h,
+        (step_x, step),
+        255.0,
+    );
+    if variant.stretch {
         // Local contrast stretch, so that dark or washed-out photos reach tesseract evenly.
-        let bg = vision::box_blur(&cut, (text_px as usize) * 2, 1);
+        let bg = vision::box_blur(&cut, (variant.text_px as usize) * 2, 1);
         for (v, b) in cut.data.iter_mut().zip(&bg.data) {
             let stretched = (*v / b.max(1.0)) * 255.0;
             *v = stretched.clamp(0.0, 255.0);

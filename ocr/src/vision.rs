@@ -342,7 +342,8 @@ pub(crate) fn blobs(mask: &[bool], w: usize, h: usize, min_count: usize) -> Vec<
 /// Samples a rotated rectangle of `src` into an upright image.
 ///
 /// `(cx, cy)` is the rectangle's centre in `src` pixels, `angle` its rotation, `out_w × out_h`
-/// the output size, and `step` the source distance between two output pixels.
+/// the output size, and `step` the source distance between two output pixels along and
+/// across the rectangle.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn extract(
     src: &Plane,
@@ -351,18 +352,18 @@ pub(crate) fn extract(
     angle: f32,
     out_w: usize,
     out_h: usize,
-    step: f32,
+    step: (f32, f32),
     outside: f32,
 ) -> Plane {
     let (s, c) = angle.sin_cos();
     let mut out = Plane::new(out_w, out_h);
-    let cubic = step < 0.5;
+    let cubic = step.0.min(step.1) < 0.5;
     let hw = out_w as f32 / 2.0;
     let hh = out_h as f32 / 2.0;
     for y in 0..out_h {
-        let dy = (y as f32 - hh) * step;
+        let dy = (y as f32 - hh) * step.1;
         for x in 0..out_w {
-            let dx = (x as f32 - hw) * step;
+            let dx = (x as f32 - hw) * step.0;
             let sx = cx + dx * c - dy * s;
             let sy = cy + dx * s + dy * c;
             out.data[y * out_w + x] = if cubic {
