@@ -95,6 +95,9 @@ pub struct Mrz {
     pub sex: Sex,
     pub expiry_date: Option<NaiveDate>,
     pub french_card: Option<FrenchCardIssue>,
+    /// The names field reads cleanly (names, then only fillers). ICAO names carry no check
+    /// digit, so a field with letters after its fillers was misread or misaligned.
+    pub names_clean: bool,
     pub checks: Vec<CheckDigit>,
     pub repairs: Vec<Repair>,
     /// The zone lines after repair (kept in memory only; callers decide what to expose).
@@ -830,7 +833,9 @@ fn parse_icao(format: MrzFormat, raw: &[&str]) -> Option<Mrz> {
     let expiry = parse_date(&z.get(1, 21, 27), DateKind::Expiry, None);
     let birth = parse_date(&z.get(1, 13, 19), DateKind::Birth, expiry);
     let (surname, given_names) = split_names(&z.get(0, 5, w));
+    let names_clean = names_clean(&z.get(0, 2, w));
     Some(Mrz {
+        names_clean,
         format,
         document_code: z.get(0, 0, 2).trim_end_matches('<').to_owned(),
         issuing_state: z.get(0, 2, 5).replace('<', ""),
@@ -891,7 +896,9 @@ fn parse_td1(raw: &[&str]) -> Option<Mrz> {
     let expiry = parse_date(&z.get(1, 8, 14), DateKind::Expiry, None);
     let birth = parse_date(&z.get(1, 0, 6), DateKind::Birth, expiry);
     let (surname, given_names) = split_names(&z.get(2, 0, 30));
+    let names_clean = names_clean(&z.get(2, 0, 30));
     Some(Mrz {
+        names_clean,
         format: MrzFormat::Td1,
         document_code: z.get(0, 0, 2).trim_end_matches('<').to_owned(),
         issuing_state: z.get(0, 2, 5).replace('<', ""),
@@ -971,6 +978,8 @@ fn parse_french(raw: &[&str]) -> Option<Mrz> {
         .filter(|g| !g.is_empty())
         .collect();
     Some(Mrz {
+        // The composite covers the names of this card.
+        names_clean: true,
         format: MrzFormat::FrenchIdCard1988,
         document_code: "ID".to_owned(),
         issuing_state: "FRA".to_owned(),
@@ -990,6 +999,14 @@ fn parse_french(raw: &[&str]) -> Option<Mrz> {
         repairs: z.repairs.clone(),
         lines: z.lines.iter().map(|l| l.iter().collect()).collect(),
     })
+}
+
+/// Letters and single fillers, then only fillers once a run of three fillers starts.
+fn names_clean(field: &str) -> bool {
+    match field.find("<<<") {
+        Some(i) => field[i..].chars().all(|c| c == '<'),
+        None => true,
+    }
 }
 
 fn parse_sex(c: char) -> Sex {

@@ -18,7 +18,7 @@ use crate::vision::{self, Plane};
 const WORK_SIDE: f32 = 900.0;
 /// Character height (px) the band is scaled to before OCR and blur measurement.
 const TARGET_TEXT_HEIGHT: f32 = 24.0;
-const MAX_OCR_READS: usize = 14;
+const MAX_OCR_READS: usize = 16;
 /// Whole-photo edge steepness below which OCR is not even tried (strongly blurred corpus
 /// photos measure 11–14, real specimen photos 29 and more; the blur verdict threshold is 22).
 const HOPELESS_BLUR: f64 = 16.0;
@@ -461,12 +461,14 @@ const fn variant(text_px: f32, margin: f32, stretch: bool, x_scale: f32) -> Vari
 }
 
 /// OCR attempts on one band, in order.
-const VARIANTS: [Variant; 5] = [
+const VARIANTS: [Variant; 7] = [
     variant(TARGET_TEXT_HEIGHT, 1.0, false, 1.0),
     variant(20.0, 1.0, false, 1.0),
     variant(TARGET_TEXT_HEIGHT, 1.0, false, 0.75),
     variant(30.0, 1.2, false, 1.0),
     variant(TARGET_TEXT_HEIGHT, 1.6, true, 1.0),
+    variant(16.0, 1.0, false, 1.0),
+    variant(TARGET_TEXT_HEIGHT, 1.0, false, 1.3),
 ];
 
 /// Cuts the band upright as `variant` says.

@@ -403,6 +403,8 @@ pub(crate) fn decide(a: &Analysis, req: &CheckRequest) -> Verdict {
                 NameMatch::Partial => reasons.push(ReasonCode::NamePartialMatch),
                 // A zone at the photo's edge may have lost its names line to the frame.
                 NameMatch::Mismatch if cut_off => reasons.push(ReasonCode::DocumentCutOff),
+                // Names carry no check digit: a garbled names line is for a human to compare.
+                NameMatch::Mismatch if !m.names_clean => reasons.push(ReasonCode::NamePartialMatch),
                 NameMatch::Mismatch => reasons.push(ReasonCode::NameMismatch),
             }
             name_match = Some(nm);
@@ -647,6 +649,19 @@ mod tests {
         let v = decide(&a, &request(date(2026, 11, 25)));
         assert_eq!(v.verdict, Outcome::Accepted);
         assert_eq!(v.document.unwrap().given_names, ["MAELYS", "GAELLE"]);
+    }
+
+    #[test]
+    fn a_garbled_names_line_goes_to_a_human_rather_than_being_refused() {
+        let a = analysis(&[
+            "P<UTOERIKSSON<<ANNA<MARIA<<<<<KKGEKKRREKKKKK",
+            "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
+        ]);
+        let mut req = request(date(2010, 1, 1));
+        req.expected_name = Some(ExpectedName::new("Eriksen", "Paul"));
+        let v = decide(&a, &req);
+        assert_eq!(v.verdict, Outcome::NeedsReview, "{v:?}");
+        assert_eq!(v.reasons, [ReasonCode::NamePartialMatch]);
     }
 
     #[test]
