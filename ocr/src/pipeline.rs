@@ -32,6 +32,8 @@ pub(crate) struct Analysis {
     pub global: GlobalQuality,
     /// Names from other readings of the same zone (same document number, all checks valid).
     pub other_names: Vec<(String, Vec<String>)>,
+    /// Text with fillers (`<<`) was seen in a band reaching the photo's edge.
+    pub zone_at_edge: bool,
 }
 
 /// Measures on the zone band, taken at the normalised scale.
@@ -87,6 +89,7 @@ pub(crate) fn analyse(
             band: None,
             global,
             other_names: Vec::new(),
+            zone_at_edge: false,
         });
     }
     let mut best: Option<(Mrz, i32, BandQuality)> = None;
@@ -95,6 +98,7 @@ pub(crate) fn analyse(
     // (strong tilts) without vertical rules (framed zones), then a quarter turn (portrait
     // photos of a landscape page).
     let mut skew: Option<f32> = None;
+    let mut zone_at_edge = false;
     for pass in 0..3 {
         let turned;
         let img = match pass {
@@ -134,6 +138,9 @@ pub(crate) fn analyse(
                     let q = *quality.get_or_insert_with(|| band_quality(&full, band, &cut, angle));
                     reads += 1;
                     let reading = read_band(&cut.to_gray())?;
+                    if q.cut_off && reading.text.contains("<<") {
+                        zone_at_edge = true;
+                    }
                     let Ok(mut m) = Mrz::parse(&reading.text) else {
                         // Nothing zone-like upright: the other variants will not help.
                         if i == 0 {
@@ -163,6 +170,7 @@ pub(crate) fn analyse(
                             band: Some(q),
                             global,
                             other_names,
+                            zone_at_edge,
                         });
                     }
                 }
@@ -182,6 +190,7 @@ pub(crate) fn analyse(
             band: Some(q),
             global,
             other_names: Vec::new(),
+            zone_at_edge,
         },
         // Without a zone reading, the first band may be any text: judge the whole photo.
         None => Analysis {
@@ -190,6 +199,7 @@ pub(crate) fn analyse(
             band: None,
             global,
             other_names: Vec::new(),
+            zone_at_edge,
         },
     })
 }

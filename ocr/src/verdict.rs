@@ -329,7 +329,7 @@ pub(crate) fn decide(a: &Analysis, req: &CheckRequest) -> Verdict {
     let small = a.global.width.min(a.global.height) < t::MIN_SIDE
         || a.band
             .is_some_and(|b| b.source_text_height < t::MIN_TEXT_HEIGHT);
-    let cut_off = a.band.is_some_and(|b| b.cut_off);
+    let cut_off = a.band.is_some_and(|b| b.cut_off) || a.zone_at_edge;
 
     if blurred {
         reasons.push(ReasonCode::Blurred);
@@ -567,6 +567,7 @@ mod tests {
             band: Some(SHARP_BAND),
             global: DAYLIGHT,
             other_names: Vec::new(),
+            zone_at_edge: false,
         }
     }
 
@@ -720,6 +721,7 @@ mod tests {
             ocr_confidence: None,
             band: None,
             other_names: Vec::new(),
+            zone_at_edge: false,
             global: GlobalQuality {
                 mean: 25.0,
                 p95: 50.0,
@@ -739,6 +741,7 @@ mod tests {
             band: None,
             global: DAYLIGHT,
             other_names: Vec::new(),
+            zone_at_edge: false,
         };
         let v = decide(&a, &request(date(2026, 11, 25)));
         assert_eq!(v.verdict, Outcome::NeedsReview);
