@@ -56,7 +56,10 @@ pub fn load(bytes: &[u8], limits: &InputLimits) -> Result<DynamicImage, OcrError
         r.limits(l);
         r
     };
-    let (width, height) = reader()
+    // The header alone is read here, so no limit is needed yet: ours follow, with the real size.
+    let mut header = ImageReader::with_format(Cursor::new(bytes), format);
+    header.no_limits();
+    let (width, height) = header
         .into_dimensions()
         .map_err(|e| dimension_error(e, limits))?;
     if u64::from(width) * u64::from(height) > limits.max_pixels
