@@ -15,8 +15,10 @@ pub enum JobKind {
     PollStatus,
     /// Read an identity document's MRZ and decide whether it is acceptable.
     CheckIdentityDocument,
-    /// Render the devis, programme, convention and certificat as PDF.
+    /// Render the devis, programme, convention and certificat as PDF, and the DPC pack.
     RenderDocuments,
+    /// E-mail a rendered DPC pack.
+    SendDocuments,
     /// Diagnostic job: waits, then succeeds (or fails as asked), to check a fleet end to end.
     Probe,
 }
@@ -28,12 +30,13 @@ pub struct UnknownKind(pub String);
 
 impl JobKind {
     /// All kinds, in the order the API documents them.
-    pub const ALL: [JobKind; 6] = [
+    pub const ALL: [JobKind; 7] = [
         Self::PrefillFiling,
         Self::SubmitFiling,
         Self::PollStatus,
         Self::CheckIdentityDocument,
         Self::RenderDocuments,
+        Self::SendDocuments,
         Self::Probe,
     ];
 
@@ -45,6 +48,7 @@ impl JobKind {
             Self::PollStatus => "poll_status",
             Self::CheckIdentityDocument => "check_identity_document",
             Self::RenderDocuments => "render_documents",
+            Self::SendDocuments => "send_documents",
             Self::Probe => "probe",
         }
     }

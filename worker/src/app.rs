@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use jobs::webhook::{DispatchConfig, Endpoint};
-use jobs::{Metrics, Queue, Registry, Runtime, Store};
+use jobs::{Metrics, Queue, Runtime, Store};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -34,7 +34,7 @@ pub struct Application {
 
 impl Application {
     /// Connects the store and queue (applying migrations) and binds the API port if serving.
-    pub async fn build(settings: Settings, role: Role, registry: Registry) -> anyhow::Result<Self> {
+    pub async fn build(settings: Settings, role: Role) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&settings.data_dir).with_context(|| {
             format!(
                 "cannot create the data directory {}",
@@ -53,6 +53,7 @@ impl Application {
         let queue = Queue::connect(&settings.queue_config())
             .await
             .with_context(|| format!("cannot open the {:?} queue", settings.queue.backend))?;
+        let registry = crate::handlers::registry(&settings, &store)?;
         let runtime = Arc::new(Runtime::new(
             store,
             queue,
@@ -144,6 +145,7 @@ impl Application {
                 runs_workers,
                 default_max_attempts: settings.workers.max_attempts,
                 openapi: Arc::new(serde_json::to_value(api::openapi())?),
+                files_root: settings.data_dir.join("jobs"),
             };
             let router = api::router(state, settings.server.max_body_bytes);
             let stop = shutdown.clone();

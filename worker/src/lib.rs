@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod app;
+pub mod commands;
 pub mod handlers;
 pub mod settings;
 pub mod telemetry;

@@ -67,6 +67,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Render one document of an action, or its DPC pack, on this machine (uses Chromium).
+    Render {
+        /// devis, programme, convention, certificat or pack.
+        what: String,
+        /// The action as JSON (the `action` of a render_documents job).
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write the PDF (or the zip, for `pack`).
+        #[arg(long)]
+        out: PathBuf,
+        /// Fix the creation date (YYYY-MM-DD) so the same input gives the same bytes.
+        #[arg(long)]
+        fixed_date: Option<chrono::NaiveDate>,
+    },
 }
 
 fn overrides(cli: &Cli) -> Vec<(&'static str, figment::value::Value)> {
@@ -99,7 +113,7 @@ async fn main() -> ExitCode {
         json,
     } = &cli.command
     {
-        return check_id(file, name.as_deref(), *valid_until, *json);
+        return worker::commands::check_id(file, name.as_deref(), *valid_until, *json);
     }
     let settings = match Settings::load(cli.config.as_deref(), overrides(&cli)) {
         Ok(s) => s,
@@ -147,58 +161,18 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CheckId { .. } => unreachable!("handled before configuration is loaded"),
-    }
-}
-
-/// `monopco check-id`: needs no configuration, no store and no server.
-fn check_id(
-    file: &std::path::Path,
-    name: Option<&str>,
-    valid_until: Option<chrono::NaiveDate>,
-    json: bool,
-) -> ExitCode {
-    const UNUSABLE: u8 = 3;
-    let bytes = match std::fs::read(file) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("monopco: cannot read {}: {e}", file.display());
-            return ExitCode::from(UNUSABLE);
-        }
-    };
-    let request = ocr::CheckRequest {
-        expected_name: name.map(ocr::ExpectedName::from_full_name),
-        valid_until,
-        today: worker::handlers::identity::today(),
-    };
-    match ocr::check_document(&bytes, &request) {
-        Ok(verdict) => {
-            if json {
-                match serde_json::to_string_pretty(&verdict) {
-                    Ok(text) => println!("{text}"),
-                    Err(e) => eprintln!("monopco: {e}"),
-                }
-            } else {
-                println!("{}", verdict.human_summary());
-            }
-            ExitCode::from(u8::try_from(verdict.exit_code()).unwrap_or(UNUSABLE))
-        }
-        Err(e) => {
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "error": { "code": e.code(), "message": e.message_fr() } })
-                );
-            } else {
-                eprintln!("{}", e.message_fr());
-            }
-            ExitCode::from(UNUSABLE)
-        }
+        Command::Render {
+            what,
+            input,
+            out,
+            fixed_date,
+        } => worker::commands::render(&settings, &what, &input, &out, fixed_date).await,
     }
 }
 
 async fn serve(settings: Settings, role: Role) -> anyhow::Result<()> {
     let shutdown: CancellationToken = shutdown_on_signals();
-    let app = Application::build(settings, role, worker::handlers::registry()).await?;
+    let app = Application::build(settings, role).await?;
     if let Some(addr) = app.local_addr() {
         println!("monopco listening on http://{addr}");
         use std::io::Write;

@@ -35,6 +35,64 @@ pub struct Settings {
     pub webhook_delivery: WebhookDeliverySettings,
     /// Logs.
     pub log: LogSettings,
+    /// The headless Chromium of this process (documents, portals).
+    pub browser: BrowserSettings,
+    /// Document rendering.
+    pub documents: DocumentSettings,
+    /// Outgoing mail (`send_documents`); the kind is available only when this is set.
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// The headless Chromium of this process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BrowserSettings {
+    /// Chromium executable.
+    pub chromium_path: PathBuf,
+    /// Hard limit of any one browser call, in milliseconds.
+    pub call_timeout_ms: u64,
+    /// Restart Chromium after this many pages.
+    pub recycle_after_pages: u32,
+}
+
+impl Default for BrowserSettings {
+    fn default() -> Self {
+        Self {
+            chromium_path: PathBuf::from("/usr/bin/chromium"),
+            call_timeout_ms: 30_000,
+            recycle_after_pages: 200,
+        }
+    }
+}
+
+/// Document rendering.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DocumentSettings {
+    /// A directory whose `<name>.hbs` files replace the built-in templates (a provider's branding).
+    pub templates_dir: Option<PathBuf>,
+    /// The provider is exempt from VAT for continuing vocational training.
+    pub vat_exempt: bool,
+}
+
+/// Outgoing mail.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    /// Server host name.
+    pub host: String,
+    /// Port (587 for STARTTLS, 465 for TLS).
+    pub port: u16,
+    /// `starttls`, `tls` or `none` (local test servers only).
+    pub security: String,
+    /// Login.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Password.
+    #[serde(default)]
+    pub password: Option<SecretString>,
+    /// Sender, e.g. `Cap Avenir <dossiers@cap-avenir.fr>`.
+    pub from: String,
 }
 
 impl Default for Settings {
@@ -49,6 +107,9 @@ impl Default for Settings {
             webhooks: Vec::new(),
             webhook_delivery: WebhookDeliverySettings::default(),
             log: LogSettings::default(),
+            browser: BrowserSettings::default(),
+            documents: DocumentSettings::default(),
+            smtp: None,
         }
     }
 }
@@ -393,6 +454,15 @@ impl Settings {
                 "max_delay_ms": self.webhook_delivery.max_delay_ms, "timeout_ms": self.webhook_delivery.timeout_ms,
             },
             "log": { "format": format!("{:?}", self.log.format).to_lowercase(), "filter": self.log.filter },
+            "browser": {
+                "chromium_path": self.browser.chromium_path, "call_timeout_ms": self.browser.call_timeout_ms,
+                "recycle_after_pages": self.browser.recycle_after_pages,
+            },
+            "documents": { "templates_dir": self.documents.templates_dir, "vat_exempt": self.documents.vat_exempt },
+            "smtp": self.smtp.as_ref().map(|m| serde_json::json!({
+                "host": m.host, "port": m.port, "security": m.security, "username": m.username,
+                "password": m.password.as_ref().map(|_| "•••"), "from": m.from,
+            })),
         })
     }
 }

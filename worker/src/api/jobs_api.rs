@@ -361,3 +361,48 @@ pub async fn cancel_job(
         )),
     }
 }
+
+/// A file a job produced (a PDF, the DPC pack), as listed in its result.
+#[utoipa::path(
+    get, path = "/v1/jobs/{id}/files/{name}", tag = "jobs",
+    params(("id" = String, Path, description = "Job id"), ("name" = String, Path, description = "File name from the job's result")),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn job_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    caller.require(Scope::JobsRead)?;
+    let id = parse_job_id(&id)?;
+    let safe = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if !safe {
+        return Err(ApiError::invalid(vec![FieldError::new(
+            "name",
+            "nom de fichier invalide : reprenez-le du résultat de la tâche",
+        )]));
+    }
+    let path = crate::handlers::documents::files_dir(&state.files_root, id).join(&name);
+    let bytes = tokio::fs::read(&path).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "file_not_found",
+            "Cette tâche n'a pas produit ce fichier.",
+        )
+    })?;
+    let content_type = match name.rsplit('.').next() {
+        Some("pdf") => "application/pdf",
+        Some("zip") => "application/zip",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
+    };
+    Ok(([(axum::http::header::CONTENT_TYPE, content_type)], bytes).into_response())
+}

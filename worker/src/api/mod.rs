@@ -33,6 +33,8 @@ pub struct AppState {
     pub default_max_attempts: u32,
     /// The generated OpenAPI document, serialised once.
     pub openapi: Arc<serde_json::Value>,
+    /// Where jobs keep their files (`<data_dir>/jobs`).
+    pub files_root: std::path::PathBuf,
 }
 
 #[derive(OpenApi)]
@@ -62,6 +64,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(jobs_api::create_job, jobs_api::list_jobs))
         .routes(routes!(jobs_api::get_job))
         .routes(routes!(jobs_api::cancel_job))
+        .routes(routes!(jobs_api::job_file))
         .routes(routes!(jobs_api::dead_letters))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))

@@ -1,15 +1,85 @@
 //! Job handlers, one module per kind, and the registry of those this build has. The API refuses a
 //! kind with no handler here, so no job is accepted that could not run.
 
+pub mod documents;
 pub mod identity;
 mod probe;
 
-use jobs::{JobKind, Registry};
+use std::sync::Arc;
+use std::time::Duration;
 
-/// The handlers of this build.
-pub fn registry() -> Registry {
-    Registry::default().with(JobKind::Probe, probe::Probe).with(
-        JobKind::CheckIdentityDocument,
-        identity::CheckIdentityDocument,
-    )
+use anyhow::Context;
+use jobs::{JobKind, Registry, Store};
+
+use crate::settings::Settings;
+
+/// The browser configuration of this process.
+pub fn browser_config(settings: &Settings) -> browser::BrowserConfig {
+    browser::BrowserConfig {
+        chromium_path: settings.browser.chromium_path.clone(),
+        call_timeout: Duration::from_millis(settings.browser.call_timeout_ms),
+        recycle_after_pages: Some(settings.browser.recycle_after_pages.max(1)),
+        ..browser::BrowserConfig::default()
+    }
+}
+
+/// The document renderer of this process.
+pub fn renderer(settings: &Settings) -> anyhow::Result<::documents::Renderer> {
+    ::documents::Renderer::new(::documents::RendererConfig {
+        templates_dir: settings.documents.templates_dir.clone(),
+        vat_exempt: settings.documents.vat_exempt,
+        ..Default::default()
+    })
+    .context("cannot load the document templates (documents.templates_dir)")
+}
+
+fn smtp_config(settings: &Settings) -> anyhow::Result<Option<::documents::SmtpConfig>> {
+    let Some(m) = &settings.smtp else {
+        return Ok(None);
+    };
+    let security = match m.security.as_str() {
+        "starttls" => ::documents::SmtpSecurity::StartTls,
+        "tls" => ::documents::SmtpSecurity::Tls,
+        "none" => ::documents::SmtpSecurity::None,
+        other => anyhow::bail!("smtp.security is `{other}`: use starttls, tls or none"),
+    };
+    Ok(Some(::documents::SmtpConfig {
+        host: m.host.clone(),
+        port: m.port,
+        security,
+        username: m.username.clone(),
+        password: m.password.clone(),
+        from: m.from.clone(),
+        timeout: Duration::from_secs(60),
+    }))
+}
+
+/// The handlers of this build, as configured.
+pub fn registry(settings: &Settings, store: &Store) -> anyhow::Result<Registry> {
+    let docs = Arc::new(documents::DocumentsService::new(
+        renderer(settings)?,
+        browser_config(settings),
+        &settings.data_dir,
+    ));
+    let mut registry = Registry::default()
+        .with(JobKind::Probe, probe::Probe)
+        .with(
+            JobKind::CheckIdentityDocument,
+            identity::CheckIdentityDocument,
+        )
+        .with(
+            JobKind::RenderDocuments,
+            documents::RenderDocuments(Arc::clone(&docs)),
+        );
+    if let Some(smtp) = smtp_config(settings)? {
+        registry = registry.with(
+            JobKind::SendDocuments,
+            documents::SendDocuments {
+                service: docs,
+                smtp,
+                store: store.clone(),
+            },
+        );
+    }
+    Ok(registry)
 }

@@ -1,0 +1,100 @@
+//! Operator commands that work on this machine alone: `check-id` and `render`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::settings::Settings;
+
+/// `monopco check-id`: needs no configuration, no store and no server.
+pub fn check_id(
+    file: &std::path::Path,
+    name: Option<&str>,
+    valid_until: Option<chrono::NaiveDate>,
+    json: bool,
+) -> ExitCode {
+    const UNUSABLE: u8 = 3;
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("monopco: cannot read {}: {e}", file.display());
+            return ExitCode::from(UNUSABLE);
+        }
+    };
+    let request = ocr::CheckRequest {
+        expected_name: name.map(ocr::ExpectedName::from_full_name),
+        valid_until,
+        today: crate::handlers::identity::today(),
+    };
+    match ocr::check_document(&bytes, &request) {
+        Ok(verdict) => {
+            if json {
+                match serde_json::to_string_pretty(&verdict) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => eprintln!("monopco: {e}"),
+                }
+            } else {
+                println!("{}", verdict.human_summary());
+            }
+            ExitCode::from(u8::try_from(verdict.exit_code()).unwrap_or(UNUSABLE))
+        }
+        Err(e) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "error": { "code": e.code(), "message": e.message_fr() } })
+                );
+            } else {
+                eprintln!("{}", e.message_fr());
+            }
+            ExitCode::from(UNUSABLE)
+        }
+    }
+}
+
+/// `monopco render`: one document, or the pack, from an action file.
+pub async fn render(
+    settings: &Settings,
+    what: &str,
+    input: &Path,
+    out: &Path,
+    fixed_date: Option<chrono::NaiveDate>,
+) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(input)
+        .with_context(|| format!("cannot read {}", input.display()))?;
+    let action: documents::Action = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not an action (JSON)", input.display()))?;
+    let valid = action.validate().map_err(|fields| {
+        let list: Vec<String> = fields
+            .iter()
+            .map(|f| format!("  - {} : {}", f.field, f.message))
+            .collect();
+        anyhow::anyhow!(
+            "the action is invalid, nothing was rendered:\n{}",
+            list.join("\n")
+        )
+    })?;
+    let renderer = crate::handlers::renderer(settings)?;
+    let browser = browser::Browser::launch(crate::handlers::browser_config(settings))
+        .await
+        .context("cannot start Chromium")?;
+    let result = async {
+        let bytes = if what == "pack" {
+            renderer.render_pack(&browser, &valid, fixed_date).await?.zip
+        } else {
+            let kind = documents::DocumentKind::ALL.into_iter().find(|k| k.slug() == what).ok_or_else(|| {
+                anyhow::anyhow!("unknown document `{what}`: use devis, programme, convention, certificat or pack")
+            })?;
+            renderer.render(&browser, kind, &valid, fixed_date).await?
+        };
+        std::fs::write(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+        println!("{} written ({} bytes)", out.display(), bytes.len());
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(error) = browser.close().await {
+        tracing::warn!(%error, "Chromium did not close cleanly");
+    }
+    result
+}
