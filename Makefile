@@ -14,6 +14,7 @@ build: setup
 ## Set up, then run the embedded default with a sample job, and leave it running.
 demo: setup
 	$(CARGO) build -p worker
+	$(CARGO) build -p ocr --features corpus --example specimen
 	./scripts/demo.sh
 
 ## Set up, then run every check CI runs: formatting, lints, tests on SQLite, Redis and PostgreSQL.

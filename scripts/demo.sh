@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bin=./target/debug/monopco
-addr=${MONOPCO_DEMO_ADDR:-127.0.0.1:8080}
+addr=${DEMO_ADDR:-127.0.0.1:8080}
 token=demo-token-0123456789abcdef
 mkdir -p data
 cat > data/demo.toml <<TOML
@@ -27,21 +27,44 @@ for _ in $(seq 100); do curl -fsS "http://$addr/healthz" >/dev/null 2>&1 && brea
 
 api() { curl -sS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
 
-echo "demo: readiness"
+echo "demo: waiting until ready (store, queue and workers)"
+for _ in $(seq 50); do api -f "http://$addr/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
 api "http://$addr/readyz" | jq -c .
 
-echo "demo: submitting a probe job (a diagnostic job that works for 1.5 s)"
-job=$(api -X POST "http://$addr/v1/jobs" -H 'Idempotency-Key: demo-probe-1' \
-  -d '{"kind":"probe","input":{"sleep_ms":1500}}')
+wait_job() {
+  local id=$1 state
+  for _ in $(seq 240); do
+    state=$(api "http://$addr/v1/jobs/$id" | jq -r .state)
+    case "$state" in succeeded|failed|cancelled|needs_human) break ;; esac
+    sleep 0.5
+  done
+  echo "demo:   job $id: $state"
+}
+
+echo "demo: 1. a probe job (a diagnostic job that works for 1 s), followed to its end"
+job=$(api -X POST "http://$addr/v1/jobs" -H 'Idempotency-Key: demo-probe-1' -d '{"kind":"probe","input":{"sleep_ms":1000}}')
 id=$(jq -r .id <<<"$job")
-echo "demo: job $id accepted, state $(jq -r .state <<<"$job")"
-for _ in $(seq 100); do
-  state=$(api "http://$addr/v1/jobs/$id" | jq -r .state)
-  echo "demo:   state: $state"
-  case "$state" in succeeded|failed|cancelled|needs_human) break ;; esac
-  sleep 0.5
-done
-api "http://$addr/v1/jobs/$id" | jq '{id, kind, state, attempts, result, history: [.history[] | {to, at}]}'
+wait_job "$id"
+api "http://$addr/v1/jobs/$id" | jq -c '{state, attempts, history: [.history[].to]}'
+
+echo "demo: 2. an identity check of a rendered photo of the French ID card specimen (data/specimen.jpg)"
+./target/debug/examples/specimen data/specimen.jpg >/dev/null
+jq -n --rawfile img <(base64 -w0 data/specimen.jpg) \
+  '{kind: "check_identity_document", input: {document: {base64: $img},
+    expected_name: {surname: "Martin", given_names: "Maëlys Gaëlle Marie"}, valid_until: "2027-06-30"}}' > data/check.json
+job=$(api -X POST "http://$addr/v1/jobs" -H 'Idempotency-Key: demo-check-1' -d @data/check.json)
+id=$(jq -r .id <<<"$job")
+wait_job "$id"
+api "http://$addr/v1/jobs/$id" | jq '.result | {verdict, reasons, message, document, expiry, elapsed_ms}'
+
+echo "demo: 3. the documents of a bilan de compétences (devis, programme, convention, certificat, DPC pack)"
+jq -n --slurpfile action documents/tests/fixtures/action.json \
+  '{kind: "render_documents", input: {action: $action[0]}}' > data/render.json
+job=$(api -X POST "http://$addr/v1/jobs" -H 'Idempotency-Key: demo-render-1' -d @data/render.json)
+id=$(jq -r .id <<<"$job")
+wait_job "$id"
+api "http://$addr/v1/jobs/$id" | jq -r '.result.files[], .result.pack.file | "demo:   \(.name) \(.bytes) bytes  http://'"$addr"'\(.url)"'
+echo "demo:   files are in data/jobs/$id/files/"
 
 echo
 echo "demo: the service keeps running on http://$addr (token: $token); logs in data/demo.log."

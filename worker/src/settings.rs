@@ -351,7 +351,8 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(file));
         }
-        figment = figment.merge(Env::prefixed("MONOPCO_").split("__"));
+        // MONOPCO_CONFIG names the file (a flag's environment form), not a setting.
+        figment = figment.merge(Env::prefixed("MONOPCO_").ignore(&["config"]).split("__"));
         for (key, value) in overrides {
             figment = figment.merge(Serialized::default(key, value));
         }
