@@ -152,6 +152,10 @@ async fn a_render_job_produces_the_documents_and_the_pack_and_a_send_job_mails_t
             .any(|r| r.contains("dpc@opco.example"))
     );
     assert!(
+        received[0].mail_from.contains("dossiers@cap-avenir.fr"),
+        "sent from the configured sender"
+    );
+    assert!(
         received[0].data.contains(pack_name),
         "the zip is attached under its name"
     );

@@ -153,6 +153,20 @@ impl Queue {
         }
     }
 
+    /// Deletes queue messages handled more than `older_than` ago. apalis-sqlite keeps every
+    /// message it ever delivered and its ack query slows down as they pile up; Redis needs nothing.
+    pub async fn vacuum(&self, older_than: Duration) -> Result<usize, StoreError> {
+        use apalis_core::backend::Vacuum;
+        match self {
+            Self::Sqlite { storage, .. } => storage
+                .clone()
+                .vacuum_before(older_than)
+                .await
+                .map_err(queue_err),
+            Self::Redis { .. } => Ok(0),
+        }
+    }
+
     /// Whether the queue answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         match self {

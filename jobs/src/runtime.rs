@@ -447,9 +447,19 @@ impl Runtime {
     }
 
     async fn reaper_loop(self: Arc<Self>, shutdown: CancellationToken) {
+        let vacuum_every = (600_000 / self.config.reaper_interval.as_millis().max(1)).max(1);
+        let mut round: u128 = 0;
         loop {
             if let Err(error) = self.reap_once().await {
                 tracing::warn!(%error, "Reaper round failed; trying again");
+            }
+            round += 1;
+            if round.is_multiple_of(vacuum_every) {
+                match self.queue.vacuum(Duration::from_secs(3600)).await {
+                    Ok(n) if n > 0 => tracing::info!(deleted = n, "Old queue messages vacuumed"),
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "Queue vacuum failed; trying again later"),
+                }
             }
             tokio::select! {
                 () = shutdown.cancelled() => return,
