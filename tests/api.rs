@@ -497,6 +497,19 @@ async fn retryable_failures_back_off_then_fail_into_the_dead_letters_and_permane
     );
 }
 
+/// Polls `/readyz` until it answers `status` (bounded), and returns its body.
+async fn readiness_becomes(api: &Api, status: u16, failure: &str) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (s, body) = api.get(OPS_TOKEN, "/readyz").await;
+        if s == status {
+            return body;
+        }
+        assert!(std::time::Instant::now() < deadline, "{failure}: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn readiness_goes_red_when_the_fleets_workers_die_while_the_api_still_answers() {
     let dir = tempfile::tempdir().unwrap();
@@ -511,31 +524,12 @@ async fn readiness_goes_red_when_the_fleets_workers_die_while_the_api_still_answ
     assert_eq!(body["workers"]["ok"], false);
 
     let mut worker = Process::start(&config, &["work"]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let (s, body) = api.get(OPS_TOKEN, "/readyz").await;
-        if s == 200 {
-            assert_eq!(body["ready"], true);
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "never ready: {body}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let body = readiness_becomes(&api, 200, "never ready").await;
+    assert_eq!(body["ready"], true);
     worker.kill();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let (s, body) = api.get(OPS_TOKEN, "/readyz").await;
-        if s == 503 {
-            assert_eq!(body["workers"]["ok"], false);
-            assert_eq!(body["store"]["ok"], true);
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "still ready after the workers died: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let body = readiness_becomes(&api, 503, "still ready after the workers died").await;
+    assert_eq!(body["workers"]["ok"], false);
+    assert_eq!(body["store"]["ok"], true);
     assert_eq!(
         api.http
             .get(format!("{}/healthz", api.base))

@@ -962,17 +962,18 @@ impl Store {
 
     /// A worker says it is alive.
     pub async fn worker_alive(&self, id: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workers SET last_seen_at = $1 WHERE id = $2")
-            .bind(now_ms())
-            .bind(id.to_owned())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.stamp_worker(id, "UPDATE workers SET last_seen_at = $1 WHERE id = $2")
+            .await
     }
 
     /// A worker stopped cleanly.
     pub async fn worker_stopped(&self, id: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workers SET stopped_at = $1 WHERE id = $2")
+        self.stamp_worker(id, "UPDATE workers SET stopped_at = $1 WHERE id = $2")
+            .await
+    }
+
+    async fn stamp_worker(&self, id: &str, sql: &'static str) -> Result<(), StoreError> {
+        sqlx::query(sql)
             .bind(now_ms())
             .bind(id.to_owned())
             .execute(&self.pool)

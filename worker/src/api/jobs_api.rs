@@ -70,6 +70,14 @@ pub struct ListQuery {
 
 const MAX_KEY_LEN: usize = 200;
 
+fn known_kinds() -> String {
+    JobKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 async fn view(state: &AppState, job: Job) -> Result<JobView, ApiError> {
     let history = state.runtime.store.events(job.id).await?;
     let webhooks = state.runtime.store.deliveries(job.id).await?;
@@ -126,13 +134,9 @@ pub async fn create_job(
         )])
     })?;
     let kind = JobKind::from_str(&request.kind).map_err(|_| {
-        let known: Vec<&str> = JobKind::ALL.iter().map(|k| k.as_str()).collect();
         ApiError::invalid(vec![FieldError::new(
             "kind",
-            format!(
-                "type de tâche inconnu ; types connus : {}",
-                known.join(", ")
-            ),
+            format!("type de tâche inconnu ; types connus : {}", known_kinds()),
         )])
     })?;
     let Some(handler) = state.runtime.registry.get(kind) else {
@@ -245,10 +249,9 @@ fn parse_filter(q: &ListQuery) -> Result<ListFilter, ApiError> {
         .map(JobKind::from_str)
         .transpose()
         .unwrap_or_else(|_| {
-            let known: Vec<&str> = JobKind::ALL.iter().map(|k| k.as_str()).collect();
             problems.push(FieldError::new(
                 "kind",
-                format!("type inconnu ; types connus : {}", known.join(", ")),
+                format!("type inconnu ; types connus : {}", known_kinds()),
             ));
             None
         });
