@@ -67,11 +67,12 @@ fn signature_is_valid(header: &str, body: &str) -> bool {
         .is_ok()
 }
 
-async fn fleet_backend() -> (Backend, TestDatabase) {
+/// A fresh PostgreSQL database, and Redis at `redis_url` under a key prefix of the test's own.
+async fn fleet_backend(redis_url: &str) -> (Backend, TestDatabase) {
     let db = TestDatabase::create().await;
     let backend = Backend::Fleet {
         postgres_url: db.url.clone(),
-        redis_url: "redis://127.0.0.1:6379".to_owned(),
+        redis_url: redis_url.to_owned(),
         namespace: format!("monopco-test-{}", uuid::Uuid::new_v4().simple()),
     };
     (backend, db)
@@ -323,7 +324,7 @@ async fn the_api_contract_holds_on_the_embedded_default() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_api_contract_holds_on_redis_and_postgres() {
-    let (backend, _db) = fleet_backend().await;
+    let (backend, _db) = fleet_backend("redis://127.0.0.1:6379").await;
     the_api_contract_holds(backend).await;
 }
 
@@ -385,7 +386,9 @@ async fn a_killed_workers_job_finishes_once_elsewhere_on_the_embedded_default() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_workers_job_finishes_once_elsewhere_on_redis_and_postgres() {
-    let (backend, _db) = fleet_backend().await;
+    // A redis-server of the test's own: nothing else touches its queue.
+    let redis = TestRedis::start();
+    let (backend, _db) = fleet_backend(&redis.url).await;
     a_killed_workers_job_finishes_once_elsewhere(backend).await;
 }
 
