@@ -41,6 +41,32 @@ pub struct Settings {
     pub documents: DocumentSettings,
     /// Outgoing mail (`send_documents`); the kind is available only when this is set.
     pub smtp: Option<SmtpSettings>,
+    /// Where each OPCO's portal answers, by OPCO slug (`[portals.atlas] base_url = "…"`).
+    pub portals: std::collections::BTreeMap<String, PortalSettings>,
+    /// The client accounts the fleet may log into (until the encrypted credential store lands).
+    pub portal_accounts: Vec<PortalAccountSettings>,
+}
+
+/// One OPCO portal.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalSettings {
+    /// The portal's address (a sandbox's, in tests and the demo).
+    pub base_url: String,
+}
+
+/// A client company's login on its OPCO's portal.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalAccountSettings {
+    /// OPCO slug.
+    pub opco: String,
+    /// The company's account id at the OPCO (the filing's `company.opco_account`).
+    pub account: String,
+    /// Login.
+    pub username: String,
+    /// Password (never printed, masked in recordings).
+    pub password: SecretString,
 }
 
 /// The headless Chromium of this process.
@@ -110,6 +136,8 @@ impl Default for Settings {
             browser: BrowserSettings::default(),
             documents: DocumentSettings::default(),
             smtp: None,
+            portals: std::collections::BTreeMap::new(),
+            portal_accounts: Vec::new(),
         }
     }
 }
@@ -460,6 +488,10 @@ impl Settings {
                 "recycle_after_pages": self.browser.recycle_after_pages,
             },
             "documents": { "templates_dir": self.documents.templates_dir, "vat_exempt": self.documents.vat_exempt },
+            "portals": self.portals.iter().map(|(k, v)| (k.clone(), serde_json::json!({ "base_url": v.base_url }))).collect::<serde_json::Map<_, _>>(),
+            "portal_accounts": self.portal_accounts.iter().map(|a| serde_json::json!({
+                "opco": a.opco, "account": a.account, "username": a.username, "password": "•••",
+            })).collect::<Vec<_>>(),
             "smtp": self.smtp.as_ref().map(|m| serde_json::json!({
                 "host": m.host, "port": m.port, "security": m.security, "username": m.username,
                 "password": m.password.as_ref().map(|_| "•••"), "from": m.from,

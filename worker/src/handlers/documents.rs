@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 
-use browser::{Browser, BrowserConfig};
+use browser::Browser;
 use chrono::NaiveDate;
 use documents::{Action, DocumentKind, DocumentsError, Renderer, SmtpConfig};
 use domain::JobId;
@@ -16,37 +16,28 @@ use jobs::{FieldError, Handler, JobContext, JobError, Outcome};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use tokio::sync::OnceCell;
 
-/// What both document jobs share: the renderer, the lazily launched browser, where files go.
+use super::SharedBrowser;
+
+/// What both document jobs share: the renderer, the process's browser, where files go.
 pub struct DocumentsService {
     renderer: Renderer,
-    browser_config: BrowserConfig,
-    browser: OnceCell<Browser>,
+    browser: Arc<SharedBrowser>,
     files_root: PathBuf,
 }
 
 impl DocumentsService {
     /// A service writing under `<data_dir>/jobs`.
-    pub fn new(renderer: Renderer, browser_config: BrowserConfig, data_dir: &Path) -> Self {
+    pub fn new(renderer: Renderer, browser: Arc<SharedBrowser>, data_dir: &Path) -> Self {
         Self {
             renderer,
-            browser_config,
-            browser: OnceCell::new(),
+            browser,
             files_root: data_dir.join("jobs"),
         }
     }
 
     async fn browser(&self) -> Result<&Browser, JobError> {
-        self.browser
-            .get_or_try_init(|| Browser::launch(self.browser_config.clone()))
-            .await
-            .map_err(|e| {
-                JobError::retryable(
-                    "browser_unavailable",
-                    format!("Chromium n'a pas démarré : {e}"),
-                )
-            })
+        self.browser.get().await
     }
 
     /// The folder of a job's files.

@@ -3,6 +3,7 @@
 
 pub mod documents;
 pub mod identity;
+pub mod prefill;
 mod probe;
 
 use std::sync::Arc;
@@ -12,6 +13,36 @@ use anyhow::Context;
 use jobs::{JobKind, Registry, Store};
 
 use crate::settings::Settings;
+
+/// The one Chromium of this process, launched on first use and shared by the document and portal
+/// jobs (each job works in a fresh incognito context of its own).
+pub struct SharedBrowser {
+    config: browser::BrowserConfig,
+    browser: tokio::sync::OnceCell<browser::Browser>,
+}
+
+impl SharedBrowser {
+    /// Not launched yet.
+    pub fn new(config: browser::BrowserConfig) -> Self {
+        Self {
+            config,
+            browser: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The browser, launching it if needed.
+    pub async fn get(&self) -> Result<&browser::Browser, jobs::JobError> {
+        self.browser
+            .get_or_try_init(|| browser::Browser::launch(self.config.clone()))
+            .await
+            .map_err(|e| {
+                jobs::JobError::retryable(
+                    "browser_unavailable",
+                    format!("Chromium n'a pas démarré : {e}"),
+                )
+            })
+    }
+}
 
 /// The browser configuration of this process.
 pub fn browser_config(settings: &Settings) -> browser::BrowserConfig {
@@ -56,13 +87,18 @@ fn smtp_config(settings: &Settings) -> anyhow::Result<Option<::documents::SmtpCo
 
 /// The handlers of this build, as configured.
 pub fn registry(settings: &Settings, store: &Store) -> anyhow::Result<Registry> {
+    let browser = Arc::new(SharedBrowser::new(browser_config(settings)));
     let docs = Arc::new(documents::DocumentsService::new(
         renderer(settings)?,
-        browser_config(settings),
+        Arc::clone(&browser),
         &settings.data_dir,
     ));
     let mut registry = Registry::default()
         .with(JobKind::Probe, probe::Probe)
+        .with(
+            JobKind::PrefillFiling,
+            prefill::PrefillFiling::new(settings, browser),
+        )
         .with(
             JobKind::CheckIdentityDocument,
             identity::CheckIdentityDocument,
