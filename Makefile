@@ -13,7 +13,7 @@ build: setup
 
 ## Set up, then run the embedded default with a sample job, and leave it running.
 demo: setup
-	$(CARGO) build -p worker
+	$(CARGO) build -p worker -p sandboxes
 	$(CARGO) build -p ocr --features corpus --example specimen
 	./scripts/demo.sh
 

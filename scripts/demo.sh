@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: the embedded default (one process, SQLite files under ./data, no server to install)
-# with the API and the workers, one job submitted over HTTP and followed to its end. The service
-# keeps running afterwards so you can call it; Ctrl-C stops it gracefully.
+# with the API and the workers, and a local sandbox of the Atlas portal. Jobs are submitted over
+# HTTP and followed to their end, ending with a funding request prefilled on the sandbox portal and
+# waiting for review. The service keeps running afterwards; Ctrl-C stops it gracefully.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,13 @@ bin=./target/debug/monopco
 addr=${DEMO_ADDR:-127.0.0.1:8080}
 token=demo-token-0123456789abcdef
 mkdir -p data
+
+echo "demo: starting a sandbox of the Atlas portal (a local copy of its flow; no real portal is reached)"
+coproc SANDBOX { exec ./target/debug/portal-sandbox --opco atlas --addr 127.0.0.1:0 --state-dir data/sandbox-atlas 2> data/sandbox.log; }
+sandbox_pid=$SANDBOX_PID
+read -r sandbox_url <&"${SANDBOX[0]}"
+echo "demo:   $sandbox_url (account demo@entreprise.fr)"
+
 cat > data/demo.toml <<TOML
 data_dir = "./data"
 [server]
@@ -17,12 +25,22 @@ addr = "$addr"
 name = "demo"
 token = "$token"
 scopes = ["jobs:write", "jobs:read", "ops:read"]
+
+[portals.atlas]
+base_url = "$sandbox_url"
+
+# The client company's login on its OPCO portal (here the sandbox's demo account).
+[[portal_accounts]]
+opco = "atlas"
+account = "ADH-448812"
+username = "demo@entreprise.fr"
+password = "demo-mot-de-passe"
 TOML
 
 echo "demo: starting monopco serve on http://$addr (embedded default: ./data/state.db, ./data/queue.db)"
 "$bin" serve --config data/demo.toml 2> data/demo.log &
 pid=$!
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT INT TERM
+trap 'kill -TERM $pid $sandbox_pid 2>/dev/null; wait $pid 2>/dev/null' EXIT INT TERM
 for _ in $(seq 100); do curl -fsS "http://$addr/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 
 api() { curl -sS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
@@ -64,7 +82,27 @@ job=$(api -X POST "http://$addr/v1/jobs" -H 'Idempotency-Key: demo-render-1' -d 
 id=$(jq -r .id <<<"$job")
 wait_job "$id"
 api "http://$addr/v1/jobs/$id" | jq -r '.result.files[], .result.pack.file | "demo:   \(.name) \(.bytes) bytes  http://'"$addr"'\(.url)"'
-echo "demo:   files are in data/jobs/$id/files/"
+files=$(pwd)/data/jobs/$id/files
+echo "demo:   files are in $files"
+
+echo "demo: 4. a funding request prefilled on the Atlas sandbox with those documents, stopped before submit"
+jq -n --arg files "$files" '{kind: "prefill_filing", input: {opco: "atlas", filing: {
+    company: {siret: "73282932000074", opco_account: "ADH-448812"},
+    trainee: {last_name: "Martin-Hébert", first_names: "Zoé", birth_date: "1988-05-17",
+              job_title: "Responsable de production", contract: "cdi"},
+    action: {title: "Bilan de compétences", start: "2027-01-11", end: "2027-03-01", hours: 24,
+             modality: "mixte", cost_ht: 180000},
+    subrogation: true,
+    provider: {name: "Cap Avenir Conseil", siret: "88312045600016", nda: "84691234569", qualiopi: true},
+    attachments: {quote: ($files + "/devis.pdf"), programme: ($files + "/programme.pdf"),
+                  agreement: ($files + "/convention.pdf")}}}}' > data/prefill.json
+job=$(api -X POST "http://$addr/v1/jobs" -H 'Idempotency-Key: demo-prefill-1' -d @data/prefill.json)
+id=$(jq -r .id <<<"$job")
+wait_job "$id"
+api "http://$addr/v1/jobs/$id" | jq '{state, error, draft_url: .result.draft_url, warnings: .result.warnings,
+  screenshots: .result.final_screenshots}'
+echo "demo:   the filing waits for a person (state needs_human, code ready_for_review); nothing was submitted:"
+curl -sS "$sandbox_url/__sandbox/dossiers" | jq -c '{dossiers_filed: length}'
 
 echo
 echo "demo: the service keeps running on http://$addr (token: $token); logs in data/demo.log."

@@ -111,6 +111,17 @@ async fn a_prefill_job_stops_before_submitting_and_waits_for_review_without_leak
     assert_eq!(job["state"], "needs_human", "{job:#}");
     assert_eq!(job["error"]["code"], "ready_for_review", "{job:#}");
 
+    // 1 800 € for 24 h is 75 € an hour, above Atlas' 55 € cap: staff are warned, in French.
+    let warnings = job["result"]["warnings"].as_array().unwrap();
+    let cap = warnings
+        .iter()
+        .find(|w| w["code"] == "hourly_cap_exceeded")
+        .expect("hourly cap warning");
+    assert!(
+        cap["message"].as_str().unwrap().contains("plafond"),
+        "{cap}"
+    );
+
     // Nothing filed: one draft with its three attachments, no dossier.
     assert!(sandbox.dossiers().is_empty(), "a prefill must never submit");
     let drafts = sandbox.requests();

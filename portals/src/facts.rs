@@ -139,6 +139,51 @@ pub enum Warning {
     SubrogationNotOffered,
 }
 
+impl Warning {
+    /// A stable code for programs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::DeadlinePassed { .. } => "deadline_passed",
+            Self::DeadlineClose { .. } => "deadline_close",
+            Self::HourlyCapExceeded { .. } => "hourly_cap_exceeded",
+            Self::YearlyCapExceeded { .. } => "yearly_cap_exceeded",
+            Self::SubrogationNotOffered => "subrogation_not_offered",
+        }
+    }
+}
+
+/// The warning in French, for the staff who review the filing.
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::DeadlinePassed { last_day } => write!(
+                f,
+                "Délai de dépôt dépassé : la demande devait être déposée au plus tard le {}.",
+                last_day.format("%d/%m/%Y")
+            ),
+            Self::DeadlineClose {
+                last_day,
+                days_left,
+            } => write!(
+                f,
+                "Délai de dépôt proche : plus que {days_left} jour(s), jusqu'au {}.",
+                last_day.format("%d/%m/%Y")
+            ),
+            Self::HourlyCapExceeded { cap, asked } => write!(
+                f,
+                "Coût horaire de {asked} HT au-dessus du plafond de l'OPCO ({cap} HT) : la prise en charge peut être réduite ou refusée."
+            ),
+            Self::YearlyCapExceeded { cap, asked } => write!(
+                f,
+                "Coût de {asked} HT au-dessus du plafond annuel de l'OPCO ({cap} HT)."
+            ),
+            Self::SubrogationNotOffered => {
+                f.write_str("La subrogation est demandée mais ce portail ne la propose pas.")
+            }
+        }
+    }
+}
+
 impl Facts {
     /// Parses a `facts.toml`.
     pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {

@@ -254,10 +254,10 @@ impl Handler for PrefillFiling {
             })?;
             match result {
                 Ok(prefilled) => {
-                    let warnings: Vec<String> = prefilled
+                    let warnings: Vec<Value> = prefilled
                         .warnings
                         .iter()
-                        .map(|w| format!("{w:?}"))
+                        .map(|w| json!({ "code": w.code(), "message": w.to_string() }))
                         .collect();
                     tracing::info!(
                         portal = opco.slug(),
