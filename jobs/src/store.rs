@@ -427,6 +427,35 @@ impl Store {
         Ok(())
     }
 
+    /// Reads the changed job back, records its history event and webhook deliveries, and commits.
+    async fn commit_change(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        id: JobId,
+        from: Option<JobState>,
+        worker_id: Option<&str>,
+        code: Option<&str>,
+        message: Option<&str>,
+    ) -> Result<Job, StoreError> {
+        let job = self
+            .fetch_in(&mut tx, id)
+            .await?
+            .ok_or(StoreError::NotFound(id))?;
+        self.record(
+            &mut tx,
+            Change {
+                job: &job,
+                from,
+                worker_id,
+                code,
+                message,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(job)
+    }
+
     async fn fetch_in(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
@@ -479,22 +508,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let job = self
-            .fetch_in(&mut tx, id)
-            .await?
-            .ok_or(StoreError::NotFound(id))?;
-        self.record(
-            &mut tx,
-            Change {
-                job: &job,
-                from: None,
-                worker_id: None,
-                code: None,
-                message: None,
-            },
-        )
-        .await?;
-        tx.commit().await?;
+        let job = self.commit_change(tx, id, None, None, None, None).await?;
         Ok(Inserted::Created(job))
     }
 
@@ -620,21 +634,8 @@ impl Store {
             return Ok(None);
         }
         let job = self
-            .fetch_in(&mut tx, id)
-            .await?
-            .ok_or(StoreError::NotFound(id))?;
-        self.record(
-            &mut tx,
-            Change {
-                job: &job,
-                from: Some(before.state),
-                worker_id: Some(worker_id),
-                code: None,
-                message: None,
-            },
-        )
-        .await?;
-        tx.commit().await?;
+            .commit_change(tx, id, Some(before.state), Some(worker_id), None, None)
+            .await?;
         Ok(Some(Claimed {
             job,
             worker_id: worker_id.to_owned(),
@@ -740,10 +741,6 @@ impl Store {
         .bind(scrubbed_input.filter(|_| finished).map(|v| v.to_string()))
         .execute(&mut *tx)
         .await?;
-        let job = self
-            .fetch_in(&mut tx, id)
-            .await?
-            .ok_or(StoreError::NotFound(id))?;
         let reason = match &finish {
             Finish::Released => {
                 Some(("released", "Arrêt du worker : la tâche est remise en file."))
@@ -752,18 +749,16 @@ impl Store {
                 .as_ref()
                 .map(|e| (e.code.as_str(), e.message.as_str())),
         };
-        self.record(
-            &mut tx,
-            Change {
-                job: &job,
-                from: Some(before.state),
-                worker_id: Some(&claimed.worker_id),
-                code: reason.map(|r| r.0),
-                message: reason.map(|r| r.1),
-            },
-        )
-        .await?;
-        tx.commit().await?;
+        let job = self
+            .commit_change(
+                tx,
+                id,
+                Some(before.state),
+                Some(&claimed.worker_id),
+                reason.map(|r| r.0),
+                reason.map(|r| r.1),
+            )
+            .await?;
         Ok(Some(job))
     }
 
@@ -804,21 +799,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let job = self
-            .fetch_in(&mut tx, id)
-            .await?
-            .ok_or(StoreError::NotFound(id))?;
-        self.record(
-            &mut tx,
-            Change {
-                job: &job,
-                from: Some(before.state),
-                worker_id: None,
-                code: Some("cancelled"),
-                message: None,
-            },
-        )
-        .await?;
-        tx.commit().await?;
+            .commit_change(tx, id, Some(before.state), None, Some("cancelled"), None)
+            .await?;
         Ok(CancelOutcome::Cancelled(job))
     }
 
@@ -881,22 +863,15 @@ impl Store {
             .bind(id.to_string())
             .execute(&mut *tx)
             .await?;
-            let job = self
-                .fetch_in(&mut tx, id)
-                .await?
-                .ok_or(StoreError::NotFound(id))?;
-            self.record(
-                &mut tx,
-                Change {
-                    job: &job,
-                    from: Some(before.state),
-                    worker_id: Some(reaper_id),
-                    code: Some(code),
-                    message: Some(&message),
-                },
+            self.commit_change(
+                tx,
+                id,
+                Some(before.state),
+                Some(reaper_id),
+                Some(code),
+                Some(&message),
             )
             .await?;
-            tx.commit().await?;
             if !exhausted {
                 requeued.push(id);
             }

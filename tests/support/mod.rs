@@ -372,6 +372,17 @@ impl Api {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// The status of a GET without any token.
+    pub async fn anonymous_status(&self, path: &str) -> u16 {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
     pub async fn job(&self, id: &str) -> Value {
         let (status, body) = self.get(READ_TOKEN, &format!("/v1/jobs/{id}")).await;
         assert_eq!(status, 200, "{body}");
