@@ -555,6 +555,11 @@ async fn the_openapi_document_describes_the_routes_it_is_generated_from() {
             .unwrap()
             .contains_key("409")
     );
+    // The inputs and results of the jobs are described too.
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for name in ["Action", "Verdict", "IdentityInput", "CreateJob", "JobView"] {
+        assert!(schemas.contains_key(name), "schema {name} missing");
+    }
     // Every documented path answers something other than 404 (it exists in the router).
     for p in paths.keys() {
         let url = format!(

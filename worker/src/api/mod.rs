@@ -41,6 +41,13 @@ pub struct AppState {
 #[openapi(
     info(title = "MonOPCO Fleet API", description = "Jobs for OPCO funding requests, identity checks and documents."),
     modifiers(&BearerAuth),
+    components(schemas(
+        documents::Action,
+        ocr::Verdict,
+        ocr::ExpectedName,
+        crate::handlers::identity::IdentityInput,
+        crate::handlers::identity::DocumentInput,
+    )),
     tags((name = "jobs", description = "Submit and follow jobs"), (name = "operations", description = "Health, readiness, metrics"))
 )]
 struct ApiDoc;
