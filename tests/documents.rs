@@ -159,6 +159,24 @@ async fn a_render_job_produces_the_documents_and_the_pack_and_a_send_job_mails_t
         received[0].data.contains(pack_name),
         "the zip is attached under its name"
     );
+
+    // A worker killed outright leaves its Chromium behind; the next start stops it.
+    let mut app = app;
+    let browsers = chromiums_of(app.pid());
+    assert!(
+        !browsers.is_empty(),
+        "the render ran in this process's Chromium"
+    );
+    app.kill();
+    let _next = Process::start(&config, &["serve", "--addr", "127.0.0.1:0"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while browsers.iter().any(|p| alive(*p)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "orphaned Chromium {browsers:?} still running"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[test]

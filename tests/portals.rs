@@ -147,4 +147,17 @@ async fn a_prefill_job_stops_before_submitting_and_waits_for_review_without_leak
         files_containing(&data, demo.password.as_bytes())
     );
     assert!(!app.log_text().contains(&demo.password));
+
+    // A graceful stop closes Chromium with the process.
+    let mut app = app;
+    let browsers = chromiums_of(app.pid());
+    assert!(
+        !browsers.is_empty(),
+        "the prefill ran in this process's Chromium"
+    );
+    assert!(app.terminate().success());
+    assert!(
+        browsers.iter().all(|p| !alive(*p)),
+        "Chromium {browsers:?} outlived its worker"
+    );
 }

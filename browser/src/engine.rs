@@ -50,7 +50,7 @@ impl Instance {
             });
         }
         let profile = tempfile::Builder::new()
-            .prefix("monopco-chromium-")
+            .prefix(crate::orphans::PROFILE_PREFIX)
             .tempdir()
             .map_err(|source| BrowserError::Io {
                 operation: "create the Chromium profile directory",

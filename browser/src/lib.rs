@@ -9,6 +9,7 @@ mod context;
 mod engine;
 mod error;
 pub mod locator;
+mod orphans;
 mod page;
 
 pub use config::{BrowserConfig, Viewport};
@@ -16,4 +17,5 @@ pub use context::Context;
 pub use engine::Browser;
 pub use error::{BrowserError, with_timeout};
 pub use locator::{Locator, LocatorError, Role};
+pub use orphans::reap_orphans;
 pub use page::{Page, PdfOptions};

@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, AppState, KnownToken};
+use crate::handlers::SharedBrowser;
 use crate::settings::Settings;
 
 /// What this process does.
@@ -30,6 +31,7 @@ pub struct Application {
     role: Role,
     runtime: Arc<Runtime>,
     listener: Option<TcpListener>,
+    browser: Arc<SharedBrowser>,
 }
 
 impl Application {
@@ -53,7 +55,17 @@ impl Application {
         let queue = Queue::connect(&settings.queue_config())
             .await
             .with_context(|| format!("cannot open the {:?} queue", settings.queue.backend))?;
-        let registry = crate::handlers::registry(&settings, &store)?;
+        let orphans = browser::reap_orphans();
+        if orphans > 0 {
+            tracing::warn!(
+                orphans,
+                "Chromium processes of a killed worker were found and stopped"
+            );
+        }
+        let browser = Arc::new(SharedBrowser::new(crate::handlers::browser_config(
+            &settings,
+        )));
+        let registry = crate::handlers::registry(&settings, &store, &browser)?;
         let runtime = Arc::new(Runtime::new(
             store,
             queue,
@@ -74,6 +86,7 @@ impl Application {
             role,
             runtime,
             listener,
+            browser,
         })
     }
 
@@ -94,6 +107,7 @@ impl Application {
             role,
             runtime,
             listener,
+            browser,
         } = self;
         let runs_workers = settings.workers.concurrency > 0;
         let mut parts = tokio::task::JoinSet::new();
@@ -182,6 +196,8 @@ impl Application {
                 first_error = Some(e.context(format!("the {part} failed")));
             }
         }
+        // Jobs have stopped: Chromium goes too, with every process it started.
+        browser.close().await;
         first_error.map_or(Ok(()), Err)
     }
 }

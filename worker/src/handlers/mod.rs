@@ -30,6 +30,15 @@ impl SharedBrowser {
         }
     }
 
+    /// Closes Chromium if it was launched, waiting for its processes (on shutdown).
+    pub async fn close(&self) {
+        if let Some(browser) = self.browser.get()
+            && let Err(error) = browser.close().await
+        {
+            tracing::warn!(%error, "Chromium did not close cleanly");
+        }
+    }
+
     /// The browser, launching it if needed.
     pub async fn get(&self) -> Result<&browser::Browser, jobs::JobError> {
         self.browser
@@ -86,8 +95,12 @@ fn smtp_config(settings: &Settings) -> anyhow::Result<Option<::documents::SmtpCo
 }
 
 /// The handlers of this build, as configured.
-pub fn registry(settings: &Settings, store: &Store) -> anyhow::Result<Registry> {
-    let browser = Arc::new(SharedBrowser::new(browser_config(settings)));
+pub fn registry(
+    settings: &Settings,
+    store: &Store,
+    browser: &Arc<SharedBrowser>,
+) -> anyhow::Result<Registry> {
+    let browser = Arc::clone(browser);
     let docs = Arc::new(documents::DocumentsService::new(
         renderer(settings)?,
         Arc::clone(&browser),
