@@ -78,16 +78,25 @@ async fn login(sb: &RunningSandbox, c: &reqwest::Client) -> reqwest::Response {
 }
 
 /// Creates a request and fills every step; returns the request's base URL.
-async fn fill_all(sb: &RunningSandbox, c: &reqwest::Client, layout: Layout) -> String {
-    let spec = sb.portal().spec();
+/// Opens a new request and returns its base URL (the portal redirects to its step 1).
+async fn new_request(sb: &RunningSandbox, c: &reqwest::Client) -> String {
     let resp = c
-        .post(format!("{}{}/nouvelle", sb.url(), spec.home_path))
+        .post(format!(
+            "{}{}/nouvelle",
+            sb.url(),
+            sb.portal().spec().home_path
+        ))
         .send()
         .await
         .unwrap();
     let step1 = resp.url().to_string();
     assert!(step1.ends_with("/etape/1"), "{step1}");
-    let base = step1.trim_end_matches("/etape/1").to_owned();
+    step1.trim_end_matches("/etape/1").to_owned()
+}
+
+async fn fill_all(sb: &RunningSandbox, c: &reqwest::Client, layout: Layout) -> String {
+    let spec = sb.portal().spec();
+    let base = new_request(sb, c).await;
     let prefix = if layout == Layout::ChangedMarkup {
         "q9_"
     } else {
@@ -316,16 +325,7 @@ async fn uploads_other_than_small_pdfs_are_refused_with_the_portals_message() {
         let spec = portal.spec();
         let c = client();
         login(&sb, &c).await;
-        let resp = c
-            .post(format!("{}{}/nouvelle", sb.url(), spec.home_path))
-            .send()
-            .await
-            .unwrap();
-        let base = resp
-            .url()
-            .to_string()
-            .trim_end_matches("/etape/1")
-            .to_owned();
+        let base = new_request(&sb, &c).await;
         let last = spec.steps.len();
         let file_key = spec.steps[last - 1].fields[0].key;
         let too_big = {
@@ -488,16 +488,7 @@ async fn layout_variants_keep_or_change_the_labels() {
             layout: Layout::RenamedLabel,
             ..Faults::default()
         });
-        let resp = c
-            .post(format!("{}{}/nouvelle", sb.url(), spec.home_path))
-            .send()
-            .await
-            .unwrap();
-        let nb = resp
-            .url()
-            .to_string()
-            .trim_end_matches("/etape/1")
-            .to_owned();
+        let nb = new_request(&sb, &c).await;
         let body = c
             .get(format!("{nb}/etape/{}", step + 1))
             .send()
