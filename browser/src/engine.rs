@@ -175,23 +175,25 @@ impl Drop for Instance {
             }
         }
         let profile = self.profile.get_mut().ok().and_then(Option::take);
-        if let (true, Some(profile), Some(pid), Ok(rt)) = (
-            killed,
-            profile,
-            self.pid,
-            tokio::runtime::Handle::try_current(),
-        ) {
-            // A dying Chromium still writes into its profile: remove it once the process is gone
-            // (tokio reaps the killed child in the background).
+        if let (true, Some(profile), Ok(rt)) =
+            (killed, profile, tokio::runtime::Handle::try_current())
+        {
+            // A dying Chromium and its helpers still write into the profile (and recreate it):
+            // remove it once none of them runs any more, retrying while they finish.
             rt.spawn(async move {
-                let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+                let path = profile.keep();
                 for _ in 0..100 {
-                    if !proc_dir.exists() {
+                    if crate::orphans::processes_using(&path) == 0 {
                         break;
                     }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
-                drop(profile);
+                for _ in 0..50 {
+                    if std::fs::remove_dir_all(&path).is_ok() || !path.exists() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
             });
         }
     }

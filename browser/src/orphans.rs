@@ -43,6 +43,33 @@ fn reap_orphans_in(proc_root: &Path) -> usize {
     killed
 }
 
+/// How many live processes (zombies excepted) run with this profile: Chromium and its helpers.
+pub(crate) fn processes_using(profile: &Path) -> usize {
+    let needle = profile.display().to_string();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .filter(|e| {
+            let zombie = std::fs::read_to_string(e.path().join("stat"))
+                .ok()
+                .and_then(|st| {
+                    st.rsplit_once(')')
+                        .map(|(_, rest)| rest.split_whitespace().next() == Some("Z"))
+                })
+                .unwrap_or(true);
+            let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            !zombie && String::from_utf8_lossy(&cmdline).contains(&needle)
+        })
+        .count()
+}
+
 /// The profile of a process that is one of our Chromiums and whose parent is gone.
 fn orphan_profile(proc_dir: &Path) -> Option<PathBuf> {
     let stat = std::fs::read_to_string(proc_dir.join("stat")).ok()?;
