@@ -17,6 +17,9 @@ sandbox_pid=$SANDBOX_PID
 read -r sandbox_url <&"${SANDBOX[0]}"
 echo "demo:   $sandbox_url (account demo@entreprise.fr)"
 
+review_password=demo-relecture-2026
+review_hash=$(printf '%s\n' "$review_password" | "$bin" hash-password)
+
 cat > data/demo.toml <<TOML
 data_dir = "./data"
 [server]
@@ -35,6 +38,12 @@ opco = "atlas"
 account = "ADH-448812"
 username = "demo@entreprise.fr"
 password = "demo-mot-de-passe"
+
+# Staff who review filings on http://$addr/review (argon2 hash from \`monopco hash-password\`).
+[[review.staff]]
+login = "demo"
+name = "Équipe démo"
+password_hash = "$review_hash"
 TOML
 
 echo "demo: starting monopco serve on http://$addr (embedded default: ./data/state.db, ./data/queue.db)"
@@ -104,6 +113,8 @@ api "http://$addr/v1/jobs/$id" | jq '{state, error, draft_url: .result.draft_url
 echo "demo:   the filing waits for a person (state needs_human, code ready_for_review); nothing was submitted:"
 curl -sS "$sandbox_url/__sandbox/dossiers" | jq -c '{dossiers_filed: length}'
 
+echo "demo:   ready for review on the staff page: http://$addr/review (login: demo, password: $review_password)"
+echo "demo:   there, « Confirmer le dépôt » submits it on the sandbox and records its dossier number."
 echo
 echo "demo: the service keeps running on http://$addr (token: $token); logs in data/demo.log."
 echo "demo: try: curl -H 'Authorization: Bearer $token' http://$addr/v1/jobs | jq"

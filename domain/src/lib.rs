@@ -4,11 +4,13 @@
 //! and then passed around as a type that cannot hold a wrong value. Crates that must not depend on
 //! each other (`portals`, `ocr`, `recordings`, `documents`) all depend on this one instead.
 
+mod filing;
 mod ids;
 mod money;
 mod opco;
 mod siret;
 
+pub use filing::{FilingState, UnknownFilingState};
 pub use ids::{JobId, JobIdError};
 pub use money::{Euros, EurosError};
 pub use opco::{Idcc, IdccError, OpcoId, OpcoLookup, UnknownOpco, opco_for_idcc};

@@ -7,6 +7,7 @@
 //! own orphan recovery does not (apalis issue 504, apalis-redis issue 76).
 
 mod error;
+mod filings;
 mod kind;
 mod metrics;
 mod queue;
@@ -16,6 +17,9 @@ mod store;
 pub mod webhook;
 
 pub use error::{JobError, Retry, StoreError};
+pub use filings::{
+    Filing, FilingActionError, FilingEvent, PolledChange, PolledStatus, StaffSession,
+};
 pub use kind::{JobKind, UnknownKind};
 pub use metrics::Metrics;
 pub use queue::{Queue, QueueConfig, Wake};

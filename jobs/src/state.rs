@@ -80,6 +80,8 @@ impl JobState {
             (Queued | WaitingRetry | NeedsHuman, Cancelled) => true,
             // A person answered: the job runs again.
             (NeedsHuman, Queued) => true,
+            // A person closed it: done (a filing confirmed) or failed (a filing refused).
+            (NeedsHuman, Succeeded | Failed) => true,
             // A job that killed its worker too often is failed by the reaper.
             (Queued | WaitingRetry, Failed) => true,
             _ => false,

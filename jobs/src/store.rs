@@ -33,9 +33,9 @@ pub enum StoreBackend {
 /// The durable state of the fleet.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
     backend: StoreBackend,
-    webhook_urls: Vec<String>,
+    pub(crate) webhook_urls: Vec<String>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -43,7 +43,7 @@ pub fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
 
-fn to_time(ms: i64) -> DateTime<Utc> {
+pub(crate) fn to_time(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
@@ -246,7 +246,7 @@ pub struct DueDelivery {
 const JOB_COLUMNS: &str = "id, kind, state, input, result, error_code, error_message, attempts, max_attempts, \
      idempotency_key, request_hash, cancel_requested, lease_owner, next_run_at, created_at, updated_at, started_at, finished_at";
 
-fn corrupt(what: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
 
@@ -360,7 +360,7 @@ impl Store {
         Ok(())
     }
 
-    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
         // SQLite: take the write lock at once, so two processes never deadlock upgrading a read.
         let tx = match self.backend {
             StoreBackend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
@@ -391,6 +391,7 @@ impl Store {
         .bind(change.message.map(str::to_owned))
         .execute(&mut **tx)
         .await?;
+        self.project_filing(tx, job, change.from).await?;
         if self.webhook_urls.is_empty() {
             return Ok(());
         }
@@ -438,11 +439,29 @@ impl Store {
         message: Option<&str>,
     ) -> Result<Job, StoreError> {
         let job = self
-            .fetch_in(&mut tx, id)
+            .change_in(&mut tx, id, from, worker_id, code, message)
+            .await?;
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    /// Reads the changed job back and records its history event and webhook deliveries, inside
+    /// a transaction the caller commits.
+    pub(crate) async fn change_in(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        id: JobId,
+        from: Option<JobState>,
+        worker_id: Option<&str>,
+        code: Option<&str>,
+        message: Option<&str>,
+    ) -> Result<Job, StoreError> {
+        let job = self
+            .fetch_in(tx, id)
             .await?
             .ok_or(StoreError::NotFound(id))?;
         self.record(
-            &mut tx,
+            tx,
             Change {
                 job: &job,
                 from,
@@ -452,11 +471,10 @@ impl Store {
             },
         )
         .await?;
-        tx.commit().await?;
         Ok(job)
     }
 
-    async fn fetch_in(
+    pub(crate) async fn fetch_in(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         id: JobId,
@@ -491,6 +509,17 @@ impl Store {
                 };
             }
         }
+        let id = self.insert_in(&mut tx, &new).await?;
+        let job = self.commit_change(tx, id, None, None, None, None).await?;
+        Ok(Inserted::Created(job))
+    }
+
+    /// Inserts a queued job inside a transaction the caller records and commits.
+    pub(crate) async fn insert_in(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        new: &NewJob,
+    ) -> Result<JobId, StoreError> {
         let id = JobId::new();
         let now = now_ms();
         sqlx::query(
@@ -506,10 +535,9 @@ impl Store {
         .bind(new.idempotency_key.clone())
         .bind(new.request_hash.clone())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        let job = self.commit_change(tx, id, None, None, None, None).await?;
-        Ok(Inserted::Created(job))
+        Ok(id)
     }
 
     /// One job.

@@ -1,6 +1,6 @@
 //! Our model of a request's life on a portal; each portal's wording maps onto it.
 
-use domain::Euros;
+use domain::{Euros, FilingState};
 use serde::{Deserialize, Serialize};
 
 /// The kinds of status, as written in the facts files' wording maps.
@@ -66,6 +66,26 @@ impl PortalStatus {
             StatusKind::Cancelled => Self::Cancelled,
             StatusKind::Lapsed => Self::Lapsed,
         }
+    }
+}
+
+impl PortalStatus {
+    /// Our filing state for a dossier the portal shows this way; `None` for a draft, which is
+    /// not a filed dossier yet.
+    pub fn filing_state(&self) -> Option<FilingState> {
+        Some(match self {
+            Self::Draft => return None,
+            Self::Filed | Self::InReview => FilingState::Submitted,
+            Self::DocumentsRequested { .. } => FilingState::DocumentsRequested,
+            Self::Granted { .. }
+            | Self::StartConfirmed
+            | Self::Completed
+            | Self::Invoiced
+            | Self::Paid
+            | Self::Closed => FilingState::Granted,
+            Self::Refused { .. } => FilingState::Rejected,
+            Self::Cancelled | Self::Lapsed => FilingState::Cancelled,
+        })
     }
 }
 

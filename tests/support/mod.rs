@@ -232,6 +232,11 @@ pub struct Process {
 impl Process {
     /// Starts `monopco <args…> --config <config>`, and for `serve` waits for its address.
     pub fn start(config: &Path, args: &[&str]) -> Self {
+        Self::start_with_env(config, args, &[])
+    }
+
+    /// The same, with extra environment variables (a failure point, say).
+    pub fn start_with_env(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
         let log = config.with_file_name(format!(
             "monopco-{}-{}.log",
             args[0],
@@ -242,6 +247,7 @@ impl Process {
             .arg("--config")
             .arg(config)
             .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -264,6 +270,11 @@ impl Process {
             None
         };
         Self { child, addr, log }
+    }
+
+    /// Whether it has not exited yet.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
     }
 
     pub fn pid(&self) -> u32 {

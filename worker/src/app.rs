@@ -145,6 +145,16 @@ impl Application {
                 ("webhook dispatcher", Ok(()))
             });
         }
+        if settings.polling.enabled && runs_workers {
+            let schedules = settings.poll_schedules()?;
+            let rt = Arc::clone(&runtime);
+            let stop = shutdown.clone();
+            let tick = Duration::from_millis(settings.polling.tick_ms.max(200));
+            parts.spawn(async move {
+                crate::polling::run_scheduler(rt, schedules, tick, stop).await;
+                ("polling scheduler", Ok(()))
+            });
+        }
         if let (Role::Serve, Some(listener)) = (role, listener) {
             let state = AppState {
                 runtime: Arc::clone(&runtime),
@@ -161,7 +171,13 @@ impl Application {
                 openapi: Arc::new(serde_json::to_value(api::openapi())?),
                 files_root: settings.data_dir.join("jobs"),
             };
-            let router = api::router(state, settings.server.max_body_bytes);
+            let review = crate::review::ReviewState::new(
+                Arc::clone(&runtime),
+                settings.review.clone(),
+                settings.data_dir.clone(),
+            );
+            let router = api::router(state, settings.server.max_body_bytes)
+                .merge(crate::review::router(review));
             let stop = shutdown.clone();
             parts.spawn(async move {
                 let result = axum::serve(listener, router)

@@ -98,3 +98,27 @@ pub async fn render(
     }
     result
 }
+
+/// `monopco hash-password`: one line of standard input → its argon2 hash on standard output.
+pub fn hash_password() -> ExitCode {
+    let mut line = String::new();
+    if std::io::stdin().read_line(&mut line).is_err() {
+        eprintln!("monopco: cannot read the password on standard input");
+        return ExitCode::from(64);
+    }
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.chars().count() < 12 {
+        eprintln!("monopco: the password is shorter than 12 characters; choose a longer one");
+        return ExitCode::from(64);
+    }
+    match crate::review::hash_password(password) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("monopco: cannot hash the password: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -4,6 +4,9 @@
 pub mod api;
 pub mod app;
 pub mod commands;
+pub mod failpoint;
 pub mod handlers;
+pub mod polling;
+pub mod review;
 pub mod settings;
 pub mod telemetry;

@@ -51,6 +51,8 @@ enum Command {
     Config,
     /// Print the OpenAPI document of the HTTP API.
     Openapi,
+    /// Read a password on standard input and print its argon2 hash for `[[review.staff]]`.
+    HashPassword,
     /// Check an identity document photo on this machine (no server needed).
     ///
     /// Exit code: 0 accepted, 1 rejected, 2 needs a human review, 3 unusable input.
@@ -115,6 +117,9 @@ async fn main() -> ExitCode {
     {
         return worker::commands::check_id(file, name.as_deref(), *valid_until, *json);
     }
+    if let Command::HashPassword = &cli.command {
+        return worker::commands::hash_password();
+    }
     let settings = match Settings::load(cli.config.as_deref(), overrides(&cli)) {
         Ok(s) => s,
         Err(error) => {
@@ -160,7 +165,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&worker::api::openapi())?);
             Ok(())
         }
-        Command::CheckId { .. } => unreachable!("handled before configuration is loaded"),
+        Command::CheckId { .. } | Command::HashPassword => {
+            unreachable!("handled before configuration is loaded")
+        }
         Command::Render {
             what,
             input,

@@ -41,6 +41,10 @@ pub struct Settings {
     pub documents: DocumentSettings,
     /// Outgoing mail (`send_documents`); the kind is available only when this is set.
     pub smtp: Option<SmtpSettings>,
+    /// The staff review page.
+    pub review: ReviewSettings,
+    /// Status polling of the portals.
+    pub polling: PollingSettings,
     /// Where each OPCO's portal answers, by OPCO slug (`[portals.atlas] base_url = "…"`).
     pub portals: std::collections::BTreeMap<String, PortalSettings>,
     /// The client accounts the fleet may log into (until the encrypted credential store lands).
@@ -53,6 +57,71 @@ pub struct Settings {
 pub struct PortalSettings {
     /// The portal's address (a sandbox's, in tests and the demo).
     pub base_url: String,
+    /// This portal's polling schedule, when not `polling.schedule`.
+    #[serde(default)]
+    pub poll_schedule: Option<String>,
+}
+
+/// The staff review page (`/review`, served by `monopco serve`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReviewSettings {
+    /// The people who may confirm filings; none means the page only says so.
+    pub staff: Vec<StaffSettings>,
+    /// How long a login lasts, in hours.
+    pub session_hours: u64,
+    /// Send the session cookie over HTTPS only (set it behind TLS).
+    pub secure_cookie: bool,
+    /// Attempts for the `submit_filing` jobs the page queues.
+    pub submit_max_attempts: u32,
+}
+
+impl Default for ReviewSettings {
+    fn default() -> Self {
+        Self {
+            staff: Vec::new(),
+            session_hours: 12,
+            secure_cookie: false,
+            submit_max_attempts: 5,
+        }
+    }
+}
+
+/// One person of the staff.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffSettings {
+    /// What they type to log in.
+    pub login: String,
+    /// Their name, as the audit trail shows it.
+    pub name: String,
+    /// An argon2 hash in PHC form (`monopco hash-password` makes one).
+    pub password_hash: String,
+}
+
+/// When the fleet reads the portals' statuses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PollingSettings {
+    /// Whether this process schedules polling rounds (any number of processes may: a round is
+    /// queued once per account and slot).
+    pub enabled: bool,
+    /// When, as a cron expression with seconds, in the machine's local time; a portal may have
+    /// its own (`[portals.<slug>] poll_schedule`). The default: 8:00, 12:00 and 16:00 on working
+    /// days.
+    pub schedule: String,
+    /// How often the scheduler looks at the clock, in milliseconds.
+    pub tick_ms: u64,
+}
+
+impl Default for PollingSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            schedule: "0 0 8,12,16 * * Mon-Fri".into(),
+            tick_ms: 15_000,
+        }
+    }
 }
 
 /// A client company's login on its OPCO's portal.
@@ -136,6 +205,8 @@ impl Default for Settings {
             browser: BrowserSettings::default(),
             documents: DocumentSettings::default(),
             smtp: None,
+            review: ReviewSettings::default(),
+            polling: PollingSettings::default(),
             portals: std::collections::BTreeMap::new(),
             portal_accounts: Vec::new(),
         }
@@ -404,6 +475,15 @@ impl Settings {
                 "workers.max_attempts must be at least 1".to_owned(),
             ));
         }
+        self.poll_schedules()?;
+        for staff in &self.review.staff {
+            argon2::PasswordHash::new(&staff.password_hash).map_err(|e| {
+                SettingsError::Inconsistent(format!(
+                    "review.staff `{}`: password_hash is not an argon2 PHC string ({e}); make one with `monopco hash-password`",
+                    staff.login
+                ))
+            })?;
+        }
         for t in &self.api.tokens {
             use secrecy::ExposeSecret;
             if t.token.expose_secret().len() < 16 {
@@ -414,6 +494,24 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    /// Each configured portal's polling schedule, parsed.
+    pub fn poll_schedules(&self) -> Result<Vec<(String, cron::Schedule)>, SettingsError> {
+        use std::str::FromStr;
+        self.portals
+            .iter()
+            .map(|(slug, p)| {
+                let text = p.poll_schedule.as_deref().unwrap_or(&self.polling.schedule);
+                cron::Schedule::from_str(text)
+                    .map(|s| (slug.clone(), s))
+                    .map_err(|e| {
+                        SettingsError::Inconsistent(format!(
+                            "polling schedule of portal `{slug}` (`{text}`) is not a cron expression with seconds ({e}), e.g. \"0 0 8,12,16 * * Mon-Fri\""
+                        ))
+                    })
+            })
+            .collect()
     }
 
     /// The store URL, defaulting to a SQLite file under the data directory.

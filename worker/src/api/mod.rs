@@ -3,6 +3,7 @@
 
 mod auth;
 pub mod error;
+mod filings_api;
 mod jobs_api;
 mod ops;
 
@@ -73,6 +74,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(jobs_api::cancel_job))
         .routes(routes!(jobs_api::job_file))
         .routes(routes!(jobs_api::dead_letters))
+        .routes(routes!(filings_api::get_filing))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

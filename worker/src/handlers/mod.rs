@@ -3,8 +3,11 @@
 
 pub mod documents;
 pub mod identity;
+pub mod poll;
+pub mod portal;
 pub mod prefill;
 mod probe;
+pub mod submit;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,11 +109,20 @@ pub fn registry(
         Arc::clone(&browser),
         &settings.data_dir,
     ));
+    let runner = Arc::new(portal::PortalRunner::new(settings, Arc::clone(&browser)));
     let mut registry = Registry::default()
         .with(JobKind::Probe, probe::Probe)
         .with(
             JobKind::PrefillFiling,
-            prefill::PrefillFiling::new(settings, browser),
+            prefill::PrefillFiling::new(Arc::clone(&runner)),
+        )
+        .with(
+            JobKind::SubmitFiling,
+            submit::SubmitFiling::new(Arc::clone(&runner)),
+        )
+        .with(
+            JobKind::PollStatus,
+            poll::PollStatus::new(runner, store.clone()),
         )
         .with(
             JobKind::CheckIdentityDocument,

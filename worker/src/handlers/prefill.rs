@@ -4,21 +4,16 @@
 //! filled page in its recordings. A portal that does not look as expected stops the job with proof
 //! (`needs_human`, code `portal_changed`, and the screenshot) instead of guessing.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use domain::OpcoId;
 use futures::future::BoxFuture;
 use jobs::{FieldError, Handler, JobContext, JobError, Outcome};
-use portals::{Credentials, ErrorClass, Filing, HumanInput, PortalError, Session};
-use recordings::{Recorder, Redactor};
-use secrecy::SecretString;
+use portals::{Filing, PortalError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::SharedBrowser;
-use crate::settings::Settings;
+use super::portal::{Done, PortalRunner, Work, outcome_of, two_factor_code, without_code};
 
 /// The input of a `prefill_filing` job.
 #[derive(Debug, Deserialize)]
@@ -28,163 +23,39 @@ struct PrefillInput {
     opco: String,
     /// What to file.
     filing: Filing,
-}
-
-#[derive(Clone)]
-struct Account {
-    username: String,
-    password: SecretString,
+    /// A code the portal sent, typed by staff on the review page (one run only).
+    #[serde(default)]
+    #[allow(dead_code)]
+    two_factor_code: Option<String>,
 }
 
 /// The `prefill_filing` handler.
 pub struct PrefillFiling {
-    browser: Arc<SharedBrowser>,
-    base_urls: HashMap<OpcoId, String>,
-    accounts: HashMap<(OpcoId, String), Account>,
-    recordings_root: PathBuf,
+    runner: Arc<PortalRunner>,
 }
 
 impl PrefillFiling {
-    /// From configuration: the portals' addresses and the client accounts.
-    pub fn new(settings: &Settings, browser: Arc<SharedBrowser>) -> Self {
-        let base_urls = settings
-            .portals
-            .iter()
-            .filter_map(|(slug, p)| {
-                OpcoId::from_slug(slug)
-                    .ok()
-                    .map(|o| (o, p.base_url.trim_end_matches('/').to_owned()))
-            })
-            .collect();
-        let accounts = settings
-            .portal_accounts
-            .iter()
-            .filter_map(|a| {
-                let opco = OpcoId::from_slug(&a.opco).ok()?;
-                Some((
-                    (opco, a.account.clone()),
-                    Account {
-                        username: a.username.clone(),
-                        password: a.password.clone(),
-                    },
-                ))
-            })
-            .collect();
-        Self {
-            browser,
-            base_urls,
-            accounts,
-            recordings_root: settings.data_dir.join("recordings"),
-        }
+    /// On the shared portal runner.
+    pub fn new(runner: Arc<PortalRunner>) -> Self {
+        Self { runner }
     }
 
-    fn parse(&self, input: &Value) -> Result<(OpcoId, Filing, String, Account), Vec<FieldError>> {
+    fn parse(&self, input: &Value) -> Result<(OpcoId, Filing), Vec<FieldError>> {
         let parsed: PrefillInput = serde_json::from_value(input.clone())
             .map_err(|e| vec![FieldError::new("input", format!("entrée invalide : {e}"))])?;
         let mut problems = Vec::new();
-        let opco = match OpcoId::from_slug(&parsed.opco) {
-            Ok(o) if portals::script(o).is_some() => Some(o),
-            Ok(o) => {
-                problems.push(FieldError::new(
-                    "input.opco",
-                    format!("le portail {} n'est pas encore automatisé", o.name()),
-                ));
-                None
-            }
-            Err(e) => {
-                problems.push(FieldError::new("input.opco", e.to_string()));
-                None
-            }
-        };
+        let opco = self
+            .runner
+            .check_portal(&parsed.opco)
+            .map_err(|e| problems.push(FieldError::new("input.opco", e)))
+            .ok();
         if let Err(e) = parsed.filing.validate() {
             problems.push(FieldError::new("input.filing", e.to_string()));
         }
-        let base_url = opco.and_then(|o| self.base_urls.get(&o).cloned());
-        if opco.is_some() && base_url.is_none() {
-            problems.push(FieldError::new(
-                "input.opco",
-                "l'adresse de ce portail n'est pas configurée ([portals.<opco>] base_url)",
-            ));
-        }
-        let account = opco.and_then(|o| {
-            self.accounts
-                .get(&(o, parsed.filing.company.opco_account.clone()))
-                .cloned()
-        });
-        if opco.is_some() && account.is_none() {
-            problems.push(FieldError::new(
-                "input.filing.company.opco_account",
-                "aucun identifiant de connexion n'est enregistré pour ce compte client",
-            ));
-        }
-        match (opco, base_url, account) {
-            (Some(o), Some(url), Some(acc)) if problems.is_empty() => {
-                Ok((o, parsed.filing, url, acc))
-            }
+        match opco {
+            Some(o) if problems.is_empty() => Ok((o, parsed.filing)),
             _ => Err(problems),
         }
-    }
-}
-
-fn screenshot(path: Option<&std::path::Path>) -> Value {
-    path.map(|p| json!(p.display().to_string()))
-        .unwrap_or(Value::Null)
-}
-
-/// Maps a portal error to the job's outcome: retry, a person, or a failure.
-fn outcome_of(e: PortalError, recordings: &str) -> Result<Outcome, JobError> {
-    let shot = screenshot(e.screenshot());
-    let detail = json!({ "recordings": recordings, "screenshot": shot, "error": e.to_string() });
-    match (e.class(), &e) {
-        (_, PortalError::AlreadyFiled { dossier }) => Ok(Outcome::Done(
-            json!({ "already_filed": dossier, "recordings": recordings }),
-        )),
-        (
-            _,
-            PortalError::NeedsHuman {
-                ask: HumanInput::Captcha,
-                step,
-                ..
-            },
-        ) => Ok(Outcome::NeedsHuman(
-            detail,
-            JobError::permanent(
-                "captcha",
-                format!(
-                    "Le portail demande un CAPTCHA à l'étape « {step} » : connectez-vous une fois à la main."
-                ),
-            ),
-        )),
-        (
-            _,
-            PortalError::NeedsHuman {
-                ask: HumanInput::TwoFactorCode { prompt, .. },
-                ..
-            },
-        ) => Ok(Outcome::NeedsHuman(
-            detail,
-            JobError::permanent(
-                "two_factor_code_needed",
-                format!("Le portail a envoyé un code : {prompt}"),
-            ),
-        )),
-        (_, PortalError::PortalChanged { step, what, .. }) => Ok(Outcome::NeedsHuman(
-            detail,
-            JobError::permanent(
-                "portal_changed",
-                format!(
-                    "Le portail ne ressemble plus à ce qui est attendu à l'étape « {step} » ({what}) : rien n'a été déposé, voyez la capture."
-                ),
-            ),
-        )),
-        (ErrorClass::Retryable, _) => Err(JobError::retryable(
-            "portal_unavailable",
-            format!("Le portail ne répond pas comme il faut : {e}"),
-        )),
-        _ => Err(JobError::permanent(
-            "portal_refused",
-            format!("Le portail refuse la demande : {e}"),
-        )),
     }
 }
 
@@ -193,67 +64,32 @@ impl Handler for PrefillFiling {
         self.parse(input).map(|_| ())
     }
 
+    fn scrub_input(&self, input: &Value) -> Option<Value> {
+        without_code(input)
+    }
+
     fn run(&self, ctx: JobContext, input: Value) -> BoxFuture<'static, Result<Outcome, JobError>> {
         let parsed = self.parse(&input);
-        let browser = Arc::clone(&self.browser);
-        let root = self.recordings_root.clone();
+        let runner = Arc::clone(&self.runner);
         Box::pin(async move {
-            let (opco, filing, base_url, account) = parsed.map_err(|f| {
+            let (opco, filing) = parsed.map_err(|f| {
                 JobError::permanent("invalid_input", format!("entrée invalide : {f:?}"))
             })?;
-            let script = portals::script(opco)
-                .ok_or_else(|| JobError::permanent("unsupported_portal", opco.name()))?;
-            let attempt = u32::try_from(ctx.attempt).unwrap_or(u32::MAX);
-            let recorder = Recorder::start(
-                &root,
-                &ctx.job_id.to_string(),
-                attempt,
-                Redactor::new([&account.password]),
-            )
-            .map_err(|e| {
-                JobError::retryable(
-                    "recording_failed",
-                    format!("Impossible d'enregistrer la session : {e}"),
-                )
-            })?;
-            let recordings = format!("recordings/{}/attempt-{attempt}", ctx.job_id);
-            let page = browser.get().await?.new_page().await.map_err(|e| {
-                JobError::retryable(
-                    "browser_unavailable",
-                    format!("Chromium n'a pas ouvert de page : {e}"),
-                )
-            })?;
-            let credentials = Credentials {
-                username: account.username,
-                password: account.password,
-                two_factor_code: None,
+            let account = match runner.account(opco, &filing.company.opco_account).await {
+                Ok(a) => a,
+                Err(e) => return Ok(Outcome::NeedsHuman(json!({}), e)),
             };
-            // The portal session's future borrows the page and recorder in a way the compiler
-            // cannot prove `Send`; it runs to its end on a blocking thread of this runtime instead.
-            let handle = tokio::runtime::Handle::current();
-            let span = tracing::Span::current();
-            let result = tokio::task::spawn_blocking(move || {
-                let _entered = span.enter();
-                handle.block_on(async move {
-                    let result = {
-                        let mut session = Session::new(&page, &recorder, base_url, credentials);
-                        script.prefill(&mut session, &filing).await
-                    };
-                    if let Err(error) = page.close().await {
-                        tracing::warn!(%error, "Cannot close the portal page");
-                    }
-                    result
-                })
-            })
-            .await
-            .map_err(|e| {
-                JobError::retryable(
-                    "worker_panic",
-                    format!("La session sur le portail a échoué ({e})."),
+            let (result, recordings) = runner
+                .run(
+                    &ctx,
+                    opco,
+                    account,
+                    two_factor_code(&input),
+                    Work::Prefill(Box::new(filing)),
                 )
-            })?;
+                .await?;
             match result {
-                Ok(prefilled) => {
+                Ok(Done::Prefilled(prefilled)) => {
                     let warnings: Vec<Value> = prefilled
                         .warnings
                         .iter()
@@ -279,6 +115,15 @@ impl Handler for PrefillFiling {
                         ),
                     ))
                 }
+                Ok(_) => Err(JobError::permanent(
+                    "internal",
+                    "Réponse inattendue de la session.",
+                )),
+                // Already submitted for the same trainee and action (a retry after a crash, or
+                // filed by hand): nothing more to fill; the filing follows that dossier.
+                Err(PortalError::AlreadyFiled { dossier }) => Ok(Outcome::Done(
+                    json!({ "already_filed": dossier, "recordings": recordings }),
+                )),
                 Err(e) => outcome_of(e, &recordings),
             }
         })

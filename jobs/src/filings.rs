@@ -1,0 +1,1118 @@
+//! Filings: a funding request followed from its first prefill to the OPCO's answer.
+//!
+//! A filing is created with its `prefill_filing` job (same id) and then *projected* from its jobs'
+//! state changes inside the same transaction that records them, so the filing can never disagree
+//! with its jobs. Staff decisions (confirm, refuse, correct, enter a code, retry) are transactions
+//! too: each moves the job waiting for a person and the filing together and writes the audit
+//! trail. Every change of a filing's state is kept in `filing_events` and sent as a
+//! `filing.state_changed` webhook through the same outbox as the jobs'.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use domain::{FilingState, JobId};
+use serde::Serialize;
+use serde_json::{Value, json};
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::error::{JobError, StoreError};
+use crate::kind::JobKind;
+use crate::state::JobState;
+use crate::store::{Job, NewJob, Store, corrupt, now_ms, to_time};
+
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// A funding request as followed by the fleet.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Filing {
+    /// The id of the `prefill_filing` job that created it.
+    #[schema(value_type = String, format = Uuid)]
+    pub id: JobId,
+    /// OPCO slug.
+    pub opco: String,
+    /// The client's account on the portal.
+    pub account: String,
+    /// The client company.
+    pub company_siret: String,
+    /// The trainee, as « NOM Prénoms ».
+    pub trainee: String,
+    /// The action's title.
+    pub action_title: String,
+    /// The action's first day (YYYY-MM-DD).
+    pub start_date: String,
+    /// Where it stands.
+    pub state: FilingState,
+    /// Why it waits, for the states that wait for a person.
+    pub state_code: Option<String>,
+    /// The same, in French.
+    pub state_message: Option<String>,
+    /// What the prefill left for review: draft URL, screenshots, warnings, recordings.
+    pub review: Option<Value>,
+    /// The job working on it now (the prefill, then the submit).
+    #[schema(value_type = String, format = Uuid)]
+    pub current_job_id: JobId,
+    /// The portal's dossier number, once submitted.
+    pub dossier: Option<String>,
+    /// Where the screenshot of the portal's acknowledgement is kept.
+    pub receipt: Option<String>,
+    /// The portal's status as mapped by its script.
+    pub portal_status: Option<Value>,
+    /// The portal's own wording of that status.
+    pub portal_label: Option<String>,
+    /// When the portal accepted it.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// When the portal status last changed.
+    pub status_changed_at: Option<DateTime<Utc>>,
+    /// When the status was last read.
+    pub last_polled_at: Option<DateTime<Utc>>,
+    /// Set when the OPCO has not answered within its usual delay.
+    pub overdue_since: Option<DateTime<Utc>>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One line of a filing's history: what happened, who did it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct FilingEvent {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// `worker`, `poller`, or `staff:<login>`.
+    pub actor: String,
+    /// What was done (`prefilled`, `confirmed`, `refused`, `status_changed`, …).
+    pub action: String,
+    /// State before.
+    pub from_state: Option<FilingState>,
+    /// State after.
+    pub to_state: FilingState,
+    /// Free text (a reason, the fields corrected, the portal's wording).
+    pub detail: Option<String>,
+}
+
+/// Why a staff decision was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum FilingActionError {
+    /// No such filing.
+    #[error("no filing {0}")]
+    NotFound(JobId),
+    /// The filing is not in a state that allows this decision (someone else acted first).
+    #[error("the filing is {state}, which does not allow « {action} »")]
+    WrongState {
+        /// Its state now.
+        state: FilingState,
+        /// The refused decision.
+        action: &'static str,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A dossier's status as read on the portal, mapped to our states.
+#[derive(Clone, Debug)]
+pub struct PolledStatus {
+    /// The portal's dossier number.
+    pub dossier: String,
+    /// Our state for it.
+    pub state: FilingState,
+    /// The script's reading (amount, comment…), kept as is.
+    pub status: Value,
+    /// The portal's own wording.
+    pub label: String,
+}
+
+/// What a polling round changed on one filing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolledChange {
+    /// The filing.
+    pub filing_id: JobId,
+    /// Its dossier.
+    pub dossier: String,
+    /// State before.
+    pub from: FilingState,
+    /// State after (the same when only the overdue flag was raised).
+    pub to: FilingState,
+    /// What happened: `status_changed`, `overdue`, `missing_on_portal`.
+    pub action: &'static str,
+}
+
+/// A staff session of the review page.
+#[derive(Clone, Debug)]
+pub struct StaffSession {
+    /// Who.
+    pub login: String,
+    /// The token forms must carry.
+    pub csrf: String,
+    /// When it ends.
+    pub expires_at: DateTime<Utc>,
+}
+
+const FILING_COLUMNS: &str = "id, opco, account, company_siret, trainee, action_title, start_date, state, state_code, \
+     state_message, review, current_job_id, dossier, receipt, portal_status, portal_label, submitted_at, \
+     status_changed_at, last_polled_at, overdue_since, created_at, updated_at";
+
+fn json_column(row: &AnyRow, name: &str) -> Result<Option<Value>, StoreError> {
+    row.try_get::<Option<String>, _>(name)?
+        .map(|s| serde_json::from_str(&s))
+        .transpose()
+        .map_err(corrupt)
+}
+
+fn time_column(row: &AnyRow, name: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(row.try_get::<Option<i64>, _>(name)?.map(to_time))
+}
+
+fn filing_from_row(row: &AnyRow) -> Result<Filing, StoreError> {
+    let id: String = row.try_get("id")?;
+    let state: String = row.try_get("state")?;
+    let current: String = row.try_get("current_job_id")?;
+    Ok(Filing {
+        id: JobId::from_str(&id).map_err(corrupt)?,
+        opco: row.try_get("opco")?,
+        account: row.try_get("account")?,
+        company_siret: row.try_get("company_siret")?,
+        trainee: row.try_get("trainee")?,
+        action_title: row.try_get("action_title")?,
+        start_date: row.try_get("start_date")?,
+        state: FilingState::from_str(&state).map_err(corrupt)?,
+        state_code: row.try_get("state_code")?,
+        state_message: row.try_get("state_message")?,
+        review: json_column(row, "review")?,
+        current_job_id: JobId::from_str(&current).map_err(corrupt)?,
+        dossier: row.try_get("dossier")?,
+        receipt: row.try_get("receipt")?,
+        portal_status: json_column(row, "portal_status")?,
+        portal_label: row.try_get("portal_label")?,
+        submitted_at: time_column(row, "submitted_at")?,
+        status_changed_at: time_column(row, "status_changed_at")?,
+        last_polled_at: time_column(row, "last_polled_at")?,
+        overdue_since: time_column(row, "overdue_since")?,
+        created_at: to_time(row.try_get("created_at")?),
+        updated_at: to_time(row.try_get("updated_at")?),
+    })
+}
+
+/// The columns a move may set besides the state (`None` keeps the stored value).
+#[derive(Default)]
+struct Extra {
+    review: Option<Value>,
+    current_job_id: Option<JobId>,
+    submit_job_id: Option<JobId>,
+    dossier: Option<String>,
+    receipt: Option<String>,
+    portal_status: Option<Value>,
+    portal_label: Option<String>,
+    submitted: bool,
+    status_changed: bool,
+}
+
+/// One move of a filing: who, what, to which state, why.
+struct Move<'a> {
+    actor: &'a str,
+    action: &'a str,
+    to: FilingState,
+    code: Option<&'a str>,
+    message: Option<&'a str>,
+    detail: Option<&'a str>,
+    extra: Extra,
+}
+
+fn text(v: &Value, path: &[&str]) -> String {
+    path.iter()
+        .try_fold(v, |v, k| v.get(k))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+impl Store {
+    async fn filing_in(&self, tx: &mut Tx, id: JobId) -> Result<Option<Filing>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {FILING_COLUMNS} FROM filings WHERE id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+        row.as_ref().map(filing_from_row).transpose()
+    }
+
+    /// Applies a move: the row, its history line, and its webhook deliveries.
+    async fn move_filing(
+        &self,
+        tx: &mut Tx,
+        before: &Filing,
+        m: Move<'_>,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        let e = &m.extra;
+        sqlx::query(
+            "UPDATE filings SET state = $1, state_code = $2, state_message = $3, review = COALESCE($4, review), \
+             current_job_id = COALESCE($5, current_job_id), submit_job_id = COALESCE($6, submit_job_id), \
+             dossier = COALESCE($7, dossier), receipt = COALESCE($8, receipt), \
+             portal_status = COALESCE($9, portal_status), portal_label = COALESCE($10, portal_label), \
+             submitted_at = COALESCE(submitted_at, $11), status_changed_at = COALESCE($12, status_changed_at), \
+             updated_at = $13 WHERE id = $14",
+        )
+        .bind(m.to.as_str())
+        .bind(m.code.map(str::to_owned))
+        .bind(m.message.map(str::to_owned))
+        .bind(e.review.as_ref().map(Value::to_string))
+        .bind(e.current_job_id.map(|j| j.to_string()))
+        .bind(e.submit_job_id.map(|j| j.to_string()))
+        .bind(e.dossier.clone())
+        .bind(e.receipt.clone())
+        .bind(e.portal_status.as_ref().map(Value::to_string))
+        .bind(e.portal_label.clone())
+        .bind(e.submitted.then_some(now))
+        .bind(e.status_changed.then_some(now))
+        .bind(now)
+        .bind(before.id.to_string())
+        .execute(&mut **tx)
+        .await?;
+        self.filing_event(tx, before, m.actor, m.action, m.to, m.detail, now)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn filing_event(
+        &self,
+        tx: &mut Tx,
+        before: &Filing,
+        actor: &str,
+        action: &str,
+        to: FilingState,
+        detail: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO filing_events (id, filing_id, at, actor, action, from_state, to_state, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(before.id.to_string())
+        .bind(now)
+        .bind(actor.to_owned())
+        .bind(action.to_owned())
+        .bind(before.state.as_str())
+        .bind(to.as_str())
+        .bind(detail.map(str::to_owned))
+        .execute(&mut **tx)
+        .await?;
+        if self.webhook_urls.is_empty() || (before.state == to && action != "overdue") {
+            return Ok(());
+        }
+        let after = self
+            .filing_in(tx, before.id)
+            .await?
+            .ok_or_else(|| corrupt("a filing vanished inside its own transaction"))?;
+        let event_id = uuid::Uuid::now_v7().to_string();
+        let payload = json!({
+            "event_id": event_id,
+            "type": "filing.state_changed",
+            "occurred_at": to_time(now),
+            "filing": {
+                "id": after.id,
+                "opco": after.opco,
+                "account": after.account,
+                "state": after.state,
+                "previous_state": before.state,
+                "action": action,
+                "detail": detail,
+                "dossier": after.dossier,
+                "portal_status": after.portal_status,
+                "portal_label": after.portal_label,
+                "overdue": after.overdue_since.is_some(),
+            },
+        })
+        .to_string();
+        for url in &self.webhook_urls {
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (id, job_id, event_id, url, payload, state, attempts, next_attempt_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
+            )
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(after.id.to_string())
+            .bind(event_id.clone())
+            .bind(url.clone())
+            .bind(payload.clone())
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn create_filing(&self, tx: &mut Tx, job: &Job) -> Result<(), StoreError> {
+        let input = &job.input;
+        let trainee = format!(
+            "{} {}",
+            text(input, &["filing", "trainee", "last_name"]).to_uppercase(),
+            text(input, &["filing", "trainee", "first_names"])
+        );
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO filings (id, opco, account, company_siret, trainee, action_title, start_date, state, \
+             current_job_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $1, $9, $9)",
+        )
+        .bind(job.id.to_string())
+        .bind(text(input, &["opco"]))
+        .bind(text(input, &["filing", "company", "opco_account"]))
+        .bind(text(input, &["filing", "company", "siret"]))
+        .bind(trainee.trim().to_owned())
+        .bind(text(input, &["filing", "action", "title"]))
+        .bind(text(input, &["filing", "action", "start"]))
+        .bind(FilingState::Prefilling.as_str())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO filing_events (id, filing_id, at, actor, action, from_state, to_state, detail) \
+             VALUES ($1, $2, $3, 'api', 'created', NULL, $4, NULL)",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(job.id.to_string())
+        .bind(now)
+        .bind(FilingState::Prefilling.as_str())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// A job of a filing changed: the filing follows, in the same transaction.
+    pub(crate) async fn project_filing(
+        &self,
+        tx: &mut Tx,
+        job: &Job,
+        from: Option<JobState>,
+    ) -> Result<(), StoreError> {
+        let filing_id = match job.kind {
+            JobKind::PrefillFiling if from.is_none() => return self.create_filing(tx, job).await,
+            JobKind::PrefillFiling => job.id,
+            JobKind::SubmitFiling => match job
+                .input
+                .get("filing_id")
+                .and_then(Value::as_str)
+                .and_then(|s| JobId::from_str(s).ok())
+            {
+                Some(id) => id,
+                None => return Ok(()),
+            },
+            _ => return Ok(()),
+        };
+        let Some(filing) = self.filing_in(tx, filing_id).await? else {
+            return Ok(());
+        };
+        if filing.current_job_id != job.id {
+            return Ok(());
+        }
+        let submitting = job.kind == JobKind::SubmitFiling;
+        let working = if submitting {
+            FilingState::Submitting
+        } else {
+            FilingState::Prefilling
+        };
+        // Only the phase this job belongs to follows it: a prefill job closed by a staff
+        // decision does not pull a confirmed filing back.
+        let in_phase = if submitting {
+            matches!(
+                filing.state,
+                FilingState::Submitting | FilingState::NeedsInput | FilingState::NeedsAttention
+            )
+        } else {
+            matches!(
+                filing.state,
+                FilingState::Prefilling
+                    | FilingState::NeedsInput
+                    | FilingState::NeedsAttention
+                    | FilingState::ReadyForReview
+            )
+        };
+        if !in_phase {
+            return Ok(());
+        }
+        let code = job.error.as_ref().map(|e| e.code.as_str());
+        let message = job.error.as_ref().map(|e| e.message.as_str());
+        let result = job.result.clone().unwrap_or(Value::Null);
+        let mut extra = Extra::default();
+        let (to, action) = match job.state {
+            JobState::Queued | JobState::Running | JobState::WaitingRetry => (working, "working"),
+            JobState::NeedsHuman => match code {
+                Some("ready_for_review") => {
+                    extra.review = Some(result.clone());
+                    (FilingState::ReadyForReview, "prefilled")
+                }
+                Some("values_differ") => (FilingState::ReadyForReview, "values_differ"),
+                Some("two_factor_code_needed") => (FilingState::NeedsInput, "code_requested"),
+                _ => {
+                    extra.review = (!submitting).then(|| result.clone());
+                    (FilingState::NeedsAttention, "needs_attention")
+                }
+            },
+            JobState::Succeeded => {
+                let dossier = result
+                    .get("dossier")
+                    .or_else(|| result.get("already_filed"))
+                    .and_then(Value::as_str);
+                let Some(dossier) = dossier else {
+                    return Ok(());
+                };
+                extra.dossier = Some(dossier.to_owned());
+                extra.receipt = result
+                    .get("receipt")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                extra.submitted = true;
+                (FilingState::Submitted, "submitted")
+            }
+            JobState::Failed => (FilingState::NeedsAttention, "failed"),
+            JobState::Cancelled => (FilingState::Cancelled, "cancelled"),
+        };
+        if to == filing.state && action == "working" {
+            return Ok(());
+        }
+        let waits = to.awaits_staff();
+        let detail = match action {
+            "submitted" => extra.dossier.clone(),
+            _ => message.map(str::to_owned),
+        };
+        self.move_filing(
+            tx,
+            &filing,
+            Move {
+                actor: "worker",
+                action,
+                to,
+                code: waits.then_some(code).flatten(),
+                message: waits.then_some(message).flatten(),
+                detail: detail.as_deref(),
+                extra,
+            },
+        )
+        .await
+    }
+
+    /// One filing.
+    pub async fn filing(&self, id: JobId) -> Result<Option<Filing>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {FILING_COLUMNS} FROM filings WHERE id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(filing_from_row).transpose()
+    }
+
+    /// A filing's history, oldest first.
+    pub async fn filing_events(&self, id: JobId) -> Result<Vec<FilingEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, actor, action, from_state, to_state, detail FROM filing_events \
+             WHERE filing_id = $1 ORDER BY id",
+        )
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let from: Option<String> = r.try_get("from_state")?;
+                let to: String = r.try_get("to_state")?;
+                Ok(FilingEvent {
+                    at: to_time(r.try_get("at")?),
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    from_state: from
+                        .map(|s| FilingState::from_str(&s))
+                        .transpose()
+                        .map_err(corrupt)?,
+                    to_state: FilingState::from_str(&to).map_err(corrupt)?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The filings waiting for a person, oldest first.
+    pub async fn filings_awaiting_staff(&self, limit: u32) -> Result<Vec<Filing>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {FILING_COLUMNS} FROM filings WHERE state IN ('ready_for_review', 'needs_input', 'needs_attention') \
+             ORDER BY created_at, id LIMIT {limit}"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(filing_from_row).collect()
+    }
+
+    /// The latest filings in any state, newest first.
+    pub async fn recent_filings(&self, limit: u32) -> Result<Vec<Filing>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {FILING_COLUMNS} FROM filings ORDER BY updated_at DESC, id DESC LIMIT {limit}"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(filing_from_row).collect()
+    }
+
+    async fn staff_filing(
+        &self,
+        tx: &mut Tx,
+        id: JobId,
+        action: &'static str,
+        allowed: &[FilingState],
+    ) -> Result<(Filing, Job), FilingActionError> {
+        let filing = self
+            .filing_in(tx, id)
+            .await?
+            .ok_or(FilingActionError::NotFound(id))?;
+        if !allowed.contains(&filing.state) {
+            return Err(FilingActionError::WrongState {
+                state: filing.state,
+                action,
+            });
+        }
+        let job = self
+            .fetch_in(tx, filing.current_job_id)
+            .await?
+            .ok_or(FilingActionError::NotFound(id))?;
+        Ok((filing, job))
+    }
+
+    /// Moves a job that waits for a person, on that person's decision.
+    async fn decide_job(
+        &self,
+        tx: &mut Tx,
+        job: &Job,
+        to: JobState,
+        error: Option<&JobError>,
+        input: Option<&Value>,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        if job.state != JobState::NeedsHuman {
+            return Ok(());
+        }
+        let to = job.state.transition(to)?;
+        let now = now_ms();
+        sqlx::query(
+            "UPDATE jobs SET state = $1, error_code = $2, error_message = $3, input = COALESCE($4, input), \
+             next_run_at = $5, updated_at = $5, finished_at = $6, last_pushed_at = NULL WHERE id = $7",
+        )
+        .bind(to.as_str())
+        .bind(error.map(|e| e.code.clone()))
+        .bind(error.map(|e| e.message.clone()))
+        .bind(input.map(Value::to_string))
+        .bind(now)
+        .bind(to.is_final().then_some(now))
+        .bind(job.id.to_string())
+        .execute(&mut **tx)
+        .await?;
+        let (code, message) = match (to, error) {
+            (_, Some(e)) => (e.code.as_str(), e.message.as_str()),
+            (JobState::Queued, None) => ("answered", "Une personne a répondu : la tâche repart."),
+            _ => ("decided", "Une personne a tranché."),
+        };
+        self.change_in(
+            tx,
+            job.id,
+            Some(JobState::NeedsHuman),
+            Some(actor),
+            Some(code),
+            Some(message),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Staff confirmed the prefilled filing: the prefill job ends and a `submit_filing` job is
+    /// queued with the filing as confirmed. Returns the submit job's id (to wake it).
+    pub async fn confirm_filing(
+        &self,
+        id: JobId,
+        staff: &str,
+        max_attempts: u32,
+    ) -> Result<JobId, FilingActionError> {
+        let mut tx = self.begin().await?;
+        let (filing, job) = self
+            .staff_filing(&mut tx, id, "confirmer", &[FilingState::ReadyForReview])
+            .await?;
+        let actor = format!("staff:{staff}");
+        let prefill = if job.kind == JobKind::PrefillFiling {
+            job.clone()
+        } else {
+            self.fetch_in(&mut tx, id)
+                .await?
+                .ok_or(FilingActionError::NotFound(id))?
+        };
+        let confirmation = uuid::Uuid::now_v7().to_string();
+        let input = json!({
+            "filing_id": id,
+            "opco": prefill.input.get("opco"),
+            "filing": prefill.input.get("filing"),
+        });
+        let submit = self
+            .insert_in(
+                &mut tx,
+                &NewJob {
+                    kind: JobKind::SubmitFiling,
+                    request_hash: confirmation.clone(),
+                    idempotency_key: Some(format!("confirm:{confirmation}")),
+                    input,
+                    max_attempts,
+                    principal: actor.clone(),
+                },
+            )
+            .await?;
+        self.move_filing(
+            &mut tx,
+            &filing,
+            Move {
+                actor: &actor,
+                action: "confirmed",
+                to: FilingState::Submitting,
+                code: None,
+                message: None,
+                detail: None,
+                extra: Extra {
+                    current_job_id: Some(submit),
+                    submit_job_id: Some(submit),
+                    ..Extra::default()
+                },
+            },
+        )
+        .await?;
+        // The filing moves first, so the projection of the job decided below leaves it be.
+        let (closed, error) = if job.kind == JobKind::PrefillFiling {
+            (JobState::Succeeded, None)
+        } else {
+            (
+                JobState::Cancelled,
+                Some(JobError::permanent(
+                    "superseded",
+                    "Dépôt confirmé à nouveau : une nouvelle tâche de dépôt le remplace.",
+                )),
+            )
+        };
+        self.decide_job(&mut tx, &job, closed, error.as_ref(), None, &actor)
+            .await?;
+        self.change_in(&mut tx, submit, None, Some(&actor), None, None)
+            .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(submit)
+    }
+
+    /// Staff refused the filing: nothing is submitted, the waiting job fails with the reason.
+    pub async fn refuse_filing(
+        &self,
+        id: JobId,
+        staff: &str,
+        reason: &str,
+    ) -> Result<(), FilingActionError> {
+        let mut tx = self.begin().await?;
+        let (filing, job) = self
+            .staff_filing(
+                &mut tx,
+                id,
+                "refuser",
+                &[
+                    FilingState::ReadyForReview,
+                    FilingState::NeedsInput,
+                    FilingState::NeedsAttention,
+                ],
+            )
+            .await?;
+        let actor = format!("staff:{staff}");
+        let error = JobError::permanent(
+            "refused_by_staff",
+            format!("Dépôt refusé par l'équipe : {reason}"),
+        );
+        self.move_filing(
+            &mut tx,
+            &filing,
+            Move {
+                actor: &actor,
+                action: "refused",
+                to: FilingState::RefusedByStaff,
+                code: None,
+                message: None,
+                detail: Some(reason),
+                extra: Extra::default(),
+            },
+        )
+        .await?;
+        self.decide_job(&mut tx, &job, JobState::Failed, Some(&error), None, &actor)
+            .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// Staff corrected values: the prefill job runs again with the corrected filing. Returns the
+    /// job to wake.
+    pub async fn correct_filing(
+        &self,
+        id: JobId,
+        staff: &str,
+        corrected_filing: Value,
+        changes: &str,
+    ) -> Result<JobId, FilingActionError> {
+        let mut tx = self.begin().await?;
+        let (filing, job) = self
+            .staff_filing(
+                &mut tx,
+                id,
+                "corriger",
+                &[FilingState::ReadyForReview, FilingState::NeedsAttention],
+            )
+            .await?;
+        if job.kind != JobKind::PrefillFiling || job.state != JobState::NeedsHuman {
+            return Err(FilingActionError::WrongState {
+                state: filing.state,
+                action: "corriger",
+            });
+        }
+        let actor = format!("staff:{staff}");
+        let mut input = job.input.clone();
+        input["filing"] = corrected_filing;
+        sqlx::query("UPDATE filings SET action_title = $1, start_date = $2 WHERE id = $3")
+            .bind(text(&input, &["filing", "action", "title"]))
+            .bind(text(&input, &["filing", "action", "start"]))
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        self.move_filing(
+            &mut tx,
+            &filing,
+            Move {
+                actor: &actor,
+                action: "corrected",
+                to: FilingState::Prefilling,
+                code: None,
+                message: None,
+                detail: Some(changes),
+                extra: Extra::default(),
+            },
+        )
+        .await?;
+        self.decide_job(&mut tx, &job, JobState::Queued, None, Some(&input), &actor)
+            .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(job.id)
+    }
+
+    /// Staff typed the code the portal sent: the waiting job runs again with it (once). Returns
+    /// the job to wake.
+    pub async fn answer_code(
+        &self,
+        id: JobId,
+        staff: &str,
+        code: &str,
+    ) -> Result<JobId, FilingActionError> {
+        self.rerun(
+            id,
+            staff,
+            "code_entered",
+            Some(code),
+            &[FilingState::NeedsInput],
+        )
+        .await
+    }
+
+    /// Staff solved what blocked the job (a CAPTCHA by hand, a portal back up): it runs again.
+    pub async fn retry_filing(&self, id: JobId, staff: &str) -> Result<JobId, FilingActionError> {
+        self.rerun(
+            id,
+            staff,
+            "retried",
+            None,
+            &[FilingState::NeedsAttention, FilingState::NeedsInput],
+        )
+        .await
+    }
+
+    async fn rerun(
+        &self,
+        id: JobId,
+        staff: &str,
+        action: &'static str,
+        code: Option<&str>,
+        allowed: &[FilingState],
+    ) -> Result<JobId, FilingActionError> {
+        let mut tx = self.begin().await?;
+        let (filing, job) = self.staff_filing(&mut tx, id, action, allowed).await?;
+        if job.state != JobState::NeedsHuman {
+            return Err(FilingActionError::WrongState {
+                state: filing.state,
+                action,
+            });
+        }
+        let actor = format!("staff:{staff}");
+        let mut input = job.input.clone();
+        match code {
+            Some(code) => input["two_factor_code"] = json!(code),
+            None => {
+                if let Some(map) = input.as_object_mut() {
+                    map.remove("two_factor_code");
+                }
+            }
+        }
+        let to = if job.kind == JobKind::SubmitFiling {
+            FilingState::Submitting
+        } else {
+            FilingState::Prefilling
+        };
+        self.move_filing(
+            &mut tx,
+            &filing,
+            Move {
+                actor: &actor,
+                action,
+                to,
+                code: None,
+                message: None,
+                detail: None,
+                extra: Extra::default(),
+            },
+        )
+        .await?;
+        self.decide_job(&mut tx, &job, JobState::Queued, None, Some(&input), &actor)
+            .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(job.id)
+    }
+
+    /// Staff typed the code a portal sent to a job that is not a filing's (a polling round):
+    /// it runs again with the code. Returns whether the job was waiting for one.
+    pub async fn answer_job_code(
+        &self,
+        id: JobId,
+        staff: &str,
+        code: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let Some(job) = self.fetch_in(&mut tx, id).await? else {
+            return Ok(false);
+        };
+        let waiting = job.state == JobState::NeedsHuman
+            && job.kind == JobKind::PollStatus
+            && job
+                .error
+                .as_ref()
+                .is_some_and(|e| e.code == "two_factor_code_needed");
+        if !waiting {
+            return Ok(false);
+        }
+        let mut input = job.input.clone();
+        input["two_factor_code"] = json!(code);
+        self.decide_job(
+            &mut tx,
+            &job,
+            JobState::Queued,
+            None,
+            Some(&input),
+            &format!("staff:{staff}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The client accounts that have dossiers waiting for an answer, per OPCO.
+    pub async fn followed_accounts(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT opco, account FROM filings WHERE state IN ('submitted', 'documents_requested') \
+             AND dossier IS NOT NULL ORDER BY opco, account",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("opco")?, r.try_get("account")?)))
+            .collect()
+    }
+
+    /// Stores one polling round of an account: each followed dossier takes its portal status;
+    /// a dossier still unanswered after `usual_answer_days` is flagged once; a followed dossier
+    /// the portal no longer lists goes to a person.
+    pub async fn apply_polled_statuses(
+        &self,
+        opco: &str,
+        account: &str,
+        statuses: &[PolledStatus],
+        usual_answer_days: Option<u32>,
+    ) -> Result<Vec<PolledChange>, StoreError> {
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {FILING_COLUMNS} FROM filings WHERE opco = $1 AND account = $2 \
+             AND state IN ('submitted', 'documents_requested') AND dossier IS NOT NULL ORDER BY id"
+        )))
+        .bind(opco.to_owned())
+        .bind(account.to_owned())
+        .fetch_all(&mut *tx)
+        .await?;
+        let now = now_ms();
+        let mut changes = Vec::new();
+        for row in &rows {
+            let filing = filing_from_row(row)?;
+            let dossier = filing.dossier.clone().unwrap_or_default();
+            let polled = statuses.iter().find(|s| s.dossier == dossier);
+            match polled {
+                Some(p)
+                    if p.state != filing.state
+                        || filing.portal_label.as_deref() != Some(p.label.as_str()) =>
+                {
+                    self.move_filing(
+                        &mut tx,
+                        &filing,
+                        Move {
+                            actor: "poller",
+                            action: "status_changed",
+                            to: p.state,
+                            code: None,
+                            message: None,
+                            detail: Some(&p.label),
+                            extra: Extra {
+                                portal_status: Some(p.status.clone()),
+                                portal_label: Some(p.label.clone()),
+                                status_changed: true,
+                                ..Extra::default()
+                            },
+                        },
+                    )
+                    .await?;
+                    changes.push(PolledChange {
+                        filing_id: filing.id,
+                        dossier,
+                        from: filing.state,
+                        to: p.state,
+                        action: "status_changed",
+                    });
+                }
+                Some(_) => {
+                    let overdue = usual_answer_days.is_some_and(|days| {
+                        filing.state == FilingState::Submitted
+                            && filing.overdue_since.is_none()
+                            && filing.submitted_at.is_some_and(|at| {
+                                at + chrono::Duration::days(i64::from(days)) < to_time(now)
+                            })
+                    });
+                    if overdue {
+                        sqlx::query(
+                            "UPDATE filings SET overdue_since = $1, updated_at = $1 WHERE id = $2",
+                        )
+                        .bind(now)
+                        .bind(filing.id.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                        let detail = format!(
+                            "Pas de réponse de l'OPCO après {} jours (délai habituel)",
+                            usual_answer_days.unwrap_or_default()
+                        );
+                        self.filing_event(
+                            &mut tx,
+                            &filing,
+                            "poller",
+                            "overdue",
+                            filing.state,
+                            Some(&detail),
+                            now,
+                        )
+                        .await?;
+                        changes.push(PolledChange {
+                            filing_id: filing.id,
+                            dossier,
+                            from: filing.state,
+                            to: filing.state,
+                            action: "overdue",
+                        });
+                    }
+                }
+                None => {
+                    let message = format!(
+                        "Le dossier {dossier} n'apparaît plus dans la liste des demandes du portail : vérifiez-le à la main."
+                    );
+                    self.move_filing(
+                        &mut tx,
+                        &filing,
+                        Move {
+                            actor: "poller",
+                            action: "missing_on_portal",
+                            to: FilingState::NeedsAttention,
+                            code: Some("missing_on_portal"),
+                            message: Some(&message),
+                            detail: Some(&message),
+                            extra: Extra::default(),
+                        },
+                    )
+                    .await?;
+                    changes.push(PolledChange {
+                        filing_id: filing.id,
+                        dossier,
+                        from: filing.state,
+                        to: FilingState::NeedsAttention,
+                        action: "missing_on_portal",
+                    });
+                }
+            }
+        }
+        sqlx::query("UPDATE filings SET last_polled_at = $1 WHERE opco = $2 AND account = $3 AND dossier IS NOT NULL")
+            .bind(now)
+            .bind(opco.to_owned())
+            .bind(account.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(changes)
+    }
+
+    /// Opens a staff session under the hash of its token.
+    pub async fn create_staff_session(
+        &self,
+        token_hash: &str,
+        login: &str,
+        csrf: &str,
+        ttl: std::time::Duration,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO staff_sessions (token_hash, login, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash.to_owned())
+        .bind(login.to_owned())
+        .bind(csrf.to_owned())
+        .bind(now)
+        .bind(now + i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The live session with this token hash.
+    pub async fn staff_session(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<StaffSession>, StoreError> {
+        let row = sqlx::query(
+            "SELECT login, csrf, expires_at FROM staff_sessions WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash.to_owned())
+        .bind(now_ms())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(StaffSession {
+                login: r.try_get("login")?,
+                csrf: r.try_get("csrf")?,
+                expires_at: to_time(r.try_get("expires_at")?),
+            })
+        })
+        .transpose()
+    }
+
+    /// Ends a session (logout), and drops expired ones.
+    pub async fn end_staff_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1 OR expires_at <= $2")
+            .bind(token_hash.to_owned())
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

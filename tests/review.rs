@@ -1,0 +1,554 @@
+//! The whole path of a funding request, for each portal sandbox, through the API and the staff
+//! review page driven in real Chromium by the project's own browser engine: prefill → ready for
+//! review (with recordings) → a person confirms on the page → submitted with the sandbox's dossier
+//! number → polled to accordé and to refusé → webhooks received. On AKTO, whose portal sends a
+//! code by e-mail at each login, staff type that code on the page whenever it is asked.
+//! Also: a worker killed between the portal's confirmation and our state save leaves one dossier.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use browser::locator::{self, Locator, Role};
+use serde_json::{Value, json};
+use support::*;
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+const STAFF_PASSWORD: &str = "relecture-des-depots-2026";
+const ACCOUNT: &str = "ADH-448812";
+const LOAD: Duration = Duration::from_secs(20);
+
+fn filing(dir: &std::path::Path, last_name: &str, first_names: &str) -> Value {
+    let mut paths = Vec::new();
+    for name in ["devis.pdf", "programme.pdf", "convention.pdf"] {
+        let p = dir.join(format!("{last_name}-{name}"));
+        std::fs::write(&p, PDF).unwrap();
+        paths.push(p.display().to_string());
+    }
+    json!({
+        "company": { "siret": "73282932000074", "opco_account": ACCOUNT },
+        "trainee": {
+            "last_name": last_name, "first_names": first_names, "birth_date": "1985-04-12",
+            "job_title": "Assistante de direction", "contract": "cdi"
+        },
+        "action": {
+            "title": "Bilan de compétences", "start": "2027-03-02", "end": "2027-04-20",
+            "hours": 24, "modality": "mixte", "cost_ht": 180000
+        },
+        "subrogation": true,
+        "provider": { "name": "Haguenau Formation", "siret": "55208131766522", "nda": "42670000000", "qualiopi": true },
+        "attachments": { "quote": paths[0], "programme": paths[1], "agreement": paths[2] }
+    })
+}
+
+type Hooks = Arc<Mutex<Vec<Value>>>;
+
+async fn webhook_receiver() -> (String, Hooks) {
+    let received: Hooks = Arc::default();
+    let app = {
+        let received = received.clone();
+        axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |body: String| {
+                let received = received.clone();
+                async move {
+                    received
+                        .lock()
+                        .unwrap()
+                        .push(serde_json::from_str(&body).unwrap_or(Value::Null));
+                    axum::http::StatusCode::NO_CONTENT
+                }
+            }),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, received)
+}
+
+struct Fleet {
+    app: Process,
+    api: Api,
+    config: std::path::PathBuf,
+    dir: tempfile::TempDir,
+}
+
+fn start_fleet(sandbox: &sandboxes::RunningSandbox, slug: &str, webhook: Option<&str>) -> Fleet {
+    let demo = sandboxes::Account::demo();
+    let dir = tempfile::tempdir().unwrap();
+    let hash = worker::review::hash_password(STAFF_PASSWORD).unwrap();
+    let extra = format!(
+        r#"
+[portals.{slug}]
+base_url = "{url}"
+
+[[portal_accounts]]
+opco = "{slug}"
+account = "{ACCOUNT}"
+username = "{user}"
+password = "{pass}"
+
+[polling]
+enabled = false
+
+[review]
+submit_max_attempts = 3
+
+[[review.staff]]
+login = "claire"
+name = "Claire Martin"
+password_hash = "{hash}"
+"#,
+        url = sandbox.url(),
+        user = demo.email,
+        pass = demo.password,
+    );
+    let config = write_config(dir.path(), &Backend::Embedded, webhook, "");
+    std::fs::write(&config, std::fs::read_to_string(&config).unwrap() + &extra).unwrap();
+    let app = Process::start(&config, &["serve", "--addr", "127.0.0.1:0"]);
+    let api = Api::new(app.addr.as_deref().unwrap());
+    Fleet {
+        app,
+        api,
+        config,
+        dir,
+    }
+}
+
+async fn filing_view(api: &Api, id: &str) -> Value {
+    let (status, body) = api.get(READ_TOKEN, &format!("/v1/filings/{id}")).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// A staff member on the review page.
+struct Reviewer {
+    page: browser::Page,
+    base: String,
+}
+
+impl Reviewer {
+    async fn login(browser: &browser::Browser, base: &str) -> Self {
+        let page = browser.new_page().await.unwrap();
+        page.goto(&format!("{base}/review")).await.unwrap();
+        // Not logged in: the list sends to the login form.
+        Locator::label("Identifiant")
+            .fill(&page, "claire")
+            .await
+            .unwrap();
+        Locator::label("Mot de passe")
+            .fill(&page, "pas le bon mot de passe")
+            .await
+            .unwrap();
+        Locator::button("Se connecter")
+            .click_and_wait_for_load(&page, LOAD)
+            .await
+            .unwrap();
+        assert!(
+            self::text(&page)
+                .await
+                .contains("Identifiant ou mot de passe incorrect"),
+            "a wrong password must be refused"
+        );
+        Locator::label("Identifiant")
+            .fill(&page, "claire")
+            .await
+            .unwrap();
+        Locator::label("Mot de passe")
+            .fill(&page, STAFF_PASSWORD)
+            .await
+            .unwrap();
+        Locator::button("Se connecter")
+            .click_and_wait_for_load(&page, LOAD)
+            .await
+            .unwrap();
+        assert!(self::text(&page).await.contains("Dossiers à relire"));
+        Self {
+            page,
+            base: base.to_owned(),
+        }
+    }
+
+    async fn open(&self, trainee: &str) {
+        self.page
+            .goto(&format!("{}/review", self.base))
+            .await
+            .unwrap();
+        Locator::link(format!("Ouvrir le dossier de {trainee}"))
+            .click_and_wait_for_load(&self.page, LOAD)
+            .await
+            .unwrap();
+    }
+
+    async fn click(&self, button: &str) {
+        Locator::role(Role::Button, button)
+            .click_and_wait_for_load(&self.page, LOAD)
+            .await
+            .unwrap();
+    }
+}
+
+async fn text(page: &browser::Page) -> String {
+    locator::page_text(page).await.unwrap()
+}
+
+/// Waits until the filing leaves the working states; types the portal's code whenever asked.
+async fn settle(
+    fleet: &Fleet,
+    reviewer: &Reviewer,
+    sandbox: &sandboxes::RunningSandbox,
+    id: &str,
+    trainee: &str,
+    want: &str,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let view = filing_view(&fleet.api, id).await;
+        let state = view["state"].as_str().unwrap().to_owned();
+        if state == want {
+            return view;
+        }
+        if state == "needs_input" {
+            let code = sandbox
+                .pending_code(&sandboxes::Account::demo().email)
+                .expect("the portal sent a code");
+            reviewer.open(trainee).await;
+            Locator::label("Code de vérification reçu par e-mail")
+                .fill(&reviewer.page, &code)
+                .await
+                .unwrap();
+            reviewer.click("Envoyer le code au portail").await;
+        } else {
+            assert!(
+                matches!(state.as_str(), "prefilling" | "submitting"),
+                "filing {id} ended as {state} instead of {want}:\n{view:#}\n{}",
+                fleet.app.log_text()
+            );
+        }
+        assert!(Instant::now() < deadline, "filing {id} stuck in {state}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// Queues a polling round and answers the portal's code on the review page if it asks.
+async fn poll(fleet: &Fleet, reviewer: &Reviewer, sandbox: &sandboxes::RunningSandbox, slug: &str) {
+    let (status, job) = fleet
+        .api
+        .create(
+            Some(WRITE_TOKEN),
+            None,
+            &json!({ "kind": "poll_status", "input": { "opco": slug, "account": ACCOUNT } }),
+        )
+        .await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_owned();
+    let job = fleet
+        .api
+        .wait_for(&id, Duration::from_secs(90), |j| {
+            j["state"] == "succeeded" || j["state"] == "needs_human" || j["state"] == "failed"
+        })
+        .await;
+    if job["state"] == "needs_human" {
+        assert_eq!(job["error"]["code"], "two_factor_code_needed", "{job:#}");
+        let code = sandbox
+            .pending_code(&sandboxes::Account::demo().email)
+            .unwrap();
+        reviewer
+            .page
+            .goto(&format!("{}/review", reviewer.base))
+            .await
+            .unwrap();
+        Locator::label(format!(
+            "Code de vérification pour le suivi {} {ACCOUNT}",
+            job["input"]["opco"]
+                .as_str()
+                .and_then(|s| domain::OpcoId::from_slug(s).ok())
+                .unwrap()
+                .name()
+        ))
+        .fill(&reviewer.page, &code)
+        .await
+        .unwrap();
+        reviewer.click("Envoyer le code au portail").await;
+        fleet
+            .api
+            .wait_state(&id, "succeeded", Duration::from_secs(90))
+            .await;
+    } else {
+        assert_eq!(job["state"], "succeeded", "{job:#}");
+    }
+}
+
+async fn the_whole_path(portal: sandboxes::Portal, slug: &str) {
+    let sandbox = sandboxes::spawn(sandboxes::SandboxConfig::new(portal))
+        .await
+        .unwrap();
+    let (hook, hooks) = webhook_receiver().await;
+    let mut fleet = start_fleet(&sandbox, slug, Some(&hook));
+    let attachments = fleet.dir.path().join("pdf");
+    std::fs::create_dir_all(&attachments).unwrap();
+    let chromium = browser::Browser::launch(browser::BrowserConfig::default())
+        .await
+        .unwrap();
+
+    let mut ids = Vec::new();
+    for (last, first) in [("Martin", "Marie Claire"), ("Durand", "Paul")] {
+        let (status, job) = fleet
+            .api
+            .create(
+                Some(WRITE_TOKEN),
+                Some(&format!("prefill-{last}")),
+                &json!({ "kind": "prefill_filing", "input": { "opco": slug, "filing": filing(&attachments, last, first) } }),
+            )
+            .await;
+        assert_eq!(status, 201, "{job}");
+        ids.push((
+            job["id"].as_str().unwrap().to_owned(),
+            format!("{} {first}", last.to_uppercase()),
+        ));
+    }
+
+    let reviewer = Reviewer::login(&chromium, &fleet.api.base).await;
+    let mut dossiers = Vec::new();
+    for (id, trainee) in &ids {
+        let view = settle(&fleet, &reviewer, &sandbox, id, trainee, "ready_for_review").await;
+        // Recordings: every filled page's screenshot is on disk and is a PNG.
+        let shots = view["review"]["final_screenshots"].as_array().unwrap();
+        assert!(shots.len() >= 2, "{view:#}");
+        for s in shots {
+            let png = std::fs::read(s.as_str().unwrap()).unwrap();
+            assert!(png.starts_with(b"\x89PNG"), "{s}");
+        }
+        assert_eq!(
+            sandbox.dossiers().len(),
+            dossiers.len(),
+            "nothing is submitted before staff confirm"
+        );
+
+        reviewer.open(trainee).await;
+        let page_text = text(&reviewer.page).await;
+        for expected in [
+            trainee.as_str(),
+            "Prêt pour relecture",
+            "Ce qui était demandé",
+            "Ce qui a été saisi sur le portail",
+            "Pages du portail",
+            "Confirmer le dépôt",
+            "Historique",
+        ] {
+            assert!(
+                page_text.contains(expected),
+                "«{expected}» missing from:\n{page_text}"
+            );
+        }
+        // What staff look at: a real screenshot of the page, with the portal's images loaded.
+        let png = reviewer.page.screenshot_png().await.unwrap();
+        assert!(
+            png.starts_with(b"\x89PNG") && png.len() > 20_000,
+            "{} bytes",
+            png.len()
+        );
+        std::fs::write(fleet.dir.path().join(format!("review-{slug}.png")), &png).unwrap();
+        let loaded = reviewer
+            .page
+            .evaluate("Array.from(document.images).filter(i => i.complete && i.naturalWidth > 100).length")
+            .await
+            .unwrap();
+        assert!(
+            loaded.as_u64().unwrap() >= 2,
+            "screenshots not shown: {loaded}"
+        );
+
+        reviewer.click("Confirmer le dépôt").await;
+        let view = settle(&fleet, &reviewer, &sandbox, id, trainee, "submitted").await;
+        let dossier = view["dossier"].as_str().unwrap().to_owned();
+        assert!(
+            sandbox
+                .dossiers()
+                .iter()
+                .any(|d| d.dossier.as_deref() == Some(dossier.as_str())),
+            "{dossier} is not on the portal"
+        );
+        let events: Vec<&str> = view["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert!(events.contains(&"confirmed"), "{events:?}");
+        assert!(
+            view["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == "confirmed" && e["actor"] == "staff:claire"),
+            "the audit trail names who confirmed"
+        );
+        dossiers.push(dossier);
+    }
+    assert_eq!(
+        sandbox.dossiers().len(),
+        2,
+        "exactly one dossier per filing"
+    );
+
+    sandbox
+        .set_status(
+            &dossiers[0],
+            sandboxes::StatusChange::Granted {
+                amount_cents: 180_000,
+            },
+        )
+        .unwrap();
+    sandbox
+        .set_status(
+            &dossiers[1],
+            sandboxes::StatusChange::Refused {
+                reason: "Plafond annuel atteint".into(),
+            },
+        )
+        .unwrap();
+    poll(&fleet, &reviewer, &sandbox, slug).await;
+    let granted = filing_view(&fleet.api, &ids[0].0).await;
+    assert_eq!(granted["state"], "granted", "{granted:#}");
+    let rejected = filing_view(&fleet.api, &ids[1].0).await;
+    assert_eq!(rejected["state"], "rejected", "{rejected:#}");
+    assert!(
+        rejected["portal_status"]
+            .to_string()
+            .contains("Plafond annuel atteint"),
+        "{rejected:#}"
+    );
+
+    // The upstream system heard of each change.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let seen: Vec<(String, String)> = hooks
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|h| h["type"] == "filing.state_changed")
+            .map(|h| {
+                (
+                    h["filing"]["id"].as_str().unwrap_or_default().to_owned(),
+                    h["filing"]["state"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        let has = |id: &str, state: &str| seen.iter().any(|(i, s)| i == id && s == state);
+        if has(&ids[0].0, "ready_for_review")
+            && has(&ids[0].0, "submitted")
+            && has(&ids[0].0, "granted")
+            && has(&ids[1].0, "submitted")
+            && has(&ids[1].0, "rejected")
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "webhooks missing; seen {seen:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    reviewer.page.close().await.unwrap();
+    chromium.close().await.unwrap();
+    fleet.app.terminate();
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_atlas_filing_goes_from_prefill_through_review_to_granted_and_refused() {
+    the_whole_path(sandboxes::Portal::Atlas, "atlas").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_akto_filing_goes_through_review_with_the_emailed_code_typed_by_staff() {
+    the_whole_path(sandboxes::Portal::Akto, "akto").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_opco_ep_filing_goes_from_prefill_through_review_to_granted_and_refused() {
+    the_whole_path(sandboxes::Portal::OpcoEp, "opco-ep").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_killed_after_the_portal_accepted_and_before_saving_leaves_one_dossier() {
+    let sandbox = sandboxes::spawn(sandboxes::SandboxConfig::new(sandboxes::Portal::Atlas))
+        .await
+        .unwrap();
+    let mut fleet = start_fleet(&sandbox, "atlas", None);
+    let attachments = fleet.dir.path().join("pdf");
+    std::fs::create_dir_all(&attachments).unwrap();
+    let (status, job) = fleet
+        .api
+        .create(
+            Some(WRITE_TOKEN),
+            None,
+            &json!({ "kind": "prefill_filing", "input": { "opco": "atlas", "filing": filing(&attachments, "Martin", "Marie Claire") } }),
+        )
+        .await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_owned();
+    fleet
+        .api
+        .wait_for(&id, Duration::from_secs(90), |j| {
+            j["state"] == "needs_human"
+        })
+        .await;
+    fleet.app.terminate();
+
+    // The same fleet again, armed to die right after the portal gives its dossier number.
+    let armed = Process::start_with_env(
+        &fleet.config,
+        &["serve", "--addr", "127.0.0.1:0"],
+        &[("MONOPCO_FAILPOINTS", "after_portal_submit")],
+    );
+    let api = Api::new(armed.addr.as_deref().unwrap());
+    let chromium = browser::Browser::launch(browser::BrowserConfig::default())
+        .await
+        .unwrap();
+    let reviewer = Reviewer::login(&chromium, &api.base).await;
+    reviewer.open("MARTIN Marie Claire").await;
+    reviewer.click("Confirmer le dépôt").await;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut armed = armed;
+    while armed.is_running() {
+        assert!(
+            Instant::now() < deadline,
+            "the failure point was not reached"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(sandbox.dossiers().len(), 1, "the portal took the request");
+    let (_, view) = api.get(READ_TOKEN, &format!("/v1/filings/{id}")).await;
+    assert!(view.is_null() || view.is_string() || view["state"] == "submitting");
+
+    // A healthy worker takes the job over when its lease expires: it finds the dossier filed,
+    // records its number, and files nothing more.
+    let mut healed = Process::start(&fleet.config, &["serve", "--addr", "127.0.0.1:0"]);
+    let api = Api::new(healed.addr.as_deref().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let view = loop {
+        let view = filing_view(&api, &id).await;
+        if view["state"] == "submitted" {
+            break view;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not recovered: {view:#}\n{}",
+            healed.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let on_portal = sandbox.dossiers();
+    assert_eq!(on_portal.len(), 1, "filed twice: {on_portal:?}");
+    assert_eq!(view["dossier"].as_str(), on_portal[0].dossier.as_deref());
+    let submit = api.job(view["current_job_id"].as_str().unwrap()).await;
+    assert_eq!(submit["result"]["already_filed"], true, "{submit:#}");
+    assert!(submit["attempts"].as_i64().unwrap() >= 2, "{submit:#}");
+
+    reviewer.page.close().await.unwrap();
+    chromium.close().await.unwrap();
+    healed.terminate();
+    sandbox.shutdown().await;
+}

@@ -1,0 +1,294 @@
+//! What the three portal jobs (prefill, submit, poll) share: the portals' addresses, the client
+//! accounts, one recorded browser session per attempt, and the mapping of portal errors onto job
+//! outcomes (retry, a person, or a failure).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use domain::OpcoId;
+use jobs::{JobContext, JobError, Outcome};
+use portals::{
+    Credentials, DossierStatus, ErrorClass, Filing, HumanInput, PortalError, Prefilled, Session,
+    Submitted,
+};
+use recordings::{Recorder, Redactor};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use super::SharedBrowser;
+use crate::settings::Settings;
+
+/// A client's login on a portal.
+#[derive(Clone)]
+pub struct Account {
+    /// As typed in the portal's login form.
+    pub username: String,
+    /// Never logged, masked in recordings.
+    pub password: SecretString,
+}
+
+/// What a session does on the portal.
+pub enum Work {
+    /// Fill the request and stop before the final submit.
+    Prefill(Box<Filing>),
+    /// Check the draft against the confirmed filing and submit it.
+    Submit(Box<Filing>),
+    /// Read the status of every request of the account.
+    Statuses,
+}
+
+/// What the session brought back.
+pub enum Done {
+    Prefilled(Prefilled),
+    Submitted(Submitted),
+    Statuses(Vec<DossierStatus>),
+}
+
+/// Runs recorded portal sessions for the portal jobs.
+pub struct PortalRunner {
+    browser: Arc<SharedBrowser>,
+    base_urls: HashMap<OpcoId, String>,
+    accounts: HashMap<(OpcoId, String), Account>,
+    recordings_root: PathBuf,
+}
+
+impl PortalRunner {
+    /// From configuration: the portals' addresses and the client accounts.
+    pub fn new(settings: &Settings, browser: Arc<SharedBrowser>) -> Self {
+        let base_urls = settings
+            .portals
+            .iter()
+            .filter_map(|(slug, p)| {
+                OpcoId::from_slug(slug)
+                    .ok()
+                    .map(|o| (o, p.base_url.trim_end_matches('/').to_owned()))
+            })
+            .collect();
+        let accounts = settings
+            .portal_accounts
+            .iter()
+            .filter_map(|a| {
+                let opco = OpcoId::from_slug(&a.opco).ok()?;
+                Some((
+                    (opco, a.account.clone()),
+                    Account {
+                        username: a.username.clone(),
+                        password: a.password.clone(),
+                    },
+                ))
+            })
+            .collect();
+        Self {
+            browser,
+            base_urls,
+            accounts,
+            recordings_root: settings.data_dir.join("recordings"),
+        }
+    }
+
+    /// Whether this portal has a script and a configured address; `Err` says what is missing.
+    pub fn check_portal(&self, slug: &str) -> Result<OpcoId, String> {
+        let opco = OpcoId::from_slug(slug).map_err(|e| e.to_string())?;
+        if portals::script(opco).is_none() {
+            return Err(format!(
+                "le portail {} n'est pas encore automatisé",
+                opco.name()
+            ));
+        }
+        if !self.base_urls.contains_key(&opco) {
+            return Err(
+                "l'adresse de ce portail n'est pas configurée ([portals.<opco>] base_url)".into(),
+            );
+        }
+        Ok(opco)
+    }
+
+    /// The client's login, looked up when the job runs.
+    pub async fn account(&self, opco: OpcoId, account: &str) -> Result<Account, JobError> {
+        self.accounts
+            .get(&(opco, account.to_owned()))
+            .cloned()
+            .ok_or_else(|| {
+                JobError::permanent(
+                    "credentials_missing",
+                    format!(
+                        "Aucun identifiant de connexion n'est enregistré pour le compte « {account} » sur le portail {} : enregistrez-le, puis relancez.",
+                        opco.name()
+                    ),
+                )
+            })
+    }
+
+    /// One recorded session on the portal, on a fresh page of the shared Chromium. The outer
+    /// error is the worker's own trouble (no browser, no disk); the inner one is the portal's.
+    pub async fn run(
+        &self,
+        ctx: &JobContext,
+        opco: OpcoId,
+        account: Account,
+        two_factor_code: Option<SecretString>,
+        work: Work,
+    ) -> Result<(Result<Done, PortalError>, String), JobError> {
+        let script = portals::script(opco)
+            .ok_or_else(|| JobError::permanent("unsupported_portal", opco.name()))?;
+        let base_url = self.base_urls.get(&opco).cloned().ok_or_else(|| {
+            JobError::permanent(
+                "portal_not_configured",
+                format!("L'adresse du portail {} n'est pas configurée.", opco.name()),
+            )
+        })?;
+        let attempt = u32::try_from(ctx.attempt).unwrap_or(u32::MAX);
+        let mut redactor = Redactor::new([&account.password]);
+        if let Some(code) = &two_factor_code {
+            redactor.add(code);
+        }
+        let recorder = Recorder::start(
+            &self.recordings_root,
+            &ctx.job_id.to_string(),
+            attempt,
+            redactor,
+        )
+        .map_err(|e| {
+            JobError::retryable(
+                "recording_failed",
+                format!("Impossible d'enregistrer la session : {e}"),
+            )
+        })?;
+        let recordings = format!("recordings/{}/attempt-{attempt}", ctx.job_id);
+        let page = self.browser.get().await?.new_page().await.map_err(|e| {
+            JobError::retryable(
+                "browser_unavailable",
+                format!("Chromium n'a pas ouvert de page : {e}"),
+            )
+        })?;
+        let credentials = Credentials {
+            username: account.username,
+            password: account.password,
+            two_factor_code,
+        };
+        // The portal session's future borrows the page and recorder in a way the compiler
+        // cannot prove `Send`; it runs to its end on a blocking thread of this runtime instead.
+        let handle = tokio::runtime::Handle::current();
+        let span = tracing::Span::current();
+        let result = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            handle.block_on(async move {
+                let result = {
+                    let mut session = Session::new(&page, &recorder, base_url, credentials);
+                    match work {
+                        Work::Prefill(filing) => script
+                            .prefill(&mut session, &filing)
+                            .await
+                            .map(Done::Prefilled),
+                        Work::Submit(filing) => script
+                            .submit(&mut session, &filing)
+                            .await
+                            .map(Done::Submitted),
+                        Work::Statuses => script.statuses(&mut session).await.map(Done::Statuses),
+                    }
+                };
+                if let Err(error) = page.close().await {
+                    tracing::warn!(%error, "Cannot close the portal page");
+                }
+                result
+            })
+        })
+        .await
+        .map_err(|e| {
+            JobError::retryable(
+                "worker_panic",
+                format!("La session sur le portail a échoué ({e})."),
+            )
+        })?;
+        Ok((result, recordings))
+    }
+}
+
+fn screenshot(path: Option<&std::path::Path>) -> Value {
+    path.map(|p| json!(p.display().to_string()))
+        .unwrap_or(Value::Null)
+}
+
+/// Maps a portal error to the job's outcome: retry, a person, or a failure. `AlreadyFiled` is
+/// handled by each job, since it means different things before and after staff confirmed.
+pub fn outcome_of(e: PortalError, recordings: &str) -> Result<Outcome, JobError> {
+    let shot = screenshot(e.screenshot());
+    let detail = json!({ "recordings": recordings, "screenshot": shot, "error": e.to_string() });
+    match (e.class(), &e) {
+        (
+            _,
+            PortalError::NeedsHuman {
+                ask: HumanInput::Captcha,
+                step,
+                ..
+            },
+        ) => Ok(Outcome::NeedsHuman(
+            detail,
+            JobError::permanent(
+                "captcha",
+                format!(
+                    "Le portail demande un CAPTCHA à l'étape « {step} » : connectez-vous une fois à la main, puis relancez."
+                ),
+            ),
+        )),
+        (
+            _,
+            PortalError::NeedsHuman {
+                ask:
+                    HumanInput::TwoFactorCode {
+                        prompt,
+                        previous_code_refused,
+                    },
+                ..
+            },
+        ) => Ok(Outcome::NeedsHuman(
+            detail,
+            JobError::permanent(
+                "two_factor_code_needed",
+                if *previous_code_refused {
+                    format!("Le code saisi a été refusé par le portail. {prompt}")
+                } else {
+                    format!("Le portail a envoyé un code : {prompt}")
+                },
+            ),
+        )),
+        (_, PortalError::PortalChanged { step, what, .. }) => Ok(Outcome::NeedsHuman(
+            detail,
+            JobError::permanent(
+                "portal_changed",
+                format!(
+                    "Le portail ne ressemble plus à ce qui est attendu à l'étape « {step} » ({what}) : rien n'a été déposé, voyez la capture."
+                ),
+            ),
+        )),
+        (ErrorClass::Retryable, _) => Err(JobError::retryable(
+            "portal_unavailable",
+            format!("Le portail ne répond pas comme il faut : {e}"),
+        )),
+        _ => Err(JobError::permanent(
+            "portal_refused",
+            format!("Le portail refuse la demande : {e}"),
+        )),
+    }
+}
+
+/// The one-time code staff typed for this run, if any.
+pub fn two_factor_code(input: &Value) -> Option<SecretString> {
+    input
+        .get("two_factor_code")
+        .and_then(Value::as_str)
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| SecretString::from(c.trim().to_owned()))
+}
+
+/// The input without the one-time code, kept once the job has ended.
+pub fn without_code(input: &Value) -> Option<Value> {
+    input.get("two_factor_code").map(|_| {
+        let mut kept = input.clone();
+        if let Some(map) = kept.as_object_mut() {
+            map.remove("two_factor_code");
+        }
+        kept
+    })
+}
