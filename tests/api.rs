@@ -170,7 +170,7 @@ async fn the_api_contract_holds(backend: Backend) {
             .contains("check_identity_document")
     );
 
-    // 422 for a kind this build cannot run yet: nothing is stored.
+    // 422 for a kind this process cannot run (send_documents needs [smtp]): nothing is stored.
     let before = api.get(READ_TOKEN, "/v1/jobs?limit=500").await.1["jobs"]
         .as_array()
         .unwrap()
@@ -179,7 +179,7 @@ async fn the_api_contract_holds(backend: Backend) {
         .create(
             Some(WRITE_TOKEN),
             None,
-            &json!({ "kind": "submit_filing", "input": {} }),
+            &json!({ "kind": "send_documents", "input": {} }),
         )
         .await;
     assert_eq!(s, 422, "{body}");
