@@ -145,6 +145,29 @@ impl Application {
                 ("webhook dispatcher", Ok(()))
             });
         }
+        if runs_workers && settings.recordings.keep_days > 0 {
+            let store = recordings::Store::new(settings.data_dir.join("recordings"));
+            let max_age = Duration::from_secs(u64::from(settings.recordings.keep_days) * 86_400);
+            let stop = shutdown.clone();
+            parts.spawn(async move {
+                loop {
+                    let store = store.clone();
+                    let purged = tokio::task::spawn_blocking(move || {
+                        store.purge(max_age, std::time::SystemTime::now())
+                    })
+                    .await;
+                    match purged {
+                        Ok(Ok(report)) => tracing::debug!(?report, "Old recordings purged"),
+                        Ok(Err(error)) => tracing::warn!(%error, "Cannot purge old recordings"),
+                        Err(error) => tracing::warn!(%error, "Recording purge panicked"),
+                    }
+                    tokio::select! {
+                        () = stop.cancelled() => return ("recordings purge", Ok(())),
+                        () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+                    }
+                }
+            });
+        }
         if settings.polling.enabled && runs_workers {
             let schedules = settings.poll_schedules()?;
             let rt = Arc::clone(&runtime);

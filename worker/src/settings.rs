@@ -43,6 +43,8 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     /// The staff review page.
     pub review: ReviewSettings,
+    /// Portal run recordings (screenshots, HTML, step logs) under `<data_dir>/recordings`.
+    pub recordings: RecordingSettings,
     /// Status polling of the portals.
     pub polling: PollingSettings,
     /// Where each OPCO's portal answers, by OPCO slug (`[portals.atlas] base_url = "…"`).
@@ -60,6 +62,20 @@ pub struct PortalSettings {
     /// This portal's polling schedule, when not `polling.schedule`.
     #[serde(default)]
     pub poll_schedule: Option<String>,
+}
+
+/// How long portal run recordings are kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecordingSettings {
+    /// Attempts older than this many days are deleted (checked hourly by processes with workers).
+    pub keep_days: u32,
+}
+
+impl Default for RecordingSettings {
+    fn default() -> Self {
+        Self { keep_days: 90 }
+    }
 }
 
 /// The staff review page (`/review`, served by `monopco serve`).
@@ -206,6 +222,7 @@ impl Default for Settings {
             documents: DocumentSettings::default(),
             smtp: None,
             review: ReviewSettings::default(),
+            recordings: RecordingSettings::default(),
             polling: PollingSettings::default(),
             portals: std::collections::BTreeMap::new(),
             portal_accounts: Vec::new(),
@@ -450,8 +467,13 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(file));
         }
-        // MONOPCO_CONFIG names the file (a flag's environment form), not a setting.
-        figment = figment.merge(Env::prefixed("MONOPCO_").ignore(&["config"]).split("__"));
+        // MONOPCO_CONFIG names the file (a flag's environment form) and MONOPCO_FAILPOINTS arms crash
+        // tests' failure points: neither is a setting.
+        figment = figment.merge(
+            Env::prefixed("MONOPCO_")
+                .ignore(&["config", "failpoints"])
+                .split("__"),
+        );
         for (key, value) in overrides {
             figment = figment.merge(Serialized::default(key, value));
         }

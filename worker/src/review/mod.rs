@@ -504,7 +504,24 @@ fn images(filing: &Filing) -> Vec<(String, PathBuf)> {
 }
 
 /// What the prefill typed on the portal, read from its step log: (field, value) in order.
-fn entered_values(data_dir: &Path, review: Option<&Value>) -> Vec<(String, String)> {
+fn entered_values(data_dir: &Path, filing: &Filing) -> Vec<(String, String)> {
+    let review = filing.review.as_ref();
+    let login_fields: Vec<String> = OpcoId::from_slug(&filing.opco)
+        .ok()
+        .and_then(portals::script)
+        .map(|s| {
+            let ui = &s.facts().ui;
+            [
+                Some(&ui.user_label),
+                Some(&ui.password_label),
+                ui.two_factor_label.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            .map(|l| browser::locator::normalize_label(l))
+            .collect()
+        })
+        .unwrap_or_default();
     let Some(dir) = review
         .and_then(|r| r.get("recordings"))
         .and_then(Value::as_str)
@@ -527,15 +544,17 @@ fn entered_values(data_dir: &Path, review: Option<&Value>) -> Vec<(String, Strin
         let (Some(locator), Some(value)) = (step.locator, step.value) else {
             continue;
         };
-        // The login fields are not part of the request.
-        if value == recordings::MASK {
-            continue;
-        }
         let field = locator
             .split_once('«')
             .map_or(locator.as_str(), |(_, rest)| rest.trim_end_matches('»'))
             .trim()
             .to_owned();
+        // The login fields are not part of the request.
+        if value == recordings::MASK
+            || login_fields.contains(&browser::locator::normalize_label(&field))
+        {
+            continue;
+        }
         out.retain(|(f, _)| f != &field);
         out.push((field, value));
     }
@@ -737,6 +756,13 @@ fn detail_body(
                 "Envoyer le code au portail",
                 "primary",
             ));
+            body.push_str(&form(
+                &format!("{base}/retry"),
+                csrf,
+                "<p>Code perdu ou expiré ? L'automate se reconnecte et le portail envoie un nouveau code.</p>",
+                "Demander un nouveau code",
+                "",
+            ));
         }
         FilingState::NeedsAttention => {
             body.push_str(&form(
@@ -804,7 +830,7 @@ fn detail_body(
         .into_iter()
         .map(|(k, v)| vec![esc(k), esc(&v)])
         .collect();
-    let entered_rows: Vec<Vec<String>> = entered_values(&state.data_dir, filing.review.as_ref())
+    let entered_rows: Vec<Vec<String>> = entered_values(&state.data_dir, filing)
         .into_iter()
         .map(|(k, v)| vec![esc(&k), esc(&v)])
         .collect();
