@@ -7,3 +7,4 @@ pub mod commands;
 pub mod handlers;
 pub mod settings;
 pub mod telemetry;
+pub mod vault;

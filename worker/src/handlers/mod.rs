@@ -99,6 +99,7 @@ pub fn registry(
     settings: &Settings,
     store: &Store,
     browser: &Arc<SharedBrowser>,
+    vault: &crate::vault::Vault,
 ) -> anyhow::Result<Registry> {
     let browser = Arc::clone(browser);
     let docs = Arc::new(documents::DocumentsService::new(
@@ -110,7 +111,7 @@ pub fn registry(
         .with(JobKind::Probe, probe::Probe)
         .with(
             JobKind::PrefillFiling,
-            prefill::PrefillFiling::new(settings, browser),
+            prefill::PrefillFiling::new(settings, browser, vault.clone()),
         )
         .with(
             JobKind::CheckIdentityDocument,

@@ -3,6 +3,9 @@
 //! then waits for a person (`needs_human`, code `ready_for_review`) with the screenshots of every
 //! filled page in its recordings. A portal that does not look as expected stops the job with proof
 //! (`needs_human`, code `portal_changed`, and the screenshot) instead of guessing.
+//!
+//! The client's login is read from the vault inside the run, and decrypted only there; an account
+//! with no login registered waits for staff (`needs_human`, code `credentials_missing`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -13,12 +16,12 @@ use futures::future::BoxFuture;
 use jobs::{FieldError, Handler, JobContext, JobError, Outcome};
 use portals::{Credentials, ErrorClass, Filing, HumanInput, PortalError, Session};
 use recordings::{Recorder, Redactor};
-use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::SharedBrowser;
 use crate::settings::Settings;
+use crate::vault::Vault;
 
 /// The input of a `prefill_filing` job.
 #[derive(Debug, Deserialize)]
@@ -30,23 +33,17 @@ struct PrefillInput {
     filing: Filing,
 }
 
-#[derive(Clone)]
-struct Account {
-    username: String,
-    password: SecretString,
-}
-
 /// The `prefill_filing` handler.
 pub struct PrefillFiling {
     browser: Arc<SharedBrowser>,
     base_urls: HashMap<OpcoId, String>,
-    accounts: HashMap<(OpcoId, String), Account>,
+    vault: Vault,
     recordings_root: PathBuf,
 }
 
 impl PrefillFiling {
-    /// From configuration: the portals' addresses and the client accounts.
-    pub fn new(settings: &Settings, browser: Arc<SharedBrowser>) -> Self {
+    /// From configuration: the portals' addresses; the client logins come from the vault.
+    pub fn new(settings: &Settings, browser: Arc<SharedBrowser>, vault: Vault) -> Self {
         let base_urls = settings
             .portals
             .iter()
@@ -56,29 +53,15 @@ impl PrefillFiling {
                     .map(|o| (o, p.base_url.trim_end_matches('/').to_owned()))
             })
             .collect();
-        let accounts = settings
-            .portal_accounts
-            .iter()
-            .filter_map(|a| {
-                let opco = OpcoId::from_slug(&a.opco).ok()?;
-                Some((
-                    (opco, a.account.clone()),
-                    Account {
-                        username: a.username.clone(),
-                        password: a.password.clone(),
-                    },
-                ))
-            })
-            .collect();
         Self {
             browser,
             base_urls,
-            accounts,
+            vault,
             recordings_root: settings.data_dir.join("recordings"),
         }
     }
 
-    fn parse(&self, input: &Value) -> Result<(OpcoId, Filing, String, Account), Vec<FieldError>> {
+    fn parse(&self, input: &Value) -> Result<(OpcoId, Filing, String), Vec<FieldError>> {
         let parsed: PrefillInput = serde_json::from_value(input.clone())
             .map_err(|e| vec![FieldError::new("input", format!("entrée invalide : {e}"))])?;
         let mut problems = Vec::new();
@@ -106,21 +89,8 @@ impl PrefillFiling {
                 "l'adresse de ce portail n'est pas configurée ([portals.<opco>] base_url)",
             ));
         }
-        let account = opco.and_then(|o| {
-            self.accounts
-                .get(&(o, parsed.filing.company.opco_account.clone()))
-                .cloned()
-        });
-        if opco.is_some() && account.is_none() {
-            problems.push(FieldError::new(
-                "input.filing.company.opco_account",
-                "aucun identifiant de connexion n'est enregistré pour ce compte client",
-            ));
-        }
-        match (opco, base_url, account) {
-            (Some(o), Some(url), Some(acc)) if problems.is_empty() => {
-                Ok((o, parsed.filing, url, acc))
-            }
+        match (opco, base_url) {
+            (Some(o), Some(url)) if problems.is_empty() => Ok((o, parsed.filing, url)),
             _ => Err(problems),
         }
     }
@@ -197,12 +167,56 @@ impl Handler for PrefillFiling {
         let parsed = self.parse(&input);
         let browser = Arc::clone(&self.browser);
         let root = self.recordings_root.clone();
+        let vault = self.vault.clone();
         Box::pin(async move {
-            let (opco, filing, base_url, account) = parsed.map_err(|f| {
+            let (opco, filing, base_url) = parsed.map_err(|f| {
                 JobError::permanent("invalid_input", format!("entrée invalide : {f:?}"))
             })?;
             let script = portals::script(opco)
                 .ok_or_else(|| JobError::permanent("unsupported_portal", opco.name()))?;
+            let account_id = filing.company.opco_account.clone();
+            let account = match vault.get(opco, &account_id).await {
+                Ok(Some(account)) => account,
+                Ok(None) => {
+                    tracing::warn!(
+                        portal = opco.slug(),
+                        account = %account_id,
+                        "No credentials registered for the account; waiting for staff"
+                    );
+                    return Ok(Outcome::NeedsHuman(
+                        json!({ "opco": opco, "account": account_id }),
+                        JobError::permanent(
+                            "credentials_missing",
+                            format!(
+                                "Aucun identifiant de connexion n'est enregistré pour le compte {account_id} sur le portail {} : enregistrez-le (PUT /v1/portal-accounts/{}/{account_id}), puis soumettez la tâche à nouveau.",
+                                opco.name(),
+                                opco.slug()
+                            ),
+                        ),
+                    ));
+                }
+                Err(error) if error.is_retryable() => {
+                    tracing::warn!(error = %error, "Credential store unavailable; the job will retry");
+                    return Err(JobError::retryable(
+                        "credentials_unavailable",
+                        "Le coffre des identifiants ne répond pas ; nouvel essai plus tard.",
+                    ));
+                }
+                Err(error) => {
+                    tracing::error!(
+                        portal = opco.slug(),
+                        account = %account_id,
+                        error = %error,
+                        "Credentials cannot be decrypted; an operator must fix the master keys or register them again"
+                    );
+                    return Err(JobError::permanent(
+                        "credentials_unreadable",
+                        format!(
+                            "Les identifiants du compte {account_id} ne peuvent pas être déchiffrés : un administrateur doit vérifier les clés du coffre ou les enregistrer à nouveau."
+                        ),
+                    ));
+                }
+            };
             let attempt = u32::try_from(ctx.attempt).unwrap_or(u32::MAX);
             let recorder = Recorder::start(
                 &root,
