@@ -27,17 +27,10 @@ addr = "$addr"
 [[api.tokens]]
 name = "demo"
 token = "$token"
-scopes = ["jobs:write", "jobs:read", "ops:read"]
+scopes = ["jobs:write", "jobs:read", "ops:read", "accounts:write"]
 
 [portals.atlas]
 base_url = "$sandbox_url"
-
-# The client company's login on its OPCO portal (here the sandbox's demo account).
-[[portal_accounts]]
-opco = "atlas"
-account = "ADH-448812"
-username = "demo@entreprise.fr"
-password = "demo-mot-de-passe"
 
 # Staff who review filings on http://$addr/review (argon2 hash from \`monopco hash-password\`).
 [[review.staff]]
@@ -95,6 +88,11 @@ files=$(pwd)/data/jobs/$id/files
 echo "demo:   files are in $files"
 
 echo "demo: 4. a funding request prefilled on the Atlas sandbox with those documents, stopped before submit"
+echo "demo:   the client's login (the sandbox's demo account) goes into the encrypted vault, write-only:"
+status=$(api -o /dev/null -w '%{http_code}' -X PUT "http://$addr/v1/portal-accounts/atlas/ADH-448812" \
+  -d '{"username": "demo@entreprise.fr", "password": "demo-mot-de-passe"}')
+echo "demo:   PUT /v1/portal-accounts/atlas/ADH-448812 -> $status"
+api "http://$addr/v1/portal-accounts" | jq -c .
 jq -n --arg files "$files" '{kind: "prefill_filing", input: {opco: "atlas", filing: {
     company: {siret: "73282932000074", opco_account: "ADH-448812"},
     trainee: {last_name: "Martin-Hébert", first_names: "Zoé", birth_date: "1988-05-17",

@@ -543,6 +543,8 @@ async fn the_openapi_document_describes_the_routes_it_is_generated_from() {
         "/v1/jobs/{id}",
         "/v1/jobs/{id}/cancel",
         "/v1/dead-letters",
+        "/v1/portal-accounts",
+        "/v1/portal-accounts/{opco}/{account}",
         "/healthz",
         "/readyz",
         "/metrics",

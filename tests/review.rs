@@ -75,20 +75,17 @@ struct Fleet {
     dir: tempfile::TempDir,
 }
 
-fn start_fleet(sandbox: &sandboxes::RunningSandbox, slug: &str, webhook: Option<&str>) -> Fleet {
-    let demo = sandboxes::Account::demo();
+async fn start_fleet(
+    sandbox: &sandboxes::RunningSandbox,
+    slug: &str,
+    webhook: Option<&str>,
+) -> Fleet {
     let dir = tempfile::tempdir().unwrap();
     let hash = worker::review::hash_password(STAFF_PASSWORD).unwrap();
     let extra = format!(
         r#"
 [portals.{slug}]
 base_url = "{url}"
-
-[[portal_accounts]]
-opco = "{slug}"
-account = "{ACCOUNT}"
-username = "{user}"
-password = "{pass}"
 
 [polling]
 enabled = false
@@ -102,13 +99,22 @@ name = "Claire Martin"
 password_hash = "{hash}"
 "#,
         url = sandbox.url(),
-        user = demo.email,
-        pass = demo.password,
     );
     let config = write_config(dir.path(), &Backend::Embedded, webhook, "");
     std::fs::write(&config, std::fs::read_to_string(&config).unwrap() + &extra).unwrap();
     let app = Process::start(&config, &["serve", "--addr", "127.0.0.1:0"]);
     let api = Api::new(app.addr.as_deref().unwrap());
+    // The client's login goes into the vault through the write-only API.
+    let demo = sandboxes::Account::demo();
+    let (status, body) = api
+        .put_account(
+            ACCOUNTS_TOKEN,
+            slug,
+            ACCOUNT,
+            &json!({ "username": demo.email, "password": demo.password }),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
     Fleet {
         app,
         api,
@@ -289,7 +295,7 @@ async fn the_whole_path(portal: sandboxes::Portal, slug: &str) {
         .await
         .unwrap();
     let (hook, hooks) = webhook_receiver().await;
-    let mut fleet = start_fleet(&sandbox, slug, Some(&hook));
+    let mut fleet = start_fleet(&sandbox, slug, Some(&hook)).await;
     let attachments = fleet.dir.path().join("pdf");
     std::fs::create_dir_all(&attachments).unwrap();
     let chromium = browser::Browser::launch(browser::BrowserConfig::default())
@@ -484,7 +490,7 @@ async fn a_worker_killed_after_the_portal_accepted_and_before_saving_leaves_one_
     let sandbox = sandboxes::spawn(sandboxes::SandboxConfig::new(sandboxes::Portal::Atlas))
         .await
         .unwrap();
-    let mut fleet = start_fleet(&sandbox, "atlas", None);
+    let mut fleet = start_fleet(&sandbox, "atlas", None).await;
     let attachments = fleet.dir.path().join("pdf");
     std::fs::create_dir_all(&attachments).unwrap();
     let (status, job) = fleet

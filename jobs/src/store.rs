@@ -354,6 +354,11 @@ impl Store {
         self.backend
     }
 
+    /// The connection pool, for the worker's own tables (the credential vault).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

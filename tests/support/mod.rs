@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 pub const WRITE_TOKEN: &str = "test-token-write-0123456789abcdef";
 pub const READ_TOKEN: &str = "test-token-read-0123456789abcdef";
 pub const OPS_TOKEN: &str = "test-token-ops-0123456789abcdef";
+pub const ACCOUNTS_TOKEN: &str = "test-token-accounts-0123456789abcdef";
 pub const WEBHOOK_SECRET: &str = "whsec-test-0123456789";
 
 /// Where the durable state and the queue live for a test.
@@ -214,6 +215,11 @@ name = "ops"
 token = "{OPS_TOKEN}"
 scopes = ["ops:read"]
 
+[[api.tokens]]
+name = "accounts"
+token = "{ACCOUNTS_TOKEN}"
+scopes = ["accounts:write"]
+
 {webhooks}"#,
         data = dir.join("data").display(),
     );
@@ -375,6 +381,39 @@ impl Api {
         let resp = self
             .http
             .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `PUT /v1/portal-accounts/{opco}/{account}` with `{username, password}`.
+    pub async fn put_account(
+        &self,
+        token: &str,
+        opco: &str,
+        account: &str,
+        body: &Value,
+    ) -> (u16, Value) {
+        let resp = self
+            .http
+            .put(format!("{}/v1/portal-accounts/{opco}/{account}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `DELETE /v1/portal-accounts/{opco}/{account}`.
+    pub async fn delete_account(&self, token: &str, opco: &str, account: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .delete(format!("{}/v1/portal-accounts/{opco}/{account}", self.base))
             .bearer_auth(token)
             .send()
             .await

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{self, AppState, KnownToken};
 use crate::handlers::SharedBrowser;
 use crate::settings::Settings;
+use crate::vault::{KeyRing, Vault};
 
 /// What this process does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +33,7 @@ pub struct Application {
     runtime: Arc<Runtime>,
     listener: Option<TcpListener>,
     browser: Arc<SharedBrowser>,
+    vault: Vault,
 }
 
 impl Application {
@@ -62,10 +64,13 @@ impl Application {
                 "Chromium processes of a killed worker were found and stopped"
             );
         }
+        let keys = KeyRing::from_settings(&settings)?;
+        tracing::info!(key_id = keys.current_id(), "Credential vault ready");
+        let vault = Vault::new(&store, keys);
         let browser = Arc::new(SharedBrowser::new(crate::handlers::browser_config(
             &settings,
         )));
-        let registry = crate::handlers::registry(&settings, &store, &browser)?;
+        let registry = crate::handlers::registry(&settings, &store, &browser, &vault)?;
         let runtime = Arc::new(Runtime::new(
             store,
             queue,
@@ -87,6 +92,7 @@ impl Application {
             runtime,
             listener,
             browser,
+            vault,
         })
     }
 
@@ -108,6 +114,7 @@ impl Application {
             runtime,
             listener,
             browser,
+            vault,
         } = self;
         let runs_workers = settings.workers.concurrency > 0;
         let mut parts = tokio::task::JoinSet::new();
@@ -193,6 +200,7 @@ impl Application {
                 default_max_attempts: settings.workers.max_attempts,
                 openapi: Arc::new(serde_json::to_value(api::openapi())?),
                 files_root: settings.data_dir.join("jobs"),
+                vault,
             };
             let review = crate::review::ReviewState::new(
                 Arc::clone(&runtime),

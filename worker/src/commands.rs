@@ -1,4 +1,5 @@
-//! Operator commands that work on this machine alone: `check-id` and `render`.
+//! Operator commands that work on this machine alone (`check-id`, `render`) or on the store
+//! directly (`credentials`).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -121,4 +122,83 @@ pub fn hash_password() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn open_vault(settings: &Settings) -> anyhow::Result<crate::vault::Vault> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            settings.data_dir.display()
+        )
+    })?;
+    let store = jobs::Store::connect(&settings.store_url(), Vec::new())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the store at {}",
+                crate::settings::redact_url(&settings.store_url())
+            )
+        })?;
+    let keys = crate::vault::KeyRing::from_settings(settings)?;
+    Ok(crate::vault::Vault::new(&store, keys))
+}
+
+/// `monopco credentials rotate`: every login moves to the current master key.
+pub async fn credentials_rotate(settings: &Settings) -> anyhow::Result<()> {
+    let vault = open_vault(settings).await?;
+    let moved = vault.rotate().await?;
+    let total = vault.list().await?.len();
+    println!(
+        "{moved} re-encrypted under key {}; all {total} logins are under it now: the previous keys can be removed",
+        vault.current_key_id()
+    );
+    Ok(())
+}
+
+/// `monopco credentials set`: registers a login, the password read from standard input.
+pub async fn credentials_set(
+    settings: &Settings,
+    opco: &str,
+    account: &str,
+    username: &str,
+) -> anyhow::Result<()> {
+    use std::io::{BufRead, IsTerminal};
+    let opco = domain::OpcoId::from_slug(opco).map_err(|e| anyhow::anyhow!("{e}"))?;
+    anyhow::ensure!(
+        portals::script(opco).is_some(),
+        "the {} portal is not automated yet",
+        opco.name()
+    );
+    anyhow::ensure!(
+        !account.is_empty() && account.trim() == account,
+        "the account id must be non-empty, without spaces around it"
+    );
+    if std::io::stdin().is_terminal() {
+        eprintln!("Password for {username} on {} (one line):", opco.name());
+    }
+    let mut line = secrecy::zeroize::Zeroizing::new(String::new());
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\n', '\r']);
+    anyhow::ensure!(
+        !password.is_empty(),
+        "no password on standard input: pipe it in, e.g. printf '%s' \"$PASSWORD\" | monopco credentials set …"
+    );
+    let vault = open_vault(settings).await?;
+    vault
+        .put(
+            opco,
+            account,
+            username,
+            &secrecy::SecretString::from(password.to_owned()),
+        )
+        .await?;
+    println!(
+        "login of {}/{account} stored under key {}",
+        opco.slug(),
+        vault.current_key_id()
+    );
+    Ok(())
 }

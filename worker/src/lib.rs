@@ -10,3 +10,4 @@ pub mod polling;
 pub mod review;
 pub mod settings;
 pub mod telemetry;
+pub mod vault;

@@ -53,6 +53,11 @@ enum Command {
     Openapi,
     /// Read a password on standard input and print its argon2 hash for `[[review.staff]]`.
     HashPassword,
+    /// Manage the encrypted client portal logins (the vault).
+    Credentials {
+        #[command(subcommand)]
+        action: CredentialsCommand,
+    },
     /// Check an identity document photo on this machine (no server needed).
     ///
     /// Exit code: 0 accepted, 1 rejected, 2 needs a human review, 3 unusable input.
@@ -82,6 +87,25 @@ enum Command {
         /// Fix the creation date (YYYY-MM-DD) so the same input gives the same bytes.
         #[arg(long)]
         fixed_date: Option<chrono::NaiveDate>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CredentialsCommand {
+    /// Re-encrypt every login under the current master key and print how many moved.
+    ///
+    /// To rotate: set the new key (credentials.key_file or MONOPCO_MASTER_KEY), list the old key's
+    /// file in credentials.previous_key_files, run this, then remove the old key.
+    Rotate,
+    /// Register or replace a client company's login; the password is read from standard input
+    /// (one line), e.g. `printf '%s' "$PASSWORD" | monopco credentials set atlas ADH-448812 rh@client.fr`.
+    Set {
+        /// OPCO slug (atlas, akto, opco-ep).
+        opco: String,
+        /// The company's account id at the OPCO (a filing's company.opco_account).
+        account: String,
+        /// The login on the portal.
+        username: String,
     },
 }
 
@@ -165,6 +189,14 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&worker::api::openapi())?);
             Ok(())
         }
+        Command::Credentials { action } => match action {
+            CredentialsCommand::Rotate => worker::commands::credentials_rotate(&settings).await,
+            CredentialsCommand::Set {
+                opco,
+                account,
+                username,
+            } => worker::commands::credentials_set(&settings, &opco, &account, &username).await,
+        },
         Command::CheckId { .. } | Command::HashPassword => {
             unreachable!("handled before configuration is loaded")
         }

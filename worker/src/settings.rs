@@ -49,8 +49,8 @@ pub struct Settings {
     pub polling: PollingSettings,
     /// Where each OPCO's portal answers, by OPCO slug (`[portals.atlas] base_url = "…"`).
     pub portals: std::collections::BTreeMap<String, PortalSettings>,
-    /// The client accounts the fleet may log into (until the encrypted credential store lands).
-    pub portal_accounts: Vec<PortalAccountSettings>,
+    /// The master key of the encrypted store of client portal logins.
+    pub credentials: CredentialSettings,
 }
 
 /// One OPCO portal.
@@ -140,18 +140,18 @@ impl Default for PollingSettings {
     }
 }
 
-/// A client company's login on its OPCO's portal.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PortalAccountSettings {
-    /// OPCO slug.
-    pub opco: String,
-    /// The company's account id at the OPCO (the filing's `company.opco_account`).
-    pub account: String,
-    /// Login.
-    pub username: String,
-    /// Password (never printed, masked in recordings).
-    pub password: SecretString,
+/// Where the master key of the credential vault comes from. `MONOPCO_MASTER_KEY` (base64 of 32
+/// bytes) wins over `key_file`; with neither, the embedded default generates `<data_dir>/master.key`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CredentialSettings {
+    /// A file holding the base64 master key that encrypts new rows.
+    pub key_file: Option<PathBuf>,
+    /// Files of earlier keys, still read while `monopco credentials rotate` moves rows off them.
+    pub previous_key_files: Vec<PathBuf>,
+    /// `MONOPCO_MASTER_KEY`, read by `load` (a variable, never a file setting).
+    #[serde(skip)]
+    pub master_key: Option<SecretString>,
 }
 
 /// The headless Chromium of this process.
@@ -225,7 +225,7 @@ impl Default for Settings {
             recordings: RecordingSettings::default(),
             polling: PollingSettings::default(),
             portals: std::collections::BTreeMap::new(),
-            portal_accounts: Vec::new(),
+            credentials: CredentialSettings::default(),
         }
     }
 }
@@ -342,6 +342,9 @@ pub enum Scope {
     /// Submit and cancel jobs.
     #[serde(rename = "jobs:write")]
     JobsWrite,
+    /// Register and delete client portal logins (write-only), list them without secrets.
+    #[serde(rename = "accounts:write")]
+    AccountsWrite,
     /// Read readiness and metrics.
     #[serde(rename = "ops:read")]
     OpsRead,
@@ -353,6 +356,7 @@ impl Scope {
         match self {
             Self::JobsRead => "jobs:read",
             Self::JobsWrite => "jobs:write",
+            Self::AccountsWrite => "accounts:write",
             Self::OpsRead => "ops:read",
         }
     }
@@ -443,6 +447,9 @@ impl Default for LogSettings {
     }
 }
 
+/// `MONOPCO_MASTER_KEY`, as figment sees it once the prefix is stripped.
+const MASTER_KEY_VAR: &str = "master_key";
+
 /// A configuration that cannot be used, and why.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -468,18 +475,23 @@ impl Settings {
             figment = figment.merge(Toml::file(file));
         }
         // MONOPCO_CONFIG names the file (a flag's environment form) and MONOPCO_FAILPOINTS arms crash
-        // tests' failure points: neither is a setting.
+        // tests' failure points: neither is a setting. The master key is read apart so that it can
+        // only come from the environment.
         figment = figment.merge(
             Env::prefixed("MONOPCO_")
-                .ignore(&["config", "failpoints"])
+                .ignore(&["config", "failpoints", MASTER_KEY_VAR])
                 .split("__"),
         );
         for (key, value) in overrides {
             figment = figment.merge(Serialized::default(key, value));
         }
-        let settings: Settings = figment
+        let mut settings: Settings = figment
             .extract()
             .map_err(|e| SettingsError::Invalid(Box::new(e)))?;
+        settings.credentials.master_key = std::env::var("MONOPCO_MASTER_KEY")
+            .ok()
+            .filter(|k| !k.trim().is_empty())
+            .map(SecretString::from);
         settings.check()?;
         Ok(settings)
     }
@@ -609,9 +621,10 @@ impl Settings {
             },
             "documents": { "templates_dir": self.documents.templates_dir, "vat_exempt": self.documents.vat_exempt },
             "portals": self.portals.iter().map(|(k, v)| (k.clone(), serde_json::json!({ "base_url": v.base_url }))).collect::<serde_json::Map<_, _>>(),
-            "portal_accounts": self.portal_accounts.iter().map(|a| serde_json::json!({
-                "opco": a.opco, "account": a.account, "username": a.username, "password": "•••",
-            })).collect::<Vec<_>>(),
+            "credentials": {
+                "master_key": self.credentials.master_key.as_ref().map(|_| "•••"),
+                "key_file": self.credentials.key_file, "previous_key_files": self.credentials.previous_key_files,
+            },
             "smtp": self.smtp.as_ref().map(|m| serde_json::json!({
                 "host": m.host, "port": m.port, "security": m.security, "username": m.username,
                 "password": m.password.as_ref().map(|_| "•••"), "from": m.from,

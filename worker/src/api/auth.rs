@@ -64,6 +64,27 @@ impl Caller {
             ))
         }
     }
+
+    /// 403 unless the caller's token has one of the scopes.
+    pub fn require_any(&self, scopes: &[Scope]) -> Result<(), ApiError> {
+        match scopes.iter().find(|s| self.scopes.contains(s)) {
+            Some(_) => Ok(()),
+            None => {
+                let names: Vec<String> = scopes
+                    .iter()
+                    .map(|s| format!("« {} »", s.as_str()))
+                    .collect();
+                Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    format!(
+                        "Ce jeton n'a aucun des droits {} : demandez un jeton qui en a un.",
+                        names.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {

@@ -1,6 +1,7 @@
 //! The HTTP API (axum). `router(state)` is apart from serving so tests can call it directly; the
 //! OpenAPI document is generated from the handlers' own annotations, so it cannot drift from them.
 
+mod accounts_api;
 mod auth;
 pub mod error;
 mod filings_api;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub openapi: Arc<serde_json::Value>,
     /// Where jobs keep their files (`<data_dir>/jobs`).
     pub files_root: std::path::PathBuf,
+    /// Client portal logins, encrypted.
+    pub vault: crate::vault::Vault,
 }
 
 #[derive(OpenApi)]
@@ -49,7 +52,7 @@ pub struct AppState {
         crate::handlers::identity::IdentityInput,
         crate::handlers::identity::DocumentInput,
     )),
-    tags((name = "jobs", description = "Submit and follow jobs"), (name = "operations", description = "Health, readiness, metrics"))
+    tags((name = "jobs", description = "Submit and follow jobs"), (name = "operations", description = "Health, readiness, metrics"), (name = "portal-accounts", description = "Client logins on OPCO portals (write-only)"))
 )]
 struct ApiDoc;
 
@@ -75,6 +78,11 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(jobs_api::job_file))
         .routes(routes!(jobs_api::dead_letters))
         .routes(routes!(filings_api::get_filing))
+        .routes(routes!(
+            accounts_api::put_account,
+            accounts_api::delete_account
+        ))
+        .routes(routes!(accounts_api::list_accounts))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

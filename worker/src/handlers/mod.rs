@@ -102,6 +102,7 @@ pub fn registry(
     settings: &Settings,
     store: &Store,
     browser: &Arc<SharedBrowser>,
+    vault: &crate::vault::Vault,
 ) -> anyhow::Result<Registry> {
     let browser = Arc::clone(browser);
     let docs = Arc::new(documents::DocumentsService::new(
@@ -109,7 +110,11 @@ pub fn registry(
         Arc::clone(&browser),
         &settings.data_dir,
     ));
-    let runner = Arc::new(portal::PortalRunner::new(settings, Arc::clone(&browser)));
+    let runner = Arc::new(portal::PortalRunner::new(
+        settings,
+        Arc::clone(&browser),
+        vault.clone(),
+    ));
     let mut registry = Registry::default()
         .with(JobKind::Probe, probe::Probe)
         .with(

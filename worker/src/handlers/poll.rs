@@ -76,7 +76,7 @@ impl Handler for PollStatus {
             })?;
             let account = match runner.account(opco, &account_id).await {
                 Ok(a) => a,
-                Err(e) => return Ok(Outcome::NeedsHuman(json!({}), e)),
+                Err(outcome) => return outcome,
             };
             let (result, recordings) = runner
                 .run(&ctx, opco, account, two_factor_code(&input), Work::Statuses)

@@ -19,14 +19,8 @@ use serde_json::{Value, json};
 use super::SharedBrowser;
 use crate::settings::Settings;
 
-/// A client's login on a portal.
-#[derive(Clone)]
-pub struct Account {
-    /// As typed in the portal's login form.
-    pub username: String,
-    /// Never logged, masked in recordings.
-    pub password: SecretString,
-}
+/// A client's login on a portal, decrypted for one run.
+pub type Account = crate::vault::StoredAccount;
 
 /// What a session does on the portal.
 pub enum Work {
@@ -49,13 +43,17 @@ pub enum Done {
 pub struct PortalRunner {
     browser: Arc<SharedBrowser>,
     base_urls: HashMap<OpcoId, String>,
-    accounts: HashMap<(OpcoId, String), Account>,
+    vault: crate::vault::Vault,
     recordings_root: PathBuf,
 }
 
 impl PortalRunner {
-    /// From configuration: the portals' addresses and the client accounts.
-    pub fn new(settings: &Settings, browser: Arc<SharedBrowser>) -> Self {
+    /// From configuration: the portals' addresses; the client logins come from the vault.
+    pub fn new(
+        settings: &Settings,
+        browser: Arc<SharedBrowser>,
+        vault: crate::vault::Vault,
+    ) -> Self {
         let base_urls = settings
             .portals
             .iter()
@@ -65,24 +63,10 @@ impl PortalRunner {
                     .map(|o| (o, p.base_url.trim_end_matches('/').to_owned()))
             })
             .collect();
-        let accounts = settings
-            .portal_accounts
-            .iter()
-            .filter_map(|a| {
-                let opco = OpcoId::from_slug(&a.opco).ok()?;
-                Some((
-                    (opco, a.account.clone()),
-                    Account {
-                        username: a.username.clone(),
-                        password: a.password.clone(),
-                    },
-                ))
-            })
-            .collect();
         Self {
             browser,
             base_urls,
-            accounts,
+            vault,
             recordings_root: settings.data_dir.join("recordings"),
         }
     }
@@ -104,20 +88,52 @@ impl PortalRunner {
         Ok(opco)
     }
 
-    /// The client's login, looked up when the job runs.
-    pub async fn account(&self, opco: OpcoId, account: &str) -> Result<Account, JobError> {
-        self.accounts
-            .get(&(opco, account.to_owned()))
-            .cloned()
-            .ok_or_else(|| {
-                JobError::permanent(
-                    "credentials_missing",
-                    format!(
-                        "Aucun identifiant de connexion n'est enregistré pour le compte « {account} » sur le portail {} : enregistrez-le, puis relancez.",
-                        opco.name()
+    /// The client's login, read from the vault and decrypted when the job runs. `Err` is the
+    /// job's outcome: waiting for staff when no login is registered, a retry when the store is
+    /// down, a failure when the row cannot be decrypted.
+    pub async fn account(
+        &self,
+        opco: OpcoId,
+        account: &str,
+    ) -> Result<Account, Result<Outcome, JobError>> {
+        match self.vault.get(opco, account).await {
+            Ok(Some(login)) => Ok(login),
+            Ok(None) => {
+                tracing::warn!(portal = opco.slug(), %account, "No credentials registered for the account; waiting for staff");
+                Err(Ok(Outcome::NeedsHuman(
+                    json!({ "opco": opco, "account": account }),
+                    JobError::permanent(
+                        "credentials_missing",
+                        format!(
+                            "Aucun identifiant de connexion n'est enregistré pour le compte {account} sur le portail {} : enregistrez-le (PUT /v1/portal-accounts/{}/{account}), puis relancez.",
+                            opco.name(),
+                            opco.slug()
+                        ),
                     ),
-                )
-            })
+                )))
+            }
+            Err(error) if error.is_retryable() => {
+                tracing::warn!(error = %error, "Credential store unavailable; the job will retry");
+                Err(Err(JobError::retryable(
+                    "credentials_unavailable",
+                    "Le coffre des identifiants ne répond pas ; nouvel essai plus tard.",
+                )))
+            }
+            Err(error) => {
+                tracing::error!(
+                    portal = opco.slug(),
+                    %account,
+                    error = %error,
+                    "Credentials cannot be decrypted; an operator must fix the master keys or register them again"
+                );
+                Err(Err(JobError::permanent(
+                    "credentials_unreadable",
+                    format!(
+                        "Les identifiants du compte {account} ne peuvent pas être déchiffrés : un administrateur doit vérifier les clés du coffre ou les enregistrer à nouveau."
+                    ),
+                )))
+            }
+        }
     }
 
     /// One recorded session on the portal, on a fresh page of the shared Chromium. The outer

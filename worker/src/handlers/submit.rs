@@ -80,7 +80,7 @@ impl Handler for SubmitFiling {
             })?;
             let account = match runner.account(opco, &filing.company.opco_account).await {
                 Ok(a) => a,
-                Err(e) => return Ok(Outcome::NeedsHuman(json!({}), e)),
+                Err(outcome) => return outcome,
             };
             let (result, recordings) = runner
                 .run(
