@@ -53,6 +53,37 @@ pub struct Settings {
 pub struct PortalSettings {
     /// The portal's address (a sandbox's, in tests and the demo).
     pub base_url: String,
+    /// Browser sessions open at once on this portal, per worker process.
+    #[serde(default = "PortalSettings::default_max_sessions")]
+    pub max_sessions: usize,
+    /// Least time between two session starts on this portal, per worker process, in milliseconds.
+    #[serde(default = "PortalSettings::default_min_delay_ms")]
+    pub min_delay_ms: u64,
+    /// Consecutive transient failures that pause the portal (circuit breaker opens).
+    #[serde(default = "PortalSettings::default_breaker_failures")]
+    pub breaker_failures: u32,
+    /// How long an open breaker pauses the portal before one session tries it again, in ms.
+    #[serde(default = "PortalSettings::default_breaker_cooldown_ms")]
+    pub breaker_cooldown_ms: u64,
+}
+
+impl PortalSettings {
+    /// Default of `max_sessions`.
+    pub const fn default_max_sessions() -> usize {
+        2
+    }
+    /// Default of `min_delay_ms`.
+    pub const fn default_min_delay_ms() -> u64 {
+        1_000
+    }
+    /// Default of `breaker_failures`.
+    pub const fn default_breaker_failures() -> u32 {
+        5
+    }
+    /// Default of `breaker_cooldown_ms`.
+    pub const fn default_breaker_cooldown_ms() -> u64 {
+        300_000
+    }
 }
 
 /// A client company's login on its OPCO's portal.
@@ -404,6 +435,13 @@ impl Settings {
                 "workers.max_attempts must be at least 1".to_owned(),
             ));
         }
+        for (slug, p) in &self.portals {
+            if p.max_sessions == 0 || p.breaker_failures == 0 {
+                return Err(SettingsError::Inconsistent(format!(
+                    "portals.{slug}.max_sessions and portals.{slug}.breaker_failures must be at least 1"
+                )));
+            }
+        }
         for t in &self.api.tokens {
             use secrecy::ExposeSecret;
             if t.token.expose_secret().len() < 16 {
@@ -488,7 +526,10 @@ impl Settings {
                 "recycle_after_pages": self.browser.recycle_after_pages,
             },
             "documents": { "templates_dir": self.documents.templates_dir, "vat_exempt": self.documents.vat_exempt },
-            "portals": self.portals.iter().map(|(k, v)| (k.clone(), serde_json::json!({ "base_url": v.base_url }))).collect::<serde_json::Map<_, _>>(),
+            "portals": self.portals.iter().map(|(k, v)| (k.clone(), serde_json::json!({
+                "base_url": v.base_url, "max_sessions": v.max_sessions, "min_delay_ms": v.min_delay_ms,
+                "breaker_failures": v.breaker_failures, "breaker_cooldown_ms": v.breaker_cooldown_ms,
+            }))).collect::<serde_json::Map<_, _>>(),
             "portal_accounts": self.portal_accounts.iter().map(|a| serde_json::json!({
                 "opco": a.opco, "account": a.account, "username": a.username, "password": "•••",
             })).collect::<Vec<_>>(),
