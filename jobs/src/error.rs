@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 /// Whether trying again can help: the retry decision lives here, not in the caller.
@@ -8,6 +10,9 @@ pub enum Retry {
     Retryable,
     /// Invalid input, bad credentials, portal changed: fail now.
     Permanent,
+    /// Not now (a portal paused by its circuit breaker): run again after this long. Waiting
+    /// spends no attempt, so a job that waits never fails for it, however often it waits.
+    Wait(Duration),
 }
 
 /// How a job handler failed: a stable machine code, a French message for people, and whether a
@@ -42,9 +47,27 @@ impl JobError {
         }
     }
 
+    /// Not a failure: the job cannot run now and runs again after `after`, without spending an
+    /// attempt.
+    pub fn wait(code: impl Into<String>, message: impl Into<String>, after: Duration) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+            retry: Retry::Wait(after),
+        }
+    }
+
     /// Whether the worker should try again.
     pub fn is_retryable(&self) -> bool {
         self.retry == Retry::Retryable
+    }
+
+    /// How long the job waits before it runs again, when it asked to wait.
+    pub fn wait_after(&self) -> Option<Duration> {
+        match self.retry {
+            Retry::Wait(after) => Some(after),
+            Retry::Retryable | Retry::Permanent => None,
+        }
     }
 }
 

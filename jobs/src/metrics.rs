@@ -1,10 +1,12 @@
-//! Prometheus metrics of one process. Labels are bounded: job kind and outcome, never an id.
+//! Prometheus metrics of one process. Labels are bounded: job kind, outcome and portal (the 11
+//! OPCOs), never an id.
 
 use std::sync::Arc;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -26,6 +28,11 @@ struct WebhookLabel {
     outcome: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PortalLabel {
+    portal: &'static str,
+}
+
 /// The process's metrics.
 #[derive(Clone)]
 pub struct Metrics {
@@ -38,6 +45,7 @@ pub struct Metrics {
     taken: Counter,
     duration: Family<KindLabel, Histogram>,
     webhooks: Family<WebhookLabel, Counter>,
+    breaker_open: Family<PortalLabel, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -66,6 +74,7 @@ impl Metrics {
             Histogram::new(exponential_buckets(0.01, 2.0, 16))
         });
         let webhooks = Family::<WebhookLabel, Counter>::default();
+        let breaker_open = Family::<PortalLabel, Gauge>::default();
         registry.register("jobs_enqueued", "Jobs accepted, by kind", enqueued.clone());
         registry.register(
             "jobs_started",
@@ -102,6 +111,11 @@ impl Metrics {
             "Webhook delivery attempts, by outcome",
             webhooks.clone(),
         );
+        registry.register(
+            "portal_breaker_open",
+            "1 while this process pauses a portal (circuit breaker open or half-open), by OPCO slug",
+            breaker_open.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             enqueued,
@@ -112,6 +126,7 @@ impl Metrics {
             taken,
             duration,
             webhooks,
+            breaker_open,
         }
     }
 
@@ -168,6 +183,13 @@ impl Metrics {
     /// A webhook attempt ended (`delivered`, `retry`, `failed`).
     pub fn webhook(&self, outcome: &'static str) {
         self.webhooks.get_or_create(&WebhookLabel { outcome }).inc();
+    }
+
+    /// Whether this process pauses a portal (`portal` is an OPCO slug).
+    pub fn portal_breaker(&self, portal: &'static str, open: bool) {
+        self.breaker_open
+            .get_or_create(&PortalLabel { portal })
+            .set(i64::from(open));
     }
 
     /// The text exposition format.

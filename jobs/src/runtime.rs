@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::error::{JobError, StoreError};
+use crate::error::{JobError, Retry, StoreError};
 use crate::kind::JobKind;
 use crate::metrics::Metrics;
 use crate::queue::{Queue, WorkerSlot};
@@ -326,6 +326,12 @@ impl Runtime {
             Ok(Outcome::NeedsHuman(v, e)) => (Finish::NeedsHuman(v, e), "needs_human"),
             Err(_) if cancel_asked.is_cancelled() => (Finish::Cancelled, "cancelled"),
             Err(_) if shutdown.is_cancelled() => (Finish::Released, "released"),
+            Err(
+                e @ JobError {
+                    retry: Retry::Wait(after),
+                    ..
+                },
+            ) => (Finish::Wait(e, after), "waiting"),
             Err(e) if e.is_retryable() && job.attempts < job.max_attempts => {
                 let delay = self.config.retry_delay(job.attempts);
                 (Finish::Retry(e, delay), "retry")
@@ -339,7 +345,7 @@ impl Runtime {
         };
         let elapsed = started.elapsed().as_secs_f64();
         let wake_after = match &finish {
-            Finish::Retry(_, delay) => Some(Some(*delay)),
+            Finish::Retry(_, delay) | Finish::Wait(_, delay) => Some(Some(*delay)),
             Finish::Released => Some(None),
             _ => None,
         };

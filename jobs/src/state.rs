@@ -12,7 +12,8 @@ pub enum JobState {
     Queued,
     /// A worker holds its lease and runs it.
     Running,
-    /// Failed with a retryable error; runs again after its backoff.
+    /// Failed with a retryable error, or asked to wait (a paused portal); runs again after its
+    /// delay.
     WaitingRetry,
     /// Waiting for a person (a review, a 2FA code, an unknown portal state).
     NeedsHuman,

@@ -187,6 +187,8 @@ pub enum Finish {
     NeedsHuman(Value, JobError),
     /// Runs again at the given time.
     Retry(JobError, Duration),
+    /// Runs again at the given time, and the attempt is given back: it was not a try.
+    Wait(JobError, Duration),
     /// Failed for good.
     Failed(JobError),
     /// Cancelled at a safe point.
@@ -737,7 +739,7 @@ impl Store {
                 now,
                 false,
             ),
-            Finish::Retry(e, after) => (
+            Finish::Retry(e, after) | Finish::Wait(e, after) => (
                 JobState::WaitingRetry,
                 None,
                 Some(e.clone()),
@@ -774,6 +776,15 @@ impl Store {
         .bind(scrubbed_input.filter(|_| finished).map(|v| v.to_string()))
         .execute(&mut *tx)
         .await?;
+        if matches!(finish, Finish::Wait(..)) {
+            // `claim` counted an attempt; a wait is not one. Fencing still holds: every attempt
+            // that did not end this way (a reaped one included) keeps its number, so a stale
+            // holder's number is never handed out again.
+            sqlx::query("UPDATE jobs SET attempts = attempts - 1 WHERE id = $1 AND attempts > 0")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
         let reason = match &finish {
             Finish::Released => {
                 Some(("released", "Arrêt du worker : la tâche est remise en file."))

@@ -70,13 +70,16 @@ impl Application {
         let browser = Arc::new(SharedBrowser::new(crate::handlers::browser_config(
             &settings,
         )));
-        let registry = crate::handlers::registry(&settings, &store, &browser, &vault)?;
+        let metrics = Metrics::new();
+        let politeness =
+            crate::politeness::Politeness::from_settings(&settings).with_metrics(&metrics);
+        let registry = crate::handlers::registry(&settings, &store, &browser, &vault, &politeness)?;
         let runtime = Arc::new(Runtime::new(
             store,
             queue,
             registry,
             settings.runtime_config(),
-            Metrics::new(),
+            metrics,
         ));
         let listener = match role {
             Role::Serve => Some(

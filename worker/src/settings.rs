@@ -62,6 +62,37 @@ pub struct PortalSettings {
     /// This portal's polling schedule, when not `polling.schedule`.
     #[serde(default)]
     pub poll_schedule: Option<String>,
+    /// Browser sessions open at once on this portal, per worker process.
+    #[serde(default = "PortalSettings::default_max_sessions")]
+    pub max_sessions: usize,
+    /// Least time between two session starts on this portal, per worker process, in milliseconds.
+    #[serde(default = "PortalSettings::default_min_delay_ms")]
+    pub min_delay_ms: u64,
+    /// Consecutive transient failures that pause the portal (circuit breaker opens).
+    #[serde(default = "PortalSettings::default_breaker_failures")]
+    pub breaker_failures: u32,
+    /// How long an open breaker pauses the portal before one session tries it again, in ms.
+    #[serde(default = "PortalSettings::default_breaker_cooldown_ms")]
+    pub breaker_cooldown_ms: u64,
+}
+
+impl PortalSettings {
+    /// Default of `max_sessions`.
+    pub const fn default_max_sessions() -> usize {
+        2
+    }
+    /// Default of `min_delay_ms`.
+    pub const fn default_min_delay_ms() -> u64 {
+        1_000
+    }
+    /// Default of `breaker_failures`.
+    pub const fn default_breaker_failures() -> u32 {
+        5
+    }
+    /// Default of `breaker_cooldown_ms`.
+    pub const fn default_breaker_cooldown_ms() -> u64 {
+        300_000
+    }
 }
 
 /// How long portal run recordings are kept.
@@ -518,6 +549,13 @@ impl Settings {
                 ))
             })?;
         }
+        for (slug, p) in &self.portals {
+            if p.max_sessions == 0 || p.breaker_failures == 0 {
+                return Err(SettingsError::Inconsistent(format!(
+                    "portals.{slug}.max_sessions and portals.{slug}.breaker_failures must be at least 1"
+                )));
+            }
+        }
         for t in &self.api.tokens {
             use secrecy::ExposeSecret;
             if t.token.expose_secret().len() < 16 {
@@ -620,7 +658,11 @@ impl Settings {
                 "recycle_after_pages": self.browser.recycle_after_pages,
             },
             "documents": { "templates_dir": self.documents.templates_dir, "vat_exempt": self.documents.vat_exempt },
-            "portals": self.portals.iter().map(|(k, v)| (k.clone(), serde_json::json!({ "base_url": v.base_url }))).collect::<serde_json::Map<_, _>>(),
+            "portals": self.portals.iter().map(|(k, v)| (k.clone(), serde_json::json!({
+                "base_url": v.base_url, "poll_schedule": v.poll_schedule, "max_sessions": v.max_sessions,
+                "min_delay_ms": v.min_delay_ms, "breaker_failures": v.breaker_failures,
+                "breaker_cooldown_ms": v.breaker_cooldown_ms,
+            }))).collect::<serde_json::Map<_, _>>(),
             "credentials": {
                 "master_key": self.credentials.master_key.as_ref().map(|_| "•••"),
                 "key_file": self.credentials.key_file, "previous_key_files": self.credentials.previous_key_files,

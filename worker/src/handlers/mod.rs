@@ -103,6 +103,7 @@ pub fn registry(
     store: &Store,
     browser: &Arc<SharedBrowser>,
     vault: &crate::vault::Vault,
+    politeness: &crate::politeness::Politeness,
 ) -> anyhow::Result<Registry> {
     let browser = Arc::clone(browser);
     let docs = Arc::new(documents::DocumentsService::new(
@@ -114,6 +115,7 @@ pub fn registry(
         settings,
         Arc::clone(&browser),
         vault.clone(),
+        politeness.clone(),
     ));
     let mut registry = Registry::default()
         .with(JobKind::Probe, probe::Probe)

@@ -44,6 +44,7 @@ pub struct PortalRunner {
     browser: Arc<SharedBrowser>,
     base_urls: HashMap<OpcoId, String>,
     vault: crate::vault::Vault,
+    politeness: crate::politeness::Politeness,
     recordings_root: PathBuf,
 }
 
@@ -53,6 +54,7 @@ impl PortalRunner {
         settings: &Settings,
         browser: Arc<SharedBrowser>,
         vault: crate::vault::Vault,
+        politeness: crate::politeness::Politeness,
     ) -> Self {
         let base_urls = settings
             .portals
@@ -67,6 +69,7 @@ impl PortalRunner {
             browser,
             base_urls,
             vault,
+            politeness,
             recordings_root: settings.data_dir.join("recordings"),
         }
     }
@@ -172,6 +175,9 @@ impl PortalRunner {
             )
         })?;
         let recordings = format!("recordings/{}/attempt-{attempt}", ctx.job_id);
+        // One of this portal's session slots, after its least delay; a portal that failed too
+        // often in a row pauses the job (it waits without spending an attempt).
+        let permit = self.politeness.enter(opco).await.map_err(JobError::from)?;
         let page = self.browser.get().await?.new_page().await.map_err(|e| {
             JobError::retryable(
                 "browser_unavailable",
@@ -217,6 +223,10 @@ impl PortalRunner {
                 format!("La session sur le portail a échoué ({e})."),
             )
         })?;
+        match &result {
+            Ok(_) => permit.succeeded(),
+            Err(e) => permit.failed(e.class() == ErrorClass::Retryable),
+        }
         Ok((result, recordings))
     }
 }
