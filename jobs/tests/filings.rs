@@ -1,0 +1,226 @@
+//! A filing follows its jobs and staff decisions in the store (SQLite), stepped by hand: prefill →
+//! ready for review → confirmed once (a second confirmation is refused) → submitted with its
+//! dossier → polled: the portal's wording kept, flagged once when overdue, granted, no longer
+//! followed. A dossier the portal no longer lists goes to a person.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::{FilingState, JobId};
+use futures::future::BoxFuture;
+use jobs::{
+    FieldError, FilingActionError, Handler, Inserted, Job, JobContext, JobError, JobKind, JobState,
+    Metrics, NewJob, Outcome, PolledStatus, Queue, QueueConfig, Registry, Runtime, RuntimeConfig,
+    Store,
+};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+/// Stands for the portal jobs: a prefill that stops for review, a submit that gets a dossier.
+struct Portal;
+
+impl Handler for Portal {
+    fn validate(&self, _input: &Value) -> Result<(), Vec<FieldError>> {
+        Ok(())
+    }
+
+    fn run(&self, _ctx: JobContext, input: Value) -> BoxFuture<'static, Result<Outcome, JobError>> {
+        Box::pin(async move {
+            if input.get("filing_id").is_some() {
+                Ok(Outcome::Done(json!({ "dossier": "ATL-2027-000042" })))
+            } else {
+                Ok(Outcome::NeedsHuman(
+                    json!({ "final_screenshots": ["page-1.png"], "warnings": [] }),
+                    JobError::permanent("ready_for_review", "Prêt pour relecture."),
+                ))
+            }
+        })
+    }
+}
+
+async fn runtime(dir: &std::path::Path) -> Arc<Runtime> {
+    let store = Store::connect(
+        &format!("sqlite://{}", dir.join("state.db").display()),
+        vec!["http://127.0.0.1:9/hook".to_owned()],
+    )
+    .await
+    .unwrap();
+    let queue = Queue::connect(&QueueConfig::Sqlite {
+        path: dir.join("queue.db"),
+        poll_interval: Duration::from_millis(200),
+    })
+    .await
+    .unwrap();
+    let registry = Registry::default()
+        .with(JobKind::PrefillFiling, Portal)
+        .with(JobKind::SubmitFiling, Portal);
+    Arc::new(Runtime::new(
+        store,
+        queue,
+        registry,
+        RuntimeConfig::default(),
+        Metrics::new(),
+    ))
+}
+
+async fn step(runtime: &Arc<Runtime>, id: JobId) -> Job {
+    Arc::clone(runtime)
+        .execute(id, "test-w0".to_owned(), CancellationToken::new())
+        .await;
+    runtime.store.get(id).await.unwrap().unwrap()
+}
+
+fn polled(state: FilingState, label: &str) -> PolledStatus {
+    PolledStatus {
+        dossier: "ATL-2027-000042".into(),
+        state,
+        status: json!({ "status": label }),
+        label: label.into(),
+    }
+}
+
+#[tokio::test]
+async fn a_filing_follows_its_jobs_and_staff_from_prefill_to_granted() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime(dir.path()).await;
+    let store = &rt.store;
+    let Inserted::Created(prefill) = store
+        .insert_job(NewJob {
+            kind: JobKind::PrefillFiling,
+            input: json!({ "opco": "atlas", "filing": {
+                "company": { "siret": "73282932000074", "opco_account": "ADH-1" },
+                "trainee": { "last_name": "Martin", "first_names": "Zoé" },
+                "action": { "title": "Bilan de compétences", "start": "2027-03-02" } } }),
+            max_attempts: 3,
+            principal: "test".into(),
+            idempotency_key: None,
+            request_hash: String::new(),
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("not created");
+    };
+    let id = prefill.id;
+    let filing = store.filing(id).await.unwrap().unwrap();
+    assert_eq!(filing.state, FilingState::Prefilling);
+    assert_eq!(filing.trainee, "MARTIN Zoé");
+
+    step(&rt, id).await;
+    let filing = store.filing(id).await.unwrap().unwrap();
+    assert_eq!(filing.state, FilingState::ReadyForReview);
+    assert_eq!(filing.state_code.as_deref(), Some("ready_for_review"));
+    assert_eq!(filing.review.unwrap()["final_screenshots"][0], "page-1.png");
+    assert_eq!(store.filings_awaiting_staff(10).await.unwrap().len(), 1);
+
+    let submit = store.confirm_filing(id, "claire", 3).await.unwrap();
+    // Two people clicking at once: the second confirmation changes nothing.
+    assert!(matches!(
+        store.confirm_filing(id, "paul", 3).await,
+        Err(FilingActionError::WrongState {
+            state: FilingState::Submitting,
+            ..
+        })
+    ));
+    assert!(store.refuse_filing(id, "paul", "trop tard").await.is_err());
+    assert_eq!(
+        store.get(id).await.unwrap().unwrap().state,
+        JobState::Succeeded
+    );
+    assert!(store.filings_awaiting_staff(10).await.unwrap().is_empty());
+
+    let submit = step(&rt, submit).await;
+    assert_eq!(submit.state, JobState::Succeeded);
+    let filing = store.filing(id).await.unwrap().unwrap();
+    assert_eq!(filing.state, FilingState::Submitted);
+    assert_eq!(filing.dossier.as_deref(), Some("ATL-2027-000042"));
+    assert!(filing.submitted_at.is_some());
+    assert_eq!(
+        store.followed_accounts().await.unwrap(),
+        [("atlas".to_owned(), "ADH-1".to_owned())]
+    );
+
+    // The portal's wording is kept; no answer within the usual delay (0 days here) is flagged
+    // once, not at every round.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let transmitted = [polled(FilingState::Submitted, "Transmise")];
+    let first = store
+        .apply_polled_statuses("atlas", "ADH-1", &transmitted, Some(0))
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].action, "status_changed");
+    let second = store
+        .apply_polled_statuses("atlas", "ADH-1", &transmitted, Some(0))
+        .await
+        .unwrap();
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].action, "overdue");
+    assert!(
+        store
+            .apply_polled_statuses("atlas", "ADH-1", &transmitted, Some(0))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let filing = store.filing(id).await.unwrap().unwrap();
+    assert!(filing.overdue_since.is_some());
+    assert_eq!(filing.portal_label.as_deref(), Some("Transmise"));
+
+    let granted = store
+        .apply_polled_statuses(
+            "atlas",
+            "ADH-1",
+            &[polled(FilingState::Granted, "Accordée")],
+            Some(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(granted[0].to, FilingState::Granted);
+    assert!(store.followed_accounts().await.unwrap().is_empty());
+
+    let events = store.filing_events(id).await.unwrap();
+    let actions: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| (e.actor.as_str(), e.action.as_str()))
+        .collect();
+    assert!(
+        actions.contains(&("staff:claire", "confirmed")),
+        "{actions:?}"
+    );
+    assert!(actions.contains(&("poller", "overdue")), "{actions:?}");
+    assert_eq!(events.last().unwrap().to_state, FilingState::Granted);
+    assert!(!actions.iter().any(|(actor, _)| *actor == "staff:paul"));
+}
+
+#[tokio::test]
+async fn a_dossier_the_portal_no_longer_lists_goes_to_a_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime(dir.path()).await;
+    let store = &rt.store;
+    let Inserted::Created(prefill) = store
+        .insert_job(NewJob {
+            kind: JobKind::PrefillFiling,
+            input: json!({ "opco": "atlas", "filing": { "company": { "opco_account": "ADH-2" } } }),
+            max_attempts: 3,
+            principal: "test".into(),
+            idempotency_key: None,
+            request_hash: String::new(),
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("not created");
+    };
+    step(&rt, prefill.id).await;
+    let submit = store.confirm_filing(prefill.id, "claire", 3).await.unwrap();
+    step(&rt, submit).await;
+    let changes = store
+        .apply_polled_statuses("atlas", "ADH-2", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(changes[0].action, "missing_on_portal");
+    let filing = store.filing(prefill.id).await.unwrap().unwrap();
+    assert_eq!(filing.state, FilingState::NeedsAttention);
+    assert_eq!(filing.state_code.as_deref(), Some("missing_on_portal"));
+}
