@@ -327,21 +327,7 @@ impl Store {
             },
         })
         .to_string();
-        for url in &self.webhook_urls {
-            sqlx::query(
-                "INSERT INTO webhook_deliveries (id, job_id, event_id, url, payload, state, attempts, next_attempt_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
-            )
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(after.id.to_string())
-            .bind(event_id.clone())
-            .bind(url.clone())
-            .bind(payload.clone())
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-        }
-        Ok(())
+        self.outbox(tx, after.id, &event_id, &payload, now).await
     }
 
     async fn create_filing(&self, tx: &mut Tx, job: &Job) -> Result<(), StoreError> {

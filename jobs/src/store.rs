@@ -418,16 +418,28 @@ impl Store {
             },
         })
         .to_string();
+        self.outbox(tx, job.id, &event_id, &payload, now).await
+    }
+
+    /// Queues one event for every webhook receiver, inside the caller's transaction.
+    pub(crate) async fn outbox(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        job_id: JobId,
+        event_id: &str,
+        payload: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
         for url in &self.webhook_urls {
             sqlx::query(
                 "INSERT INTO webhook_deliveries (id, job_id, event_id, url, payload, state, attempts, next_attempt_at, created_at) \
                  VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
             )
             .bind(uuid::Uuid::now_v7().to_string())
-            .bind(job.id.to_string())
-            .bind(event_id.clone())
+            .bind(job_id.to_string())
+            .bind(event_id.to_owned())
             .bind(url.clone())
-            .bind(payload.clone())
+            .bind(payload.to_owned())
             .bind(now)
             .execute(&mut **tx)
             .await?;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use domain::OpcoId;
-use jobs::{JobContext, JobError, Outcome};
+use jobs::{FieldError, JobContext, JobError, Outcome};
 use portals::{
     Credentials, DossierStatus, ErrorClass, Filing, HumanInput, PortalError, Prefilled, Session,
     Submitted,
@@ -89,6 +89,22 @@ impl PortalRunner {
             );
         }
         Ok(opco)
+    }
+
+    /// Checks a filing job's portal and filing together, every problem reported.
+    pub fn check_filing(&self, opco: &str, filing: &Filing) -> Result<OpcoId, Vec<FieldError>> {
+        let mut problems = Vec::new();
+        let opco = self
+            .check_portal(opco)
+            .map_err(|e| problems.push(FieldError::new("input.opco", e)))
+            .ok();
+        if let Err(e) = filing.validate() {
+            problems.push(FieldError::new("input.filing", e.to_string()));
+        }
+        match opco {
+            Some(o) if problems.is_empty() => Ok(o),
+            _ => Err(problems),
+        }
     }
 
     /// The client's login, read from the vault and decrypted when the job runs. `Err` is the

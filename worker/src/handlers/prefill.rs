@@ -43,19 +43,8 @@ impl PrefillFiling {
     fn parse(&self, input: &Value) -> Result<(OpcoId, Filing), Vec<FieldError>> {
         let parsed: PrefillInput = serde_json::from_value(input.clone())
             .map_err(|e| vec![FieldError::new("input", format!("entrée invalide : {e}"))])?;
-        let mut problems = Vec::new();
-        let opco = self
-            .runner
-            .check_portal(&parsed.opco)
-            .map_err(|e| problems.push(FieldError::new("input.opco", e)))
-            .ok();
-        if let Err(e) = parsed.filing.validate() {
-            problems.push(FieldError::new("input.filing", e.to_string()));
-        }
-        match opco {
-            Some(o) if problems.is_empty() => Ok((o, parsed.filing)),
-            _ => Err(problems),
-        }
+        let opco = self.runner.check_filing(&parsed.opco, &parsed.filing)?;
+        Ok((opco, parsed.filing))
     }
 }
 
