@@ -127,8 +127,13 @@ impl Instance {
         })
     }
 
+    /// Whether this Chromium can still serve: its connection is up and its process runs. The
+    /// process is checked too because the connection's end is seen a moment after a crash, and a
+    /// job retried in that moment must not be handed the dead browser again.
     pub(crate) fn is_alive(&self) -> bool {
-        self.alive.load(Ordering::SeqCst) && !self.handler.is_finished()
+        self.alive.load(Ordering::SeqCst)
+            && !self.handler.is_finished()
+            && self.pid.is_none_or(crate::orphans::is_running)
     }
 
     /// Asks Chromium to quit, waits for the process, kills it if it does not go, and removes

@@ -57,17 +57,25 @@ pub(crate) fn processes_using(profile: &Path) -> usize {
                 .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
         })
         .filter(|e| {
-            let zombie = std::fs::read_to_string(e.path().join("stat"))
-                .ok()
-                .and_then(|st| {
-                    st.rsplit_once(')')
-                        .map(|(_, rest)| rest.split_whitespace().next() == Some("Z"))
-                })
-                .unwrap_or(true);
             let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-            !zombie && String::from_utf8_lossy(&cmdline).contains(&needle)
+            runs(&e.path()) && String::from_utf8_lossy(&cmdline).contains(&needle)
         })
         .count()
+}
+
+/// Whether the process with this id still runs (a zombie, or no process at all, does not).
+pub(crate) fn is_running(pid: u32) -> bool {
+    runs(&Path::new("/proc").join(pid.to_string()))
+}
+
+fn runs(proc_dir: &Path) -> bool {
+    std::fs::read_to_string(proc_dir.join("stat"))
+        .ok()
+        .and_then(|st| {
+            st.rsplit_once(')')
+                .map(|(_, rest)| !matches!(rest.split_whitespace().next(), Some("Z" | "X")))
+        })
+        .unwrap_or(false)
 }
 
 /// The profile of a process that is one of our Chromiums and whose parent is gone.
