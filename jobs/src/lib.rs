@@ -28,6 +28,6 @@ pub use runtime::{
 };
 pub use state::{IllegalTransition, JobState, UnknownState};
 pub use store::{
-    CancelOutcome, ErrorInfo, Finish, Inserted, Job, JobEvent, ListFilter, NewJob, Store,
-    StoreBackend, WebhookDelivery, now_ms,
+    CancelOutcome, Claimed, ErrorInfo, Finish, Inserted, Job, JobEvent, Lease, ListFilter, NewJob,
+    Store, StoreBackend, WebhookDelivery, now_ms,
 };
