@@ -3,7 +3,7 @@
 //! A check digit catches one wrong character; it does not make a search for a reading that
 //! validates safe (one wrong reading in ten passes it). So a zone's document number and dates
 //! count as read when they come out the same in two readings (OCR variants of the same band),
-//! or in one reading that needed no repair in them; the names likewise. Characters on which the
+//! or in the first reading made when it needed no repair in them; the names likewise. Characters on which the
 //! readings disagree are settled only when exactly one way of resolving them validates every
 //! check; when several do, the zone is ambiguous and a person chooses between the candidates.
 
@@ -44,6 +44,10 @@ pub(crate) enum Consensus {
     /// No reading validates.
     Unread,
 }
+
+/// At most this many candidates are listed for a person (more mean a zone too poorly read to
+/// choose from: a new photo is the answer).
+const MAX_CANDIDATES: usize = 4;
 
 const NUMBER_FIELDS: [&str; 3] = ["document_number", "birth_date", "expiry_date"];
 
@@ -153,13 +157,17 @@ pub(crate) fn consensus(readings: &[Reading]) -> Consensus {
         Consensus::Unconfirmed(
             groups
                 .iter()
+                .take(MAX_CANDIDATES)
                 .map(|g| candidate(&g[0].mrz, g.iter().map(|r| r.number).collect()))
                 .collect(),
         )
     };
+    // One reading without repair is enough only while no other reading contradicts it: with
+    // other readings that fail, one that validates may be a misreading that passes by chance
+    // (it does one time in ten).
     let established: Vec<&Vec<&Reading>> = groups
         .iter()
-        .filter(|g| g.len() >= 2 || g.iter().any(|r| number_repairs(&r.mrz) == 0))
+        .filter(|g| g.len() >= 2 || (readings.len() == 1 && number_repairs(&g[0].mrz) == 0))
         .collect();
     match established.as_slice() {
         // Another valid reading of another number or dates is a doubt for a person to settle.
@@ -241,6 +249,7 @@ pub(crate) fn consensus(readings: &[Reading]) -> Consensus {
             }
         }
         _ => {
+            distinct.truncate(MAX_CANDIDATES);
             let mut out: Vec<Candidate> = distinct
                 .iter()
                 .map(|(_, m, numbers, _)| {
@@ -255,6 +264,7 @@ pub(crate) fn consensus(readings: &[Reading]) -> Consensus {
                     out.push(candidate(&g[0].mrz, g.iter().map(|r| r.number).collect()));
                 }
             }
+            out.truncate(MAX_CANDIDATES);
             Consensus::Ambiguous(out)
         }
     }

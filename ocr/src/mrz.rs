@@ -323,8 +323,9 @@ impl Mrz {
     /// Every way of resolving the characters on which readings of one zone disagree that
     /// validates all check digits, each as the first reading with the others' characters.
     ///
-    /// Only characters under a check digit are combined, and only those the readings
-    /// disagree on: a character all readings agree on is never changed. `None` when fewer
+    /// Only characters under a check digit are combined (those of the fields whose own check
+    /// fails, when one does), and only those the readings disagree on: a character all
+    /// readings agree on is never changed. `None` when fewer
     /// than two readings line up with the first one or when they disagree in too many places
     /// for check digits to settle.
     pub(crate) fn combinations(readings: &[&Mrz]) -> Option<Vec<Combination>> {
@@ -344,8 +345,21 @@ impl Mrz {
         if others.is_empty() {
             return None;
         }
+        // The fields whose own check fails in the first reading, else (only the composite
+        // fails) everything the composite covers.
+        let failing: Vec<(usize, usize, usize)> = base
+            .checks
+            .iter()
+            .filter(|c| !c.valid && c.field != CheckedField::Composite)
+            .filter_map(|c| field_span(base.format, c.field))
+            .collect();
+        let spans: &[(usize, usize, usize)] = if failing.is_empty() {
+            checked_spans(base.format)
+        } else {
+            &failing
+        };
         let mut positions: Vec<(usize, usize, Vec<char>)> = Vec::new();
-        for &(l, a, b) in checked_spans(base.format) {
+        for &(l, a, b) in spans {
             for i in a..b {
                 let mut choices = vec![base_lines[l][i]];
                 for g in &others {
