@@ -2,7 +2,8 @@
 //!
 //! Owns everything between the uploaded bytes and a verdict a person can act on: loading the
 //! image safely, measuring its quality, finding and reading the machine-readable zone (MRZ) with
-//! libtesseract, repairing OCR confusions with the check digits, and deciding whether the
+//! libtesseract, repairing OCR confusions by field type, keeping only what several readings
+//! agree on (never a guess that merely passes a check digit), and deciding whether the
 //! document is valid for the expected trainee. The image is personal data: it is never logged,
 //! and the verdict keeps only the fields a decision needs (no image bytes, no zone text).
 //!
@@ -19,6 +20,7 @@
 //! single thread from the library itself (setting `OMP_THREAD_LIMIT=1` in the process
 //! environment as well does no harm).
 
+mod consensus;
 #[cfg(feature = "corpus")]
 pub mod corpus;
 mod engine;
@@ -33,6 +35,7 @@ mod vision;
 
 use std::time::Instant;
 
+pub use consensus::Candidate;
 pub use error::OcrError;
 pub use load::InputLimits;
 pub use mrz::{CheckDigit, CheckedField, FrenchCardIssue, Mrz, MrzError, MrzFormat, Repair, Sex};

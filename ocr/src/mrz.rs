@@ -2,8 +2,11 @@
 //!
 //! Layouts follow ICAO 9303 (TD1, TD2, TD3) plus the French national identity card issued from
 //! 1988 to 2021, whose 2 × 36 zone is not TD2 (see DOMAIN.md §5). OCR output is repaired field by
-//! field: a field whose character class is known (digits in dates, letters in names) is coerced,
-//! and ambiguous characters in alphanumeric fields are only changed when a check digit confirms.
+//! field, and only where the field's type forbids the character read: a letter in a date becomes
+//! the digit it is commonly confused with, a digit in a name the letter. A field that may hold
+//! both (most document numbers) is never changed from one reading: characters on which several
+//! readings disagree are resolved by [`crate::consensus`], never by searching for a change that
+//! makes a check digit pass (one wrong change in ten would).
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -69,6 +72,10 @@ pub struct Repair {
     pub corrected: char,
     /// The fix was confirmed by a check digit (otherwise it follows from the field's type only).
     pub confirmed_by_check_digit: bool,
+    /// The OCR readings (numbered from 1, in the order they were made) that support the fix:
+    /// those that made the same correction, or that read the corrected character.
+    #[serde(default)]
+    pub supported_by: Vec<u8>,
 }
 
 /// Issue data carried by the card number of the 1988–2021 French ID card.
@@ -100,6 +107,9 @@ pub struct Mrz {
     pub names_clean: bool,
     pub checks: Vec<CheckDigit>,
     pub repairs: Vec<Repair>,
+    /// A data line was one character too long or too short and was realigned to validate.
+    #[serde(skip)]
+    pub realigned: bool,
     /// The zone lines after repair (kept in memory only; callers decide what to expose).
     #[serde(skip)]
     pub lines: Vec<String>,
@@ -223,9 +233,10 @@ fn realigned(format: MrzFormat, group: &[String], data_lines: &[usize]) -> Vec<M
         for candidate in candidates {
             let mut refs: Vec<&str> = group.iter().map(String::as_str).collect();
             refs[li] = &candidate;
-            if let Some(m) = parse_as(format, &refs)
+            if let Some(mut m) = parse_as(format, &refs)
                 && m.all_checks_valid()
             {
+                m.realigned = true;
                 out.push(m);
             }
         }
@@ -254,46 +265,146 @@ fn field_span(format: MrzFormat, field: CheckedField) -> Option<(usize, usize, u
     })
 }
 
+/// One character of a reading replaced by another reading's, in a [`Combination`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Change {
+    pub field: &'static str,
+    pub line: usize,
+    pub at: usize,
+    pub read: char,
+    pub corrected: char,
+}
+
+/// The first reading with some characters taken from the others, validating every check.
+#[derive(Debug, Clone)]
+pub(crate) struct Combination {
+    pub mrz: Mrz,
+    pub changes: Vec<Change>,
+}
+
+/// At most this many disagreeing characters are combined: beyond, some wrong combination
+/// would validate by chance (each check digit lets one in ten through).
+const MAX_COMBINED_POSITIONS: usize = 8;
+
+/// The spans every check digit of a layout covers, its check digits included.
+fn checked_spans(format: MrzFormat) -> &'static [(usize, usize, usize)] {
+    match format {
+        MrzFormat::Td3 => &[(1, 0, 10), (1, 13, 20), (1, 21, 44)],
+        MrzFormat::Td2 => &[(1, 0, 10), (1, 13, 20), (1, 21, 36)],
+        MrzFormat::Td1 => &[(0, 5, 30), (1, 0, 7), (1, 8, 15), (1, 18, 30)],
+        MrzFormat::FrenchIdCard1988 => &[(0, 0, 36), (1, 0, 36)],
+    }
+}
+
+/// The zone field a position belongs to, as repairs name it.
+fn field_at(format: MrzFormat, line: usize, at: usize) -> &'static str {
+    let fields = [
+        (CheckedField::DocumentNumber, "document_number"),
+        (CheckedField::BirthDate, "birth_date"),
+        (CheckedField::ExpiryDate, "expiry_date"),
+    ];
+    for (field, name) in fields {
+        if let Some((l, a, b)) = field_span(format, field)
+            && l == line
+            && (a..b).contains(&at)
+        {
+            return name;
+        }
+    }
+    match (format, line, at) {
+        (MrzFormat::FrenchIdCard1988, 0, 5..30) | (MrzFormat::FrenchIdCard1988, 1, 13..27) => {
+            "names"
+        }
+        _ => "optional_data",
+    }
+}
+
 impl Mrz {
-    /// Combines several readings of one zone field by field: a field whose check digit fails
-    /// in the best reading is taken from a reading where it validates. The result counts only
-    /// when every check, the composite included, validates on the combined lines.
-    pub fn merge(readings: &[Mrz]) -> Option<Mrz> {
-        let base = readings
+    /// Every way of resolving the characters on which readings of one zone disagree that
+    /// validates all check digits, each as the first reading with the others' characters.
+    ///
+    /// Only characters under a check digit are combined (those of the fields whose own check
+    /// fails, when one does), and only those the readings disagree on: a character all
+    /// readings agree on is never changed. `None` when fewer
+    /// than two readings line up with the first one or when they disagree in too many places
+    /// for check digits to settle.
+    pub(crate) fn combinations(readings: &[&Mrz]) -> Option<Vec<Combination>> {
+        let base = readings.first()?;
+        let grid =
+            |m: &Mrz| -> Vec<Vec<char>> { m.lines.iter().map(|l| l.chars().collect()).collect() };
+        let base_lines = grid(base);
+        let others: Vec<Vec<Vec<char>>> = readings[1..]
             .iter()
-            .max_by_key(|m| (m.valid_check_count(), usize::MAX - m.repairs.len()))?;
-        let donors: Vec<&Mrz> = readings
-            .iter()
-            .filter(|m| m.format == base.format && m.lines.len() == base.lines.len())
+            .filter(|m| m.format == base.format)
+            .map(|m| grid(m))
+            .filter(|g| {
+                g.len() == base_lines.len()
+                    && g.iter().zip(&base_lines).all(|(a, b)| a.len() == b.len())
+            })
             .collect();
-        if donors.len() < 2 || base.all_checks_valid() {
+        if others.is_empty() {
             return None;
         }
-        let mut lines: Vec<Vec<char>> = base.lines.iter().map(|l| l.chars().collect()).collect();
-        for check in base.checks.iter().filter(|c| !c.valid) {
-            let Some((l, a, b)) = field_span(base.format, check.field) else {
-                continue;
-            };
-            let donor = donors
-                .iter()
-                .find(|m| m.checks.iter().any(|c| c.field == check.field && c.valid));
-            if let Some(donor) = donor {
-                let donor_line: Vec<char> = donor.lines[l].chars().collect();
-                if donor_line.len() == lines[l].len() {
-                    lines[l][a..b].copy_from_slice(&donor_line[a..b]);
+        // The fields whose own check fails in the first reading, else (only the composite
+        // fails) everything the composite covers.
+        let failing: Vec<(usize, usize, usize)> = base
+            .checks
+            .iter()
+            .filter(|c| !c.valid && c.field != CheckedField::Composite)
+            .filter_map(|c| field_span(base.format, c.field))
+            .collect();
+        let spans: &[(usize, usize, usize)] = if failing.is_empty() {
+            checked_spans(base.format)
+        } else {
+            &failing
+        };
+        let mut positions: Vec<(usize, usize, Vec<char>)> = Vec::new();
+        for &(l, a, b) in spans {
+            for i in a..b {
+                let mut choices = vec![base_lines[l][i]];
+                for g in &others {
+                    if !choices.contains(&g[l][i]) {
+                        choices.push(g[l][i]);
+                    }
+                }
+                if choices.len() > 1 {
+                    positions.push((l, i, choices));
                 }
             }
         }
-        let text: Vec<String> = lines.iter().map(|l| l.iter().collect()).collect();
-        let refs: Vec<&str> = text.iter().map(String::as_str).collect();
-        let mut merged = parse_as(base.format, &refs)?;
-        if !merged.all_checks_valid() {
+        if positions.is_empty() || positions.len() > MAX_COMBINED_POSITIONS {
             return None;
         }
-        let mut repairs = base.repairs.clone();
-        repairs.append(&mut merged.repairs);
-        merged.repairs = repairs;
-        Some(merged)
+        let total: usize = positions.iter().map(|p| p.2.len()).product();
+        let mut out = Vec::new();
+        // Index 0 is the first reading itself, already judged on its own.
+        for index in 1..total {
+            let mut k = index;
+            let mut lines = base_lines.clone();
+            let mut changes = Vec::new();
+            for (l, i, choices) in &positions {
+                let c = choices[k % choices.len()];
+                k /= choices.len();
+                if c != lines[*l][*i] {
+                    changes.push(Change {
+                        field: field_at(base.format, *l, *i),
+                        line: *l,
+                        at: *i,
+                        read: lines[*l][*i],
+                        corrected: c,
+                    });
+                    lines[*l][*i] = c;
+                }
+            }
+            let text: Vec<String> = lines.iter().map(|l| l.iter().collect()).collect();
+            let refs: Vec<&str> = text.iter().map(String::as_str).collect();
+            if let Some(m) = parse_as(base.format, &refs)
+                && m.all_checks_valid()
+            {
+                out.push(Combination { mrz: m, changes });
+            }
+        }
+        Some(out)
     }
 }
 
@@ -364,26 +475,6 @@ fn letter_for(c: char) -> Option<char> {
         '6' => Some('G'),
         '4' => Some('A'),
         '7' => Some('T'),
-        _ => None,
-    }
-}
-
-/// The other reading of a character OCR commonly confuses, in a field that may hold both.
-fn alternative(c: char) -> Option<char> {
-    match c {
-        '0' => Some('O'),
-        'O' => Some('0'),
-        '1' => Some('I'),
-        'I' => Some('1'),
-        '5' => Some('S'),
-        'S' => Some('5'),
-        '8' => Some('B'),
-        'B' => Some('8'),
-        '2' => Some('Z'),
-        'Z' => Some('2'),
-        'K' | 'L' | 'X' => Some('<'),
-        'D' | 'Q' => Some('0'),
-        'G' => Some('6'),
         _ => None,
     }
 }
@@ -496,6 +587,7 @@ impl Zone {
                     read: c,
                     corrected: f,
                     confirmed_by_check_digit: false,
+                    supported_by: Vec::new(),
                 });
             }
         }
@@ -525,6 +617,7 @@ impl Zone {
                 read: c,
                 corrected: d,
                 confirmed_by_check_digit: false,
+                supported_by: Vec::new(),
             });
         }
     }
@@ -546,121 +639,6 @@ impl Zone {
             c => c.to_digit(10) == Some(u32::from(d)),
         }
     }
-
-    /// A document number: `O` and `Q` read as the digit 0 first (issuers avoid the letter O),
-    /// then the usual confusions until the check digit validates.
-    fn number_with_check(
-        &mut self,
-        spans: &[(usize, usize, usize)],
-        cd: (usize, usize),
-        name: &str,
-    ) {
-        if self.check(spans, cd.0, cd.1) {
-            return;
-        }
-        let saved = (self.lines.clone(), self.repairs.len());
-        for &(l, a, b) in spans {
-            for i in a..b {
-                let c = self.lines[l][i];
-                if matches!(c, 'O' | 'Q') {
-                    self.lines[l][i] = '0';
-                    self.repairs.push(Repair {
-                        field: name.to_owned(),
-                        read: c,
-                        corrected: '0',
-                        confirmed_by_check_digit: true,
-                    });
-                }
-            }
-        }
-        if self.repair_with_check(&span_positions(spans), spans, cd, name) {
-            return;
-        }
-        self.lines = saved.0;
-        self.repairs.truncate(saved.1);
-        self.repair_with_check(&span_positions(spans), spans, cd, name);
-    }
-
-    /// Tries the usual confusions in `positions` until the check over `spans` validates.
-    ///
-    /// Only a unique minimal set of changes is applied, so a check digit never confirms a guess
-    /// among equals.
-    fn repair_with_check(
-        &mut self,
-        positions: &[(usize, usize)],
-        spans: &[(usize, usize, usize)],
-        cd: (usize, usize),
-        name: &str,
-    ) -> bool {
-        if self.check(spans, cd.0, cd.1) {
-            return true;
-        }
-        let candidates: Vec<(usize, usize, char)> = positions
-            .iter()
-            .filter_map(|&(l, i)| alternative(self.lines[l][i]).map(|a| (l, i, a)))
-            // Fillers only pad a field's end: a K, L or X followed by a letter or digit is real.
-            .filter(|&(l, i, a)| {
-                a != '<'
-                    || self.lines[l]
-                        .get(i + 1)
-                        .is_none_or(|n| matches!(n, '<' | 'K' | 'L' | 'X'))
-            })
-            .take(12)
-            .collect();
-        if candidates.is_empty() {
-            return false;
-        }
-        let mut found: Option<(u32, usize)> = None;
-        let mut ties = 0;
-        for mask in 1usize..(1 << candidates.len()) {
-            let changes = mask.count_ones();
-            if found.is_some_and(|(best, _)| changes > best) {
-                continue;
-            }
-            let saved = self.lines.clone();
-            for (k, &(l, i, a)) in candidates.iter().enumerate() {
-                if mask & (1 << k) != 0 {
-                    self.lines[l][i] = a;
-                }
-            }
-            let ok = self.check(spans, cd.0, cd.1);
-            self.lines = saved;
-            if ok {
-                match found {
-                    Some((best, _)) if best == changes => ties += 1,
-                    _ => {
-                        found = Some((changes, mask));
-                        ties = 0;
-                    }
-                }
-            }
-        }
-        let Some((_, mask)) = found else {
-            return false;
-        };
-        if ties > 0 {
-            return false;
-        }
-        for (k, &(l, i, a)) in candidates.iter().enumerate() {
-            if mask & (1 << k) != 0 {
-                self.repairs.push(Repair {
-                    field: name.to_owned(),
-                    read: self.lines[l][i],
-                    corrected: a,
-                    confirmed_by_check_digit: true,
-                });
-                self.lines[l][i] = a;
-            }
-        }
-        true
-    }
-}
-
-fn span_positions(spans: &[(usize, usize, usize)]) -> Vec<(usize, usize)> {
-    spans
-        .iter()
-        .flat_map(|&(l, a, b)| (a..b).map(move |i| (l, i)))
-        .collect()
 }
 
 /// An optional-data field that is mostly fillers is all fillers: its K, L and X are `<`
@@ -681,6 +659,7 @@ fn clean_filler_field(z: &mut Zone, line: usize, from: usize, to: usize) {
                 read: c,
                 corrected: '<',
                 confirmed_by_check_digit: false,
+                supported_by: Vec::new(),
             });
             z.lines[line][k] = '<';
         }
@@ -710,6 +689,7 @@ fn clean_name_field(z: &mut Zone, line: usize, from: usize, to: usize) {
                     read: z.lines[line][k],
                     corrected: '<',
                     confirmed_by_check_digit: false,
+                    supported_by: Vec::new(),
                 });
                 z.lines[line][k] = '<';
             }
@@ -730,6 +710,7 @@ fn prepare(format: MrzFormat, raw: &[&str]) -> Zone {
                     read,
                     corrected,
                     confirmed_by_check_digit: false,
+                    supported_by: Vec::new(),
                 });
             }
             fit_width(&fixed, width).chars().collect()
@@ -768,7 +749,6 @@ fn parse_icao(format: MrzFormat, raw: &[&str]) -> Option<Mrz> {
     z.digits_with_check(1, 21, 27, 27, "expiry_date");
     z.coerce_check_char(1, 9, "document_number");
     let doc = [(1, 0, 9)];
-    z.number_with_check(&doc, (1, 9), "document_number");
     let (opt_end, has_personal_cd) = if format == MrzFormat::Td3 && !visa {
         (42, true)
     } else {
@@ -782,8 +762,6 @@ fn parse_icao(format: MrzFormat, raw: &[&str]) -> Option<Mrz> {
     );
     if has_personal_cd {
         z.coerce_check_char(1, 42, "personal_number");
-        let pn = [(1, 28, 42)];
-        z.repair_with_check(&span_positions(&pn), &pn, (1, 42), "personal_number");
     }
     let comp: Vec<(usize, usize, usize)> = vec![(1, 0, 10), (1, 13, 20), (1, 21, opt_end + 1)];
     let comp = if format == MrzFormat::Td2 {
@@ -794,15 +772,6 @@ fn parse_icao(format: MrzFormat, raw: &[&str]) -> Option<Mrz> {
     let composite_at = w - 1;
     if !visa {
         z.coerce_check_char(1, composite_at, "composite");
-    }
-    if !visa && !z.check(&comp, 1, composite_at) {
-        let optional = [(1, 28, if format == MrzFormat::Td3 { 42 } else { 35 })];
-        z.repair_with_check(
-            &span_positions(&optional),
-            &comp,
-            (1, composite_at),
-            "optional_data",
-        );
     }
     let mut checks = vec![
         CheckDigit {
@@ -849,6 +818,7 @@ fn parse_icao(format: MrzFormat, raw: &[&str]) -> Option<Mrz> {
         french_card: None,
         checks,
         repairs: z.repairs.clone(),
+        realigned: false,
         lines: z.lines.iter().map(|l| l.iter().collect()).collect(),
     })
 }
@@ -866,15 +836,10 @@ fn parse_td1(raw: &[&str]) -> Option<Mrz> {
     z.digits_with_check(1, 8, 14, 14, "expiry_date");
     z.coerce_check_char(0, 14, "document_number");
     let doc = [(0, 5, 14)];
-    z.number_with_check(&doc, (0, 14), "document_number");
     clean_filler_field(&mut z, 0, 15, 30);
     clean_filler_field(&mut z, 1, 18, 29);
     let comp = [(0, 5, 30), (1, 0, 7), (1, 8, 15), (1, 18, 29)];
     z.coerce_check_char(1, 29, "composite");
-    if !z.check(&comp, 1, 29) {
-        let optional = [(0, 15, 30), (1, 18, 29)];
-        z.repair_with_check(&span_positions(&optional), &comp, (1, 29), "optional_data");
-    }
     let checks = vec![
         CheckDigit {
             field: CheckedField::DocumentNumber,
@@ -912,6 +877,7 @@ fn parse_td1(raw: &[&str]) -> Option<Mrz> {
         french_card: None,
         checks,
         repairs: z.repairs.clone(),
+        realigned: false,
         lines: z.lines.iter().map(|l| l.iter().collect()).collect(),
     })
 }
@@ -937,20 +903,10 @@ fn parse_french(raw: &[&str]) -> Option<Mrz> {
         {
             r.confirmed_by_check_digit = true;
         }
-    } else {
-        z.repair_with_check(&[(1, 4), (1, 5), (1, 6)], &doc, (1, 12), "document_number");
     }
     z.digits_with_check(1, 27, 33, 33, "birth_date");
     let comp = [(0, 0, 36), (1, 0, 35)];
     z.coerce_check_char(1, 35, "composite");
-    if !z.check(&comp, 1, 35) {
-        z.repair_with_check(
-            &[(0, 30), (0, 31), (0, 32), (0, 33), (0, 34), (0, 35)],
-            &comp,
-            (1, 35),
-            "issuing_office",
-        );
-    }
     let checks = vec![
         CheckDigit {
             field: CheckedField::DocumentNumber,
@@ -997,6 +953,7 @@ fn parse_french(raw: &[&str]) -> Option<Mrz> {
         }),
         checks,
         repairs: z.repairs.clone(),
+        realigned: false,
         lines: z.lines.iter().map(|l| l.iter().collect()).collect(),
     })
 }

@@ -20,17 +20,28 @@ pub struct ExpectedName {
     /// Usage surname (e.g. a married name) when it differs from `surname`.
     #[serde(default)]
     pub usage_surname: Option<String>,
+    /// The name as typed in one string, when the split into surname and given names was
+    /// guessed: its words then match the document in either order.
+    #[serde(skip)]
+    typed: Option<String>,
 }
 
 impl ExpectedName {
-    /// Reads "Given Names SURNAME" or "SURNAME, Given Names" as typed on a command line.
+    /// Reads a name typed in one string: "SURNAME, Given Names", or without a comma in any
+    /// order ("DUPONT Paul", "Paul Dupont").
     ///
-    /// Without a comma, the last word is the surname unless some words are in capitals, which
-    /// are then the surname.
+    /// Without a comma, the words in capitals are taken for the surname (else the last word),
+    /// but matching also tries every other split of the words, in both orders.
     pub fn from_full_name(full: &str) -> Self {
         if let Some((surname, given)) = full.split_once(',') {
             return Self::new(surname.trim(), given.trim());
         }
+        let mut split = Self::split_full_name(full);
+        split.typed = Some(full.to_owned());
+        split
+    }
+
+    fn split_full_name(full: &str) -> Self {
         let words: Vec<&str> = full.split_whitespace().collect();
         let is_upper =
             |w: &&str| w.chars().any(char::is_alphabetic) && w.chars().all(|c| !c.is_lowercase());
@@ -51,7 +62,19 @@ impl ExpectedName {
             given_names: given_names.to_owned(),
             birth_surname: None,
             usage_surname: None,
+            typed: None,
         }
+    }
+
+    /// The words of a name typed in one string (or of a surname given without given names),
+    /// when their order is not known.
+    fn unordered_words(&self) -> Option<Vec<String>> {
+        let words = match &self.typed {
+            Some(typed) => tokens(typed),
+            None if self.given_names.trim().is_empty() => tokens(&self.surname),
+            None => return None,
+        };
+        (words.len() >= 2).then_some(words)
     }
 }
 
@@ -148,7 +171,43 @@ fn compare(read: &[String], expected: &[String]) -> Closeness {
 }
 
 /// Matches the zone's surname and given names against the expected name.
+///
+/// A name typed in one string is also tried split at every word, in both orders ("DUPONT
+/// Paul" and "Paul DUPONT" both match the document of Paul DUPONT); the best match counts.
 pub fn match_name(surname: &str, given_names: &[String], expected: &ExpectedName) -> NameMatch {
+    let as_given = match_ordered(surname, given_names, expected);
+    let Some(words) = expected.unordered_words() else {
+        return as_given;
+    };
+    if as_given == NameMatch::Match {
+        return as_given;
+    }
+    let mut best = as_given;
+    for k in 1..words.len() {
+        let (head, tail) = (words[..k].join(" "), words[k..].join(" "));
+        for (s, g) in [(&head, &tail), (&tail, &head)] {
+            let mut split = expected.clone();
+            split.surname = s.clone();
+            split.given_names = g.clone();
+            split.typed = None;
+            let m = match_ordered(surname, given_names, &split);
+            if rank(m) > rank(best) {
+                best = m;
+            }
+        }
+    }
+    best
+}
+
+fn rank(m: NameMatch) -> u8 {
+    match m {
+        NameMatch::Mismatch => 0,
+        NameMatch::Partial => 1,
+        NameMatch::Match => 2,
+    }
+}
+
+fn match_ordered(surname: &str, given_names: &[String], expected: &ExpectedName) -> NameMatch {
     let read_surname = tokens(surname);
     let read_given: Vec<String> = given_names.iter().flat_map(|g| tokens(g)).collect();
     let surname_score = [
@@ -246,6 +305,57 @@ mod tests {
         assert_eq!(
             match_name("MARTIN", &given(&["MAELYS"]), &e),
             NameMatch::Mismatch
+        );
+    }
+
+    #[test]
+    fn a_name_typed_surname_first_matches_in_either_order() {
+        let doc = given(&["PAUL"]);
+        for typed in [
+            "DUPONT Paul",
+            "Paul DUPONT",
+            "Dupont Paul",
+            "PAUL DUPONT",
+            "dupont paul",
+        ] {
+            let e = ExpectedName::from_full_name(typed);
+            assert_eq!(match_name("DUPONT", &doc, &e), NameMatch::Match, "{typed}");
+        }
+        let e = ExpectedName::from_full_name("DUPONT Paul");
+        assert_eq!(
+            match_name("DURAND", &doc, &e),
+            NameMatch::Mismatch,
+            "another surname"
+        );
+    }
+
+    #[test]
+    fn compound_names_typed_in_one_string_are_tried_at_every_split() {
+        let e = ExpectedName::from_full_name("de la Fontaine Jean-Pierre Marie");
+        assert_eq!(
+            match_name("DE LA FONTAINE", &given(&["JEAN", "PIERRE", "MARIE"]), &e),
+            NameMatch::Match
+        );
+        let e = ExpectedName::from_full_name("Élodie Marie LE GOFF");
+        assert_eq!(
+            match_name("LE GOFF", &given(&["ELODIE", "MARIE"]), &e),
+            NameMatch::Match
+        );
+    }
+
+    #[test]
+    fn a_structured_name_is_not_reordered() {
+        // Surname and given names given apart are unambiguous: swapped, they are not the same.
+        let e = ExpectedName::new("Paul", "Dupont");
+        assert_ne!(
+            match_name("DUPONT", &given(&["PAUL"]), &e),
+            NameMatch::Match
+        );
+        // A surname field holding the whole name, with no given names, is free text.
+        let e = ExpectedName::new("DUPONT Paul", "");
+        assert_eq!(
+            match_name("DUPONT", &given(&["PAUL"]), &e),
+            NameMatch::Match
         );
     }
 

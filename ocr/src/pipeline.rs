@@ -11,6 +11,7 @@ use std::f32::consts::PI;
 use image::GrayImage;
 
 use crate::OcrError;
+use crate::consensus::{Candidate, Consensus, Reading, consensus};
 use crate::engine::read_band;
 use crate::mrz::Mrz;
 use crate::vision::{self, Plane};
@@ -34,6 +35,16 @@ pub(crate) struct Analysis {
     pub other_names: Vec<(String, Vec<String>)>,
     /// Text with fillers (`<<`) was seen in a band reaching the photo's edge.
     pub zone_at_edge: bool,
+    /// The readings did not establish the zone: `mrz` is then only the best reading.
+    pub doubt: Option<Doubt>,
+}
+
+/// Why the readings of a zone do not establish it, and what they gave.
+#[derive(Debug, Clone)]
+pub(crate) struct Doubt {
+    /// Several resolutions validate (otherwise: no second reading confirms, or they disagree).
+    pub ambiguous: bool,
+    pub candidates: Vec<Candidate>,
 }
 
 /// Measures on the zone band, taken at the normalised scale.
@@ -51,13 +62,14 @@ pub(crate) struct BandQuality {
     pub cut_off: bool,
 }
 
-/// Whole-photo measures, used when no band is read.
+/// Whole-photo measures: brightness and contrast always count, blur when no band is read.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct GlobalQuality {
     pub width: u32,
     pub height: u32,
     pub mean: f32,
     pub p95: f32,
+    pub p05: f32,
     pub sharpness: f64,
     /// Fraction of (nearly) saturated pixels.
     pub saturated: f32,
@@ -90,9 +102,10 @@ pub(crate) fn analyse(
             global,
             other_names: Vec::new(),
             zone_at_edge: false,
+            doubt: None,
         });
     }
-    let mut best: Option<(Mrz, i32, BandQuality)> = None;
+    let mut best: Option<(Mrz, i32, BandQuality, Option<Doubt>)> = None;
     let mut reads = 0;
     // Upright first; then, when nothing was read, straightened by the angle of the text found
     // (strong tilts) without vertical rules (framed zones), then a quarter turn (portrait
@@ -129,7 +142,8 @@ pub(crate) fn analyse(
             for flip in [false, true] {
                 let angle = if flip { band.angle + PI } else { band.angle };
                 let mut quality = None;
-                let mut readings: Vec<Mrz> = Vec::new();
+                let mut readings: Vec<Reading> = Vec::new();
+                let mut confidence = 0;
                 for (i, variant) in VARIANTS.into_iter().enumerate() {
                     if reads >= MAX_OCR_READS {
                         break;
@@ -141,37 +155,45 @@ pub(crate) fn analyse(
                     if q.cut_off && reading.text.contains("<<") {
                         zone_at_edge = true;
                     }
-                    let Ok(mut m) = Mrz::parse(&reading.text) else {
+                    let Ok(m) = Mrz::parse(&reading.text) else {
                         // Nothing zone-like upright: the other variants will not help.
                         if i == 0 {
                             break;
                         }
                         continue;
                     };
-                    if !m.all_checks_valid() {
-                        // Each way of reading misreads different characters: combine them.
-                        readings.push(m.clone());
-                        if let Some(merged) = Mrz::merge(&readings) {
-                            m = merged;
-                        }
+                    if readings.is_empty() || rank(&m) > rank(&best_reading(&readings).mrz) {
+                        confidence = reading.confidence;
                     }
-                    let better = best.as_ref().is_none_or(|(b, _, _)| rank(&m) > rank(b));
-                    let done = m.all_checks_valid();
-                    if better {
-                        best = Some((m, reading.confidence, q));
-                    }
-                    if done {
-                        let (m, c, q) = best.expect("just set");
+                    readings.push(Reading {
+                        number: (i + 1) as u8,
+                        mrz: m,
+                    });
+                    // Each way of reading misreads different characters: a zone counts as
+                    // read when the readings agree on it.
+                    if let Consensus::Agreed(m) = consensus(&readings) {
                         let other_names =
                             reread_names(&full, band, angle, &m, i, &mut reads, names_ok)?;
                         return Ok(Analysis {
                             mrz: Some(m),
-                            ocr_confidence: Some(c),
+                            ocr_confidence: Some(confidence),
                             band: Some(q),
                             global,
                             other_names,
                             zone_at_edge,
+                            doubt: None,
                         });
+                    }
+                }
+                if let Some(q) = quality
+                    && !readings.is_empty()
+                {
+                    let (m, doubt) = settle(&readings);
+                    let better = best.as_ref().is_none_or(|(b, _, _, d)| {
+                        (doubt.is_some(), rank(&m)) > (d.is_some(), rank(b))
+                    });
+                    if better {
+                        best = Some((m, confidence, q, doubt));
                     }
                 }
                 if best.is_some() {
@@ -184,13 +206,14 @@ pub(crate) fn analyse(
         }
     }
     Ok(match best {
-        Some((m, c, q)) => Analysis {
+        Some((m, c, q, doubt)) => Analysis {
             mrz: Some(m),
             ocr_confidence: Some(c),
             band: Some(q),
             global,
             other_names: Vec::new(),
             zone_at_edge,
+            doubt,
         },
         // Without a zone reading, the first band may be any text: judge the whole photo.
         None => Analysis {
@@ -200,8 +223,40 @@ pub(crate) fn analyse(
             global,
             other_names: Vec::new(),
             zone_at_edge,
+            doubt: None,
         },
     })
+}
+
+/// The zone a band's readings establish, or the best of them and why it is in doubt.
+pub(crate) fn settle(readings: &[Reading]) -> (Mrz, Option<Doubt>) {
+    let best = best_reading(readings).mrz.clone();
+    match consensus(readings) {
+        Consensus::Agreed(m) => (m, None),
+        Consensus::Ambiguous(candidates) => (
+            best,
+            Some(Doubt {
+                ambiguous: true,
+                candidates,
+            }),
+        ),
+        Consensus::Unconfirmed(candidates) => (
+            best,
+            Some(Doubt {
+                ambiguous: false,
+                candidates,
+            }),
+        ),
+        Consensus::Unread => (best, None),
+    }
+}
+
+/// The reading with the most valid check digits and the fewest repairs.
+fn best_reading(readings: &[Reading]) -> &Reading {
+    readings
+        .iter()
+        .max_by_key(|r| rank(&r.mrz))
+        .expect("at least one reading")
 }
 
 /// Reads a validated band again with the remaining variants until the names are as expected.
@@ -215,6 +270,7 @@ fn reread_names(
     names_ok: &dyn Fn(&Mrz) -> bool,
 ) -> Result<Vec<(String, Vec<String>)>, OcrError> {
     let mut out = Vec::new();
+    let mut seen: Vec<(String, Vec<String>)> = Vec::new();
     if names_ok(m) {
         return Ok(out);
     }
@@ -228,8 +284,15 @@ fn reread_names(
             && other.all_checks_valid()
             && other.document_number == m.document_number
         {
+            // Names carry no check digit: repaired names count once read twice.
+            let names = (other.surname.clone(), other.given_names.clone());
+            let repaired = other.repairs.iter().any(|r| r.field == "names");
+            if repaired && !seen.contains(&names) {
+                seen.push(names);
+                continue;
+            }
             let ok = names_ok(&other);
-            out.push((other.surname, other.given_names));
+            out.push(names);
             if ok {
                 break;
             }
@@ -300,6 +363,7 @@ fn global_quality(gray: &GrayImage) -> GlobalQuality {
         height: gray.height(),
         mean,
         p95,
+        p05,
         sharpness,
         saturated: sat as f32 / total.max(1) as f32,
     }

@@ -4,6 +4,7 @@ use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::consensus::Candidate;
 use crate::mrz::{Mrz, MrzFormat, Repair, Sex};
 use crate::name::{ExpectedName, NameMatch, match_name};
 use crate::pipeline::Analysis;
@@ -51,6 +52,14 @@ pub enum ReasonCode {
     NameMismatch,
     NamePartialMatch,
     UnsupportedDocumentType,
+    /// Several readings of the zone validate every check digit: the candidates are listed.
+    MrzAmbiguous,
+    /// The zone validates in one repaired reading that no other reading confirms, or its
+    /// readings disagree: the readings are listed.
+    MrzUnconfirmed,
+    /// The photo is washed out or without contrast: the face and the card's features may not
+    /// be seen.
+    LowContrast,
 }
 
 impl ReasonCode {
@@ -59,7 +68,9 @@ impl ReasonCode {
             Self::NoDocumentFound
             | Self::MrzCheckDigitFailed
             | Self::ExpiryUncertain
-            | Self::NamePartialMatch => Outcome::NeedsReview,
+            | Self::NamePartialMatch
+            | Self::MrzAmbiguous
+            | Self::MrzUnconfirmed => Outcome::NeedsReview,
             _ => Outcome::Rejected,
         }
     }
@@ -161,6 +172,11 @@ pub struct Verdict {
     pub confidence: Confidence,
     /// OCR characters corrected by field type and check digits.
     pub repairs: Vec<Repair>,
+    /// When the zone's readings do not settle it (`mrz_ambiguous`, `mrz_unconfirmed`): the
+    /// ways it may read, for a person to compare with the document. No number is reported in
+    /// `document` then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<Candidate>,
     pub elapsed_ms: u64,
 }
 
@@ -305,6 +321,10 @@ pub(crate) mod thresholds {
     pub const DARK_PAPER: f32 = 80.0;
     pub const DARK_GLOBAL_P95: f32 = 100.0;
     pub const DARK_GLOBAL_MEAN: f32 = 35.0;
+    /// Whole-photo spread between the 5th and 95th percentiles below this: no contrast.
+    pub const LOW_CONTRAST: f32 = 60.0;
+    /// Whole-photo 5th percentile above this: washed out (nothing dark left but the text).
+    pub const WASHED_OUT_P05: f32 = 170.0;
     pub const GLARE_BAND: f32 = 0.03;
     pub const GLARE_GLOBAL: f32 = 0.01;
     pub const MIN_TEXT_HEIGHT: f32 = 9.0;
@@ -314,16 +334,20 @@ pub(crate) mod thresholds {
 pub(crate) fn decide(a: &Analysis, req: &CheckRequest) -> Verdict {
     use thresholds as t;
     let mut reasons: Vec<ReasonCode> = Vec::new();
-    let mrz_valid = a.mrz.as_ref().is_some_and(Mrz::all_checks_valid);
+    let mrz_valid = a.doubt.is_none() && a.mrz.as_ref().is_some_and(Mrz::all_checks_valid);
 
     let sharpness = a.band.map(|b| b.sharpness);
     let blurred = match a.band {
         Some(b) => b.sharpness < t::BAND_BLUR,
         None => a.global.sharpness < t::GLOBAL_BLUR,
     };
+    // Measured on the whole photo whether or not the zone reads: a zone that reads on a dark
+    // or washed-out photo does not show the face or the card's security features.
     let dark = a.band.is_some_and(|b| b.paper < t::DARK_PAPER)
         || a.global.p95 < t::DARK_GLOBAL_P95
         || a.global.mean < t::DARK_GLOBAL_MEAN;
+    let low_contrast = !dark
+        && (a.global.p95 - a.global.p05 < t::LOW_CONTRAST || a.global.p05 > t::WASHED_OUT_P05);
     let glare =
         a.band.is_some_and(|b| b.saturated > t::GLARE_BAND) || a.global.saturated > t::GLARE_GLOBAL;
     let small = a.global.width.min(a.global.height) < t::MIN_SIDE
@@ -337,19 +361,24 @@ pub(crate) fn decide(a: &Analysis, req: &CheckRequest) -> Verdict {
     if cut_off && !mrz_valid {
         reasons.push(ReasonCode::DocumentCutOff);
     }
+    if dark {
+        reasons.push(ReasonCode::TooDark);
+    }
+    if low_contrast {
+        reasons.push(ReasonCode::LowContrast);
+    }
     if !mrz_valid {
-        if dark {
-            reasons.push(ReasonCode::TooDark);
-        }
         if glare {
             reasons.push(ReasonCode::Glare);
         }
         if small {
             reasons.push(ReasonCode::ResolutionTooLow);
         }
-        match &a.mrz {
-            None => reasons.push(ReasonCode::NoDocumentFound),
-            Some(_) => reasons.push(ReasonCode::MrzCheckDigitFailed),
+        match (&a.mrz, &a.doubt) {
+            (None, _) => reasons.push(ReasonCode::NoDocumentFound),
+            (Some(_), Some(d)) if d.ambiguous => reasons.push(ReasonCode::MrzAmbiguous),
+            (Some(_), Some(_)) => reasons.push(ReasonCode::MrzUnconfirmed),
+            (Some(_), None) => reasons.push(ReasonCode::MrzCheckDigitFailed),
         }
     }
 
@@ -422,13 +451,24 @@ pub(crate) fn decide(a: &Analysis, req: &CheckRequest) -> Verdict {
         });
     }
     reasons.dedup();
+    // A poor photo whose zone reads goes to a person (who may ask for a new one); one whose
+    // zone does not read is asked again at once.
+    let outcome_of = |r: ReasonCode| match r {
+        ReasonCode::TooDark | ReasonCode::LowContrast if mrz_valid => Outcome::NeedsReview,
+        r => r.outcome(),
+    };
     let outcome = reasons
         .iter()
-        .map(|r| r.outcome())
+        .map(|&r| outcome_of(r))
         .max()
         .unwrap_or(Outcome::Accepted);
     let kind = document.as_ref().map(|d| d.kind);
-    let message = message_fr(outcome, &reasons, kind, expiry.as_ref(), req);
+    let first = reasons
+        .iter()
+        .copied()
+        .find(|&r| outcome_of(r) == outcome)
+        .or_else(|| reasons.first().copied());
+    let message = message_fr(first, kind, expiry.as_ref(), req);
 
     let check_digits = a
         .mrz
@@ -464,6 +504,11 @@ pub(crate) fn decide(a: &Analysis, req: &CheckRequest) -> Verdict {
             .as_ref()
             .map(|m| m.repairs.clone())
             .unwrap_or_default(),
+        candidates: a
+            .doubt
+            .as_ref()
+            .map(|d| d.candidates.clone())
+            .unwrap_or_default(),
         elapsed_ms: 0,
     }
 }
@@ -476,21 +521,16 @@ fn rank_match(m: NameMatch) -> u8 {
     }
 }
 
+/// The message for the reason that speaks first (the most actionable: a rejection before a
+/// review), or for a document accepted.
 fn message_fr(
-    outcome: Outcome,
-    reasons: &[ReasonCode],
+    first: Option<ReasonCode>,
     kind: Option<DocumentKind>,
     expiry: Option<&Expiry>,
     req: &CheckRequest,
 ) -> String {
     let doc = kind.map_or("document", DocumentKind::label_fr);
     let votre = |s: &str| format!("Votre {s}");
-    // The most actionable reason speaks first: a rejection before a review.
-    let first = reasons
-        .iter()
-        .copied()
-        .find(|r| r.outcome() == outcome)
-        .or_else(|| reasons.first().copied());
     let Some(reason) = first else {
         return match expiry {
             Some(e) if e.source == ExpirySource::IssueDateRule => format!(
@@ -530,6 +570,8 @@ fn message_fr(
         ReasonCode::ExpiryUncertain => "La date de fin de validité de votre document ne peut pas être établie avec certitude : un conseiller va la vérifier.".to_owned(),
         ReasonCode::NameMismatch => "Le nom figurant sur le document ne correspond pas à celui du stagiaire.".to_owned(),
         ReasonCode::NamePartialMatch => "Le nom figurant sur le document diffère légèrement de celui du stagiaire : un conseiller va vérifier.".to_owned(),
+        ReasonCode::MrzAmbiguous | ReasonCode::MrzUnconfirmed => "La bande de lecture automatique peut se lire de plusieurs façons : un conseiller va vérifier le numéro de votre document.".to_owned(),
+        ReasonCode::LowContrast => "La photo est délavée ou manque de contraste : reprenez-la à la lumière du jour, sans flash ni reflet.".to_owned(),
         ReasonCode::UnsupportedDocumentType => "Ce type de document n'est pas accepté : envoyez une carte d'identité, un passeport ou un titre de séjour.".to_owned(),
     }
 }
@@ -537,6 +579,7 @@ fn message_fr(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::consensus::Reading;
     use crate::pipeline::{BandQuality, GlobalQuality};
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -556,6 +599,7 @@ mod tests {
         height: 1300,
         mean: 140.0,
         p95: 225.0,
+        p05: 40.0,
         sharpness: 50.0,
         saturated: 0.0,
     };
@@ -568,6 +612,7 @@ mod tests {
             global: DAYLIGHT,
             other_names: Vec::new(),
             zone_at_edge: false,
+            doubt: None,
         }
     }
 
@@ -722,6 +767,7 @@ mod tests {
             band: None,
             other_names: Vec::new(),
             zone_at_edge: false,
+            doubt: None,
             global: GlobalQuality {
                 mean: 25.0,
                 p95: 50.0,
@@ -742,6 +788,7 @@ mod tests {
             global: DAYLIGHT,
             other_names: Vec::new(),
             zone_at_edge: false,
+            doubt: None,
         };
         let v = decide(&a, &request(date(2026, 11, 25)));
         assert_eq!(v.verdict, Outcome::NeedsReview);
@@ -758,6 +805,114 @@ mod tests {
         assert_eq!(v.verdict, Outcome::NeedsReview);
         assert_eq!(v.reasons, [ReasonCode::MrzCheckDigitFailed]);
         assert!(v.document.is_none(), "unconfirmed fields are not reported");
+    }
+
+    /// The analysis of a band read several times, as the pipeline settles it.
+    fn analysis_of_readings(readings: &[&[&str]]) -> Analysis {
+        let readings: Vec<Reading> = readings
+            .iter()
+            .enumerate()
+            .map(|(i, lines)| Reading {
+                number: i as u8 + 1,
+                mrz: Mrz::parse_lines(lines).unwrap(),
+            })
+            .collect();
+        let (mrz, doubt) = crate::pipeline::settle(&readings);
+        Analysis {
+            mrz: Some(mrz),
+            doubt,
+            ..french_2021()
+        }
+    }
+
+    #[test]
+    fn a_zone_two_repairs_validate_goes_to_a_person_with_both_candidates() {
+        // The check digit of 000000000 is that of OO0000000 (O for 0 at weights 7 and 3 adds
+        // 240), and the composite covers both alike. Reading 1 saw O0…, reading 2 0O….
+        let cd = |s: &str| char::from(b'0' + crate::mrz::check_digit(s).unwrap());
+        let mut truth = format!(
+            "000000000{}UTO7408122F1204159{}<",
+            cd("000000000"),
+            "<".repeat(14)
+        );
+        let comp = format!("{}{}{}", &truth[0..10], &truth[13..20], &truth[21..43]);
+        truth.push(cd(&comp));
+        let names = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<";
+        let first = truth.replacen("000000000", "O00000000", 1);
+        let second = truth.replacen("000000000", "0O0000000", 1);
+        let a = analysis_of_readings(&[&[names, &first], &[names, &second]]);
+        let mut req = request(date(2010, 1, 1));
+        req.expected_name = Some(ExpectedName::new("Eriksson", "Anna"));
+        let v = decide(&a, &req);
+        assert_eq!(v.verdict, Outcome::NeedsReview, "{v:?}");
+        assert_eq!(v.reasons, [ReasonCode::MrzAmbiguous]);
+        assert!(v.document.is_none(), "no number is reported: {v:?}");
+        let mut numbers: Vec<&str> = v
+            .candidates
+            .iter()
+            .map(|c| c.document_number.as_str())
+            .collect();
+        numbers.sort_unstable();
+        assert_eq!(numbers, ["000000000", "OO0000000"]);
+        assert!(v.message.contains("conseiller"), "{}", v.message);
+    }
+
+    #[test]
+    fn a_zone_repaired_in_one_reading_only_goes_to_a_person_with_that_reading() {
+        let names = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<";
+        let repaired = "L898902C36UTO74O8122F1204159ZE184226B<<<<<10";
+        let a = analysis_of_readings(&[&[names, repaired]]);
+        let v = decide(&a, &request(date(2010, 1, 1)));
+        assert_eq!(v.verdict, Outcome::NeedsReview, "{v:?}");
+        assert_eq!(v.reasons, [ReasonCode::MrzUnconfirmed]);
+        assert_eq!(v.candidates.len(), 1);
+        assert_eq!(v.candidates[0].document_number, "L898902C3");
+        assert_eq!(v.candidates[0].readings, [1]);
+        // Read so twice, it is established.
+        let a = analysis_of_readings(&[&[names, repaired], &[names, repaired]]);
+        let mut req = request(date(2010, 1, 1));
+        req.expected_name = Some(ExpectedName::new("Eriksson", "Anna"));
+        let v = decide(&a, &req);
+        assert_eq!(v.verdict, Outcome::Accepted, "{v:?}");
+        let r = v.repairs.iter().find(|r| r.field == "birth_date").unwrap();
+        assert_eq!(r.supported_by, [1, 2]);
+    }
+
+    #[test]
+    fn a_dark_photo_whose_zone_reads_goes_to_a_person_and_asks_for_daylight() {
+        let mut a = french_2021();
+        a.global = GlobalQuality {
+            mean: 30.0,
+            p95: 70.0,
+            p05: 5.0,
+            ..DAYLIGHT
+        };
+        let v = decide(&a, &request(date(2026, 11, 25)));
+        assert_eq!(v.verdict, Outcome::NeedsReview, "{v:?}");
+        assert_eq!(v.reasons, [ReasonCode::TooDark]);
+        assert_eq!(
+            v.message,
+            "La photo est trop sombre : reprenez-la à la lumière du jour."
+        );
+        // Expired as well: refused for that.
+        let v = decide(&a, &request(date(2030, 3, 1)));
+        assert_eq!(v.verdict, Outcome::Rejected);
+        assert_eq!(v.reasons, [ReasonCode::TooDark, ReasonCode::Expired]);
+    }
+
+    #[test]
+    fn a_washed_out_photo_whose_zone_reads_goes_to_a_person() {
+        let mut a = french_2021();
+        a.global = GlobalQuality {
+            mean: 230.0,
+            p95: 250.0,
+            p05: 200.0,
+            ..DAYLIGHT
+        };
+        let v = decide(&a, &request(date(2026, 11, 25)));
+        assert_eq!(v.verdict, Outcome::NeedsReview, "{v:?}");
+        assert_eq!(v.reasons, [ReasonCode::LowContrast]);
+        assert!(v.message.contains("lumière du jour"), "{}", v.message);
     }
 
     #[test]

@@ -181,3 +181,37 @@ fn the_verdict_holds_no_zone_text_and_serialises_with_snake_case_codes() {
     let back: Verdict = serde_json::from_value(json).unwrap();
     assert_eq!(&back, v);
 }
+
+#[test]
+fn a_dark_photo_whose_zone_still_reads_goes_to_a_person_as_too_dark() {
+    // The specimen card photographed in a dim room: mean brightness about 30 of 255.
+    let photo = ocr::corpus::specimen_photo().expect("fonts installed");
+    let mut img = image::load_from_memory(&photo).unwrap().to_luma8();
+    let mean = img.pixels().map(|p| f64::from(p.0[0])).sum::<f64>() / img.pixels().len() as f64;
+    let factor = 30.0 / mean;
+    for p in img.pixels_mut() {
+        p.0[0] = (f64::from(p.0[0]) * factor).round() as u8;
+    }
+    let mut png = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let req = CheckRequest {
+        expected_name: Some(ocr::ExpectedName::new("Martin", "Maëlys")),
+        valid_until: None,
+        today: today(),
+    };
+    let v = check_document(&png, &req).unwrap();
+    assert!(v.reasons.contains(&ReasonCode::TooDark), "{v:?}");
+    assert_ne!(v.verdict, Outcome::Accepted, "{v:?}");
+    assert_eq!(
+        v.message,
+        "La photo est trop sombre : reprenez-la à la lumière du jour."
+    );
+    // The zone did read: it is the darkness alone that holds the document back.
+    assert_eq!(v.verdict, Outcome::NeedsReview, "{v:?}");
+    assert_eq!(
+        v.document.as_ref().map(|d| d.document_number.as_str()),
+        Some("X4RTBPFW4"),
+        "{v:?}"
+    );
+}

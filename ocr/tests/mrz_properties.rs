@@ -78,4 +78,61 @@ proptest! {
         prop_assert!(m.all_checks_valid(), "{:?}", m.checks);
         prop_assert_eq!(m.expiry_date.unwrap().format("%y%m%d").to_string(), expiry);
     }
+
+    #[test]
+    fn a_repair_only_replaces_a_character_its_field_forbids_by_its_usual_confusion(
+        number in "[A-Z0-9]{9}",
+        at in 0usize..44,
+        c in "[A-Z0-9<]",
+    ) {
+        let l2 = td3_line2(&number, "740812", "301231");
+        let mut damaged: Vec<char> = l2.chars().collect();
+        damaged[at] = c.chars().next().unwrap();
+        let damaged: String = damaged.into_iter().collect();
+        let l1 = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<";
+        let m = Mrz::parse_lines(&[l1, &damaged]).unwrap();
+        // The number may hold letters and digits: it is reported as read.
+        prop_assert_eq!(m.document_number.as_str(), damaged[0..9].trim_end_matches('<'));
+        for r in &m.repairs {
+            let known = match r.field.as_str() {
+                "birth_date" | "expiry_date" | "document_number" | "personal_number"
+                | "composite" => !r.read.is_ascii_digit() && to_digit(r.read) == Some(r.corrected),
+                "names" | "nationality" | "document_code" => {
+                    r.read.is_ascii_digit() && to_letter(r.read) == Some(r.corrected)
+                }
+                "filler" => matches!(r.read, 'K' | 'L' | 'X') && r.corrected == '<',
+                _ => false,
+            };
+            prop_assert!(known, "{:?} in {}", r, damaged);
+        }
+    }
+}
+
+/// The digit a letter is commonly misread for (the parser's table, written out again here).
+fn to_digit(c: char) -> Option<char> {
+    Some(match c {
+        'O' | 'D' | 'Q' | 'U' => '0',
+        'I' | 'L' | 'T' | 'J' => '1',
+        'Z' => '2',
+        'S' => '5',
+        'B' => '8',
+        'G' => '6',
+        'A' => '4',
+        _ => return None,
+    })
+}
+
+/// The letter a digit is commonly misread for.
+fn to_letter(c: char) -> Option<char> {
+    Some(match c {
+        '0' => 'O',
+        '1' => 'I',
+        '2' => 'Z',
+        '5' => 'S',
+        '8' => 'B',
+        '6' => 'G',
+        '4' => 'A',
+        '7' => 'T',
+        _ => return None,
+    })
 }
