@@ -95,9 +95,11 @@ pub enum ErrorClass {
 pub struct AfterSubmit {
     /// Why the acknowledgement could not be read.
     pub reason: String,
-    /// A reference the portal shows for the request in a format the script does not know,
-    /// kept as text.
+    /// The reference the portal's list shows for the request, kept as text even in a format
+    /// the script does not know.
     pub reference: Option<String>,
+    /// Whether that reference has the portal's known dossier format.
+    pub reference_recognised: bool,
     /// The portal's list of requests as last seen, one line per request.
     pub list: Vec<String>,
 }

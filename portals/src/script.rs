@@ -317,14 +317,15 @@ impl PortalScript {
         s.set_step("after submit");
         let screenshot = s.snapshot("outcome unknown", Some(&reason)).await;
         let list = self.list_as_seen(s).await;
-        let reference = match self.find_existing(s, filing).await {
-            Ok(Some(e)) => e.dossier,
-            _ => None,
+        let (reference, reference_recognised) = match self.find_existing(s, filing).await {
+            Ok(Some(e)) => (e.dossier, e.recognised),
+            _ => (None, false),
         };
         Stop::Fail(PortalError::FiledUnknown {
             after: AfterSubmit {
                 reason,
                 reference,
+                reference_recognised,
                 list,
             },
             screenshot,

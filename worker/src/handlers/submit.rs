@@ -119,16 +119,21 @@ impl Handler for SubmitFiling {
                 // nothing was filed. A person checks; a retry searches the portal first.
                 Err(PortalError::FiledUnknown { after, screenshot }) => {
                     tracing::warn!(portal = opco.slug(), reason = %after.reason, "Submit pressed, outcome unknown; a person checks");
-                    let reference = after
-                        .reference
-                        .as_ref()
-                        .map(|r| format!(" Le portail montre pour cette demande la référence « {r} », d'un format que l'automate ne connaît pas."))
-                        .unwrap_or_default();
+                    let reference = match (&after.reference, after.reference_recognised) {
+                        (Some(r), true) => format!(
+                            " La liste du portail montre pour cette demande le dossier n° {r}."
+                        ),
+                        (Some(r), false) => format!(
+                            " La liste du portail montre pour cette demande la référence « {r} », d'un format que l'automate ne connaît pas."
+                        ),
+                        (None, _) => String::new(),
+                    };
                     Ok(Outcome::NeedsHuman(
                         json!({
                             "after_submit": {
                                 "reason": after.reason,
                                 "reference": after.reference,
+                                "reference_recognised": after.reference_recognised,
                                 "list": after.list,
                             },
                             "screenshot": screenshot.map(|p| p.display().to_string()),
