@@ -3,7 +3,10 @@
 //! review (with recordings) → a person confirms on the page → submitted with the sandbox's dossier
 //! number → polled to accordé and to refusé → webhooks received. On AKTO, whose portal sends a
 //! code by e-mail at each login, staff type that code on the page whenever it is asked.
-//! Also: a worker killed between the portal's confirmation and our state save leaves one dossier.
+//! Also: a worker killed between the portal's confirmation and our state save leaves one dossier;
+//! the "kept on the portal" column is read from the portal and a value it did not keep cannot be
+//! confirmed; a submit whose acknowledgement cannot be read is "to be checked", never "nothing
+//! filed", and a retry finds the dossier instead of filing again.
 
 mod support;
 
@@ -352,7 +355,7 @@ async fn the_whole_path(portal: sandboxes::Portal, slug: &str) {
             trainee.as_str(),
             "Prêt pour relecture",
             "Ce qui était demandé",
-            "Ce qui a été saisi sur le portail",
+            "Conservé sur le portail",
             "Pages du portail",
             "Confirmer le dépôt",
             "Historique",
@@ -577,5 +580,168 @@ async fn a_worker_killed_after_the_portal_accepted_and_before_saving_leaves_one_
     reviewer.page.close().await.unwrap();
     chromium.close().await.unwrap();
     healed.terminate();
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_kept_column_is_read_from_the_portal_and_a_value_it_shortened_cannot_be_confirmed() {
+    let mut config = sandboxes::SandboxConfig::new(sandboxes::Portal::Atlas);
+    config.faults.short_field = sandboxes::ShortField::Silent;
+    let sandbox = sandboxes::spawn(config).await.unwrap();
+    let mut fleet = start_fleet(&sandbox, "atlas", None).await;
+    let attachments = fleet.dir.path().join("pdf");
+    std::fs::create_dir_all(&attachments).unwrap();
+    let (status, job) = fleet
+        .api
+        .create(
+            Some(WRITE_TOKEN),
+            None,
+            &json!({ "kind": "prefill_filing", "input": { "opco": "atlas", "filing": filing(&attachments, "Martin", "Marie Claire") } }),
+        )
+        .await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_owned();
+    let chromium = browser::Browser::launch(browser::BrowserConfig::default())
+        .await
+        .unwrap();
+    let reviewer = Reviewer::login(&chromium, &fleet.api.base).await;
+    let trainee = "MARTIN Marie Claire";
+
+    // The sandbox kept 12 characters of the job title: the prefill stops, never ready for review.
+    let view = settle(&fleet, &reviewer, &sandbox, &id, trainee, "needs_attention").await;
+    assert_eq!(view["state_code"], "values_not_kept", "{view:#}");
+    let message = view["state_message"].as_str().unwrap();
+    assert!(
+        message.contains("« Intitulé du poste » : demandé « Assistante de direction », conservé par le portail « Assistante d »"),
+        "{message}"
+    );
+
+    reviewer.open(trainee).await;
+    let page_text = text(&reviewer.page).await;
+    for expected in [
+        "Conservé sur le portail",
+        "Conservé par le portail",
+        "Intitulé du poste",
+        "✗ différent",
+    ] {
+        assert!(
+            page_text.contains(expected),
+            "«{expected}» missing from:\n{page_text}"
+        );
+    }
+    // The kept cell holds what the portal shows, not what was typed.
+    let cells = reviewer
+        .page
+        .evaluate("[...document.querySelectorAll('td')].map(td => td.innerText.trim())")
+        .await
+        .unwrap();
+    let cells: Vec<String> = serde_json::from_value(cells).unwrap();
+    let row = cells
+        .iter()
+        .position(|c| c == "Intitulé du poste")
+        .expect("a row for the field");
+    assert_eq!(
+        &cells[row + 1..row + 3],
+        ["Assistante de direction", "Assistante d"]
+    );
+    assert!(!page_text.contains("Confirmer le dépôt"), "{page_text}");
+
+    // Confirming anyway, with a valid form token, is refused and files nothing.
+    reviewer
+        .page
+        .evaluate(
+            "(() => { const f = document.createElement('form'); f.method = 'post'; f.action = location.pathname + '/confirm'; \
+             const i = document.createElement('input'); i.type = 'hidden'; i.name = 'csrf'; i.value = document.querySelector('input[name=csrf]').value; f.appendChild(i); \
+             const b = document.createElement('button'); b.type = 'submit'; b.textContent = 'Confirmer quand même'; f.appendChild(b); document.body.appendChild(f); return true; })()",
+        )
+        .await
+        .unwrap();
+    reviewer.click("Confirmer quand même").await;
+    let refused = text(&reviewer.page).await;
+    assert!(
+        refused.contains("ce dossier ne peut pas être confirmé"),
+        "{refused}"
+    );
+    let view = filing_view(&fleet.api, &id).await;
+    assert_eq!(view["state"], "needs_attention", "{view:#}");
+    assert!(sandbox.dossiers().is_empty(), "{:?}", sandbox.dossiers());
+
+    reviewer.page.close().await.unwrap();
+    chromium.close().await.unwrap();
+    fleet.app.terminate();
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_submit_whose_acknowledgement_cannot_be_read_is_to_be_checked_and_a_retry_finds_the_dossier()
+ {
+    let mut config = sandboxes::SandboxConfig::new(sandboxes::Portal::OpcoEp);
+    config.faults.acknowledgement = sandboxes::Acknowledgement::Unreadable;
+    let sandbox = sandboxes::spawn(config).await.unwrap();
+    let mut fleet = start_fleet(&sandbox, "opco-ep", None).await;
+    let attachments = fleet.dir.path().join("pdf");
+    std::fs::create_dir_all(&attachments).unwrap();
+    let (status, job) = fleet
+        .api
+        .create(
+            Some(WRITE_TOKEN),
+            None,
+            &json!({ "kind": "prefill_filing", "input": { "opco": "opco-ep", "filing": filing(&attachments, "Martin", "Marie Claire") } }),
+        )
+        .await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_owned();
+    let chromium = browser::Browser::launch(browser::BrowserConfig::default())
+        .await
+        .unwrap();
+    let reviewer = Reviewer::login(&chromium, &fleet.api.base).await;
+    let trainee = "MARTIN Marie Claire";
+    settle(
+        &fleet,
+        &reviewer,
+        &sandbox,
+        &id,
+        trainee,
+        "ready_for_review",
+    )
+    .await;
+    reviewer.open(trainee).await;
+    reviewer.click("Confirmer le dépôt").await;
+
+    // The portal filed and then answered with its error page.
+    let view = settle(&fleet, &reviewer, &sandbox, &id, trainee, "filed_unknown").await;
+    let on_portal = sandbox.dossiers();
+    assert_eq!(on_portal.len(), 1);
+    let number = on_portal[0].dossier.clone().unwrap();
+    let message = view["state_message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Déposé ou non : à vérifier."),
+        "{message}"
+    );
+    assert!(!message.contains("Rien n'a été déposé"), "{message}");
+    reviewer.open(trainee).await;
+    let page_text = text(&reviewer.page).await;
+    for expected in [
+        "Déposé ou non : à vérifier",
+        "Liste des demandes du portail, vue juste après le dépôt",
+        number.as_str(),
+        "Page du portail au moment de l'arrêt",
+    ] {
+        assert!(
+            page_text.contains(expected),
+            "«{expected}» missing from:\n{page_text}"
+        );
+    }
+    assert!(!page_text.contains("Motif du refus"), "{page_text}");
+
+    // A retry searches the portal first: it finds the dossier and records it.
+    reviewer.click("Relancer (rechercher le dossier)").await;
+    let view = settle(&fleet, &reviewer, &sandbox, &id, trainee, "submitted").await;
+    assert_eq!(view["dossier"].as_str(), Some(number.as_str()), "{view:#}");
+    assert_eq!(sandbox.dossiers().len(), 1, "filed twice");
+
+    reviewer.page.close().await.unwrap();
+    chromium.close().await.unwrap();
+    fleet.app.terminate();
     sandbox.shutdown().await;
 }

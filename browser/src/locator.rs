@@ -103,6 +103,9 @@ pub enum LocatorError {
     /// The control did not keep the value (a date in the wrong format, a maxlength).
     #[error("{locator} did not accept the value (it holds «{kept}»)")]
     Rejected { locator: String, kept: String },
+    /// The control's own limits (`maxlength`, `pattern`) cannot hold the value: nothing was typed.
+    #[error("{locator} cannot hold the value: it accepts {limit}")]
+    DoesNotFit { locator: String, limit: String },
     /// The file to upload cannot be used.
     #[error("cannot upload {path}: {reason}")]
     File { path: String, reason: String },
@@ -170,6 +173,9 @@ const act = (el, a) => {
     case 'fill': {
       if (k === 'select' || k === 'checkbox' || k === 'radio' || k === 'file') return { wrong: k };
       if (el.readOnly) return { state: 'read-only' };
+      // A value the control cannot hold is refused before anything is typed.
+      if (el.maxLength > 0 && a.value.length > el.maxLength) return { nofit: 'au plus ' + el.maxLength + ' caractères' };
+      if (el.pattern) { let re = null; try { re = new RegExp('^(?:' + el.pattern + ')$', 'v'); } catch (e) { try { re = new RegExp('^(?:' + el.pattern + ')$', 'u'); } catch (e2) {} } if (re && !re.test(a.value)) return { nofit: 'le format ' + el.pattern }; }
       setValue(el, a.value);
       return el.value === a.value ? { ok: true } : { rejected: el.value };
     }
@@ -223,6 +229,8 @@ struct Answer {
     rejected: Option<String>,
     #[serde(default)]
     value: Option<String>,
+    #[serde(default)]
+    nofit: Option<String>,
 }
 
 fn is_transient(e: &BrowserError) -> bool {
@@ -321,6 +329,12 @@ impl Locator {
                         locator: name,
                         option: action["value"].as_str().unwrap_or("").to_owned(),
                         available,
+                    });
+                }
+                if let Some(limit) = a.nofit {
+                    return Err(LocatorError::DoesNotFit {
+                        locator: name,
+                        limit,
                     });
                 }
                 if let Some(kept) = a.rejected {
@@ -531,6 +545,89 @@ pub async fn required_field_labels(page: &Page) -> Result<Vec<String>, LocatorEr
            if (el.labels && el.labels.length) return textOf(el.labels[0]); \
            return el.getAttribute('placeholder') || ('(sans libellé) ' + (el.name || el.id || el.tagName)); \
          }).map(s => s.replace(/\\s+/g, ' ').trim());",
+    )
+    .await
+}
+
+/// Every form control of the page as a person sees it: its label, its kind, what it holds.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Default)]
+pub struct Control {
+    /// The label as written (`(sans libellé) name` when it has none).
+    pub label: String,
+    /// `text`, `date`, `select`, `checkbox`, `radio`, `file`, `combobox`, …
+    pub kind: String,
+    /// What it shows: the text, the selected option's text, `true`/`false` for a box, file names.
+    pub value: String,
+    /// Whether it holds something: text typed, an option chosen, a box ticked, a file given.
+    pub filled: bool,
+    pub required: bool,
+    /// Where it sits: `page`, `shadow` (inside a shadow root) or `frame` (inside an iframe).
+    pub place: String,
+}
+
+/// Every visible control of the page (inputs, selects, text areas, checkboxes, radios, ARIA
+/// comboboxes, checkboxes and text boxes), in the document, in its open shadow roots and in its
+/// same-origin frames, so that a script can account for each one.
+pub async fn controls(page: &Page) -> Result<Vec<Control>, LocatorError> {
+    eval_lib(
+        page,
+        r#"const SEL = FIELDS + ', [role=combobox], [role=checkbox], [role=radio], [role=textbox], [role=switch]';
+        const out = []; const seen = new Set();
+        const labelIn = (root, el) => {
+          const ids = el.getAttribute('aria-labelledby');
+          if (ids) { const t = ids.split(/\s+/).map(id => { const n = root.getElementById ? root.getElementById(id) : null; return n ? n.textContent : ''; }).join(' ').trim(); if (t) return t; }
+          const al = el.getAttribute('aria-label'); if (al) return al;
+          if (el.labels && el.labels.length) return textOf(el.labels[0]);
+          const ph = el.getAttribute('placeholder'); if (ph) return ph;
+          return '(sans libellé) ' + (el.name || el.id || el.tagName.toLowerCase());
+        };
+        const visible = el => { const t = (el.type === 'file' && el.parentElement) ? el.parentElement : el; if (!t.getClientRects().length) return false; const view = (el.ownerDocument && el.ownerDocument.defaultView) || window; const st = view.getComputedStyle(t); return st.visibility !== 'hidden' && st.display !== 'none'; };
+        const read = el => {
+          const role = el.getAttribute('role');
+          if (el.tagName === 'SELECT') { const o = el.options[el.selectedIndex]; return { kind: 'select', value: o ? o.text.trim() : '', filled: !!o && el.value !== '' }; }
+          if (el.tagName === 'INPUT' && (el.type === 'checkbox' || el.type === 'radio')) return { kind: el.type, value: String(el.checked), filled: el.checked };
+          if (el.tagName === 'INPUT' && el.type === 'file') { const names = [...(el.files || [])].map(f => f.name).join(', '); return { kind: 'file', value: names, filled: names !== '' }; }
+          if (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA') return { kind: el.tagName === 'TEXTAREA' ? 'textarea' : (el.type || 'text'), value: el.value, filled: el.value.trim() !== '' };
+          if (role === 'checkbox' || role === 'radio' || role === 'switch') { const on = el.getAttribute('aria-checked') === 'true'; return { kind: role, value: String(on), filled: on }; }
+          const v = (el.getAttribute('aria-valuetext') || el.innerText || el.textContent || '').replace(/\s+/g, ' ').trim();
+          return { kind: role || el.tagName.toLowerCase(), value: v, filled: v !== '' };
+        };
+        const walk = (root, place) => {
+          for (const el of root.querySelectorAll('*')) {
+            if (el.shadowRoot) walk(el.shadowRoot, 'shadow');
+            if (el.tagName === 'IFRAME' || el.tagName === 'FRAME') { let d = null; try { d = el.contentDocument; } catch (e) { d = null; } if (d) walk(d, 'frame'); }
+            if (!el.matches(SEL) || seen.has(el) || !visible(el)) continue;
+            seen.add(el);
+            const r = read(el);
+            out.push({ label: labelIn(el.getRootNode(), el).replace(/\s+/g, ' ').trim(), kind: r.kind, value: r.value, filled: r.filled,
+              required: !!el.required || el.getAttribute('aria-required') === 'true', place });
+          }
+        };
+        walk(document, 'page');
+        return out;"#,
+    )
+    .await
+}
+
+/// The label/value pairs a page states (a summary): `<dt>`/`<dd>` of definition lists, and the
+/// rows of tables that hold one header cell and one data cell.
+pub async fn stated_values(page: &Page) -> Result<Vec<(String, String)>, LocatorError> {
+    eval_lib(
+        page,
+        r#"const clean = s => (s || '').replace(/\s+/g, ' ').trim();
+        const out = [];
+        for (const dl of document.querySelectorAll('dl')) {
+          let label = null;
+          for (const c of dl.querySelectorAll('dt, dd')) {
+            if (c.tagName === 'DT') label = clean(c.innerText);
+            else if (label !== null) { out.push([label, clean(c.innerText)]); label = null; }
+          }
+        }
+        for (const tr of document.querySelectorAll('tr')) {
+          const cells = [...tr.cells];
+          if (cells.length === 2 && cells[0].tagName === 'TH' && cells[1].tagName === 'TD' && !cells[1].querySelector('input, select, textarea')) out.push([clean(cells[0].innerText), clean(cells[1].innerText)]);
+        }
+        return out;"#,
     )
     .await
 }

@@ -22,6 +22,9 @@ pub enum FilingState {
     RefusedByStaff,
     /// Staff confirmed; a worker is submitting it.
     Submitting,
+    /// The final submit was pressed and the portal's acknowledgement could not be read: filed
+    /// or not, a person checks the portal; a retry searches it before anything else.
+    FiledUnknown,
     /// The portal gave a dossier number; waiting for the OPCO.
     Submitted,
     /// The OPCO asks for more documents.
@@ -36,13 +39,14 @@ pub enum FilingState {
 
 impl FilingState {
     /// Every state, in the order of a filing's life.
-    pub const ALL: [FilingState; 11] = [
+    pub const ALL: [FilingState; 12] = [
         Self::Prefilling,
         Self::NeedsInput,
         Self::NeedsAttention,
         Self::ReadyForReview,
         Self::RefusedByStaff,
         Self::Submitting,
+        Self::FiledUnknown,
         Self::Submitted,
         Self::DocumentsRequested,
         Self::Granted,
@@ -59,6 +63,7 @@ impl FilingState {
             Self::ReadyForReview => "ready_for_review",
             Self::RefusedByStaff => "refused_by_staff",
             Self::Submitting => "submitting",
+            Self::FiledUnknown => "filed_unknown",
             Self::Submitted => "submitted",
             Self::DocumentsRequested => "documents_requested",
             Self::Granted => "granted",
@@ -76,6 +81,7 @@ impl FilingState {
             Self::ReadyForReview => "Prêt pour relecture",
             Self::RefusedByStaff => "Refusé par l'équipe",
             Self::Submitting => "Dépôt en cours",
+            Self::FiledUnknown => "Déposé ou non : à vérifier",
             Self::Submitted => "Déposé, en attente de l'OPCO",
             Self::DocumentsRequested => "Pièces demandées",
             Self::Granted => "Accordé",
@@ -88,7 +94,7 @@ impl FilingState {
     pub const fn awaits_staff(self) -> bool {
         matches!(
             self,
-            Self::NeedsInput | Self::NeedsAttention | Self::ReadyForReview
+            Self::NeedsInput | Self::NeedsAttention | Self::ReadyForReview | Self::FiledUnknown
         )
     }
 
@@ -137,7 +143,7 @@ mod tests {
     }
 
     #[test]
-    fn only_the_three_human_states_await_staff() {
+    fn only_the_states_where_a_person_acts_await_staff() {
         let waiting: Vec<_> = FilingState::ALL
             .into_iter()
             .filter(|s| s.awaits_staff())
@@ -147,7 +153,8 @@ mod tests {
             [
                 FilingState::NeedsInput,
                 FilingState::NeedsAttention,
-                FilingState::ReadyForReview
+                FilingState::ReadyForReview,
+                FilingState::FiledUnknown
             ]
         );
     }

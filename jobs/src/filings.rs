@@ -404,7 +404,10 @@ impl Store {
         let in_phase = if submitting {
             matches!(
                 filing.state,
-                FilingState::Submitting | FilingState::NeedsInput | FilingState::NeedsAttention
+                FilingState::Submitting
+                    | FilingState::NeedsInput
+                    | FilingState::NeedsAttention
+                    | FilingState::FiledUnknown
             )
         } else {
             matches!(
@@ -430,6 +433,18 @@ impl Store {
                     (FilingState::ReadyForReview, "prefilled")
                 }
                 Some("values_differ") => (FilingState::ReadyForReview, "values_differ"),
+                // Pressed, unread: the screenshot and the list as last seen join what the
+                // prefill left, so staff check the portal with the evidence in front of them.
+                Some("filed_unknown") => {
+                    let mut review = filing.review.clone().unwrap_or_else(|| json!({}));
+                    if let (Some(map), Some(after)) = (review.as_object_mut(), result.as_object()) {
+                        for (k, v) in after {
+                            map.insert(k.clone(), v.clone());
+                        }
+                    }
+                    extra.review = Some(review);
+                    (FilingState::FiledUnknown, "filed_unknown")
+                }
                 Some("two_factor_code_needed") => (FilingState::NeedsInput, "code_requested"),
                 _ => {
                     extra.review = (!submitting).then(|| result.clone());
@@ -521,7 +536,7 @@ impl Store {
     /// The filings waiting for a person, oldest first.
     pub async fn filings_awaiting_staff(&self, limit: u32) -> Result<Vec<Filing>, StoreError> {
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {FILING_COLUMNS} FROM filings WHERE state IN ('ready_for_review', 'needs_input', 'needs_attention') \
+            "SELECT {FILING_COLUMNS} FROM filings WHERE state IN ('ready_for_review', 'needs_input', 'needs_attention', 'filed_unknown') \
              ORDER BY created_at, id LIMIT {limit}"
         )))
         .fetch_all(&self.pool)
@@ -809,7 +824,11 @@ impl Store {
             staff,
             "retried",
             None,
-            &[FilingState::NeedsAttention, FilingState::NeedsInput],
+            &[
+                FilingState::NeedsAttention,
+                FilingState::NeedsInput,
+                FilingState::FiledUnknown,
+            ],
         )
         .await
     }

@@ -30,6 +30,12 @@ pub enum PermanentReason {
     ValueRefused(String),
     /// Nothing to submit: no draft for this trainee and action on the portal.
     NoDraft,
+    /// A value cannot fit the portal's control (`maxlength`, `pattern`): nothing was typed.
+    ValueDoesNotFit {
+        field: String,
+        value: String,
+        limit: String,
+    },
 }
 
 impl fmt::Display for PermanentReason {
@@ -44,6 +50,14 @@ impl fmt::Display for PermanentReason {
             Self::NoDraft => {
                 f.write_str("no draft for this trainee and action on the portal: prefill again")
             }
+            Self::ValueDoesNotFit {
+                field,
+                value,
+                limit,
+            } => write!(
+                f,
+                "the value «{value}» cannot fit the portal's field «{field}», which accepts {limit}"
+            ),
         }
     }
 }
@@ -71,6 +85,23 @@ pub enum ErrorClass {
     AlreadyFiled,
     /// The portal holds other values than the confirmed ones: back to review.
     BackToReview,
+    /// The final submit was pressed and no acknowledgement was read: filed or not, a person
+    /// checks; the next attempt searches the portal before anything else.
+    FiledUnknown,
+}
+
+/// What the portal showed when the outcome of a final submit could not be read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AfterSubmit {
+    /// Why the acknowledgement could not be read.
+    pub reason: String,
+    /// The reference the portal's list shows for the request, kept as text even in a format
+    /// the script does not know.
+    pub reference: Option<String>,
+    /// Whether that reference has the portal's known dossier format.
+    pub reference_recognised: bool,
+    /// The portal's list of requests as last seen, one line per request.
+    pub list: Vec<String>,
 }
 
 /// Everything that can stop a portal script.
@@ -106,6 +137,11 @@ pub enum PortalError {
         differences: Vec<Difference>,
         screenshot: Option<PathBuf>,
     },
+    #[error("the final submit was pressed but its outcome could not be read: {}", after.reason)]
+    FiledUnknown {
+        after: AfterSubmit,
+        screenshot: Option<PathBuf>,
+    },
     #[error("cannot write the recording")]
     Recording(#[from] recordings::RecordingError),
 }
@@ -120,6 +156,7 @@ impl PortalError {
             Self::Permanent { .. } => ErrorClass::Permanent,
             Self::AlreadyFiled { .. } => ErrorClass::AlreadyFiled,
             Self::ValuesDiffer { .. } => ErrorClass::BackToReview,
+            Self::FiledUnknown { .. } => ErrorClass::FiledUnknown,
             // The disk may come back; the portal has not been touched in a wrong way.
             Self::Recording(_) => ErrorClass::Retryable,
         }
@@ -137,7 +174,8 @@ impl PortalError {
             | Self::NeedsHuman { screenshot, .. }
             | Self::PortalChanged { screenshot, .. }
             | Self::Permanent { screenshot, .. }
-            | Self::ValuesDiffer { screenshot, .. } => screenshot.as_deref(),
+            | Self::ValuesDiffer { screenshot, .. }
+            | Self::FiledUnknown { screenshot, .. } => screenshot.as_deref(),
             Self::AlreadyFiled { .. } | Self::Recording(_) => None,
         }
     }

@@ -122,6 +122,10 @@ pub struct Facts {
     pub options: Options,
     /// Portal wording → our status model. A label not here goes to a human.
     pub statuses: BTreeMap<String, StatusKind>,
+    /// Labels of controls the script does not fill but knows to be harmless when the portal
+    /// pre-sets them (a copy by e-mail): a warning for staff instead of a stop.
+    #[serde(default)]
+    pub known_harmless: Vec<String>,
 }
 
 /// Something staff should see before confirming.
@@ -137,6 +141,8 @@ pub enum Warning {
     YearlyCapExceeded { cap: Euros, asked: Euros },
     /// Subrogation was asked but this OPCO's portal does not offer it.
     SubrogationNotOffered,
+    /// A control the script does not fill, listed as harmless in the facts, holds a value.
+    HarmlessControl { label: String, value: String },
 }
 
 impl Warning {
@@ -148,6 +154,7 @@ impl Warning {
             Self::HourlyCapExceeded { .. } => "hourly_cap_exceeded",
             Self::YearlyCapExceeded { .. } => "yearly_cap_exceeded",
             Self::SubrogationNotOffered => "subrogation_not_offered",
+            Self::HarmlessControl { .. } => "harmless_control",
         }
     }
 }
@@ -180,6 +187,10 @@ impl std::fmt::Display for Warning {
             Self::SubrogationNotOffered => {
                 f.write_str("La subrogation est demandée mais ce portail ne la propose pas.")
             }
+            Self::HarmlessControl { label, value } => write!(
+                f,
+                "Le portail a prérempli « {label} » à « {value} » : ce champ, que l'automate ne remplit pas, est connu comme sans effet sur la demande et partira tel quel."
+            ),
         }
     }
 }

@@ -15,17 +15,19 @@ mod error;
 mod facts;
 mod filing;
 pub mod opco_ep;
+mod readback;
 mod script;
 mod session;
 mod status;
 mod steps_common;
 
-pub use error::{Difference, ErrorClass, HumanInput, PermanentReason, PortalError};
+pub use error::{AfterSubmit, Difference, ErrorClass, HumanInput, PermanentReason, PortalError};
 pub use facts::{Deadline, Facts, ListHeaders, Options, Rules, Ui, Warning};
 pub use filing::{
     Action, Attachments, Company, Contract, Filing, FilingError, MAX_BILAN_HOURS, Modality,
     Provider, Trainee,
 };
+pub use readback::{KeptValue, UnknownControl};
 pub use script::{Existing, PortalScript, Prefilled, Submitted};
 pub use session::{Credentials, Session};
 pub use status::{DossierStatus, PortalStatus, StatusKind};

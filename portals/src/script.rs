@@ -8,9 +8,10 @@ use chrono::NaiveDate;
 use domain::OpcoId;
 use regex::Regex;
 
-use crate::error::{Difference, PermanentReason, PortalError};
+use crate::error::{AfterSubmit, PermanentReason, PortalError};
 use crate::facts::{Facts, Warning};
 use crate::filing::Filing;
+use crate::readback::{self, KeptValue, Readback};
 use crate::session::{Flow, PageFill, Session, Stop, Value};
 use crate::status::DossierStatus;
 
@@ -24,6 +25,10 @@ pub struct Prefilled {
     /// Every filled page and the summary, as the portal showed them, in order.
     pub final_screenshots: Vec<PathBuf>,
     pub warnings: Vec<Warning>,
+    /// Every field as the portal's summary states it kept, read after the pages were saved.
+    pub kept: Vec<KeptValue>,
+    /// Time spent reading back what the portal kept (controls of every page, the summary).
+    pub readback_time: std::time::Duration,
 }
 
 /// The portal's answer to the final submit.
@@ -37,8 +42,11 @@ pub struct Submitted {
 /// A request already on the portal for the same trainee and action.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Existing {
-    /// The dossier number, once submitted; `None` for a draft.
+    /// The dossier number, once submitted; `None` for a draft. A reference in a format the
+    /// script does not know is kept as the portal shows it (see `recognised`).
     pub dossier: Option<String>,
+    /// Whether `dossier` has the portal's known format.
+    pub recognised: bool,
     /// The link that opens it.
     pub href: Option<String>,
     /// The portal's status wording.
@@ -154,10 +162,11 @@ impl PortalScript {
                 screenshot: None,
             });
         }
-        let warnings = self.warnings(filing, chrono::Local::now().date_naive());
+        let mut warnings = self.warnings(filing, chrono::Local::now().date_naive());
         let mut out = self
             .with_relogin(session, async |me, s| me.prefill_flow(s, filing).await)
             .await?;
+        warnings.append(&mut out.warnings);
         out.warnings = warnings;
         Ok(out)
     }
@@ -232,9 +241,7 @@ impl PortalScript {
                 || start == filing.action.start.format("%Y-%m-%d").to_string());
         // A draft cut short before its action page (expired session, crash) shows no action yet:
         // resuming it beats leaving an orphan draft. A submitted dossier must match fully.
-        let is_draft = row
-            .cell(&l.reference)
-            .is_none_or(|c| self.dossier_re.find(c).is_none());
+        let is_draft = self.reference(row).is_none();
         let unfinished_draft = is_draft && action.is_empty() && start.is_empty();
         trainee.contains(&last) && trainee.contains(&first) && (same_action || unfinished_draft)
     }
@@ -246,13 +253,14 @@ impl PortalScript {
         let found: Vec<Existing> = rows
             .iter()
             .filter(|r| self.matches(r, filing))
-            .map(|r| Existing {
-                dossier: r
-                    .cell(&l.reference)
-                    .and_then(|c| self.dossier_re.find(c))
-                    .map(|m| m.as_str().to_owned()),
-                href: r.links.first().map(|a| a.href.clone()),
-                status_label: r.cell(&l.status).unwrap_or("").to_owned(),
+            .map(|r| {
+                let reference = self.reference(r);
+                Existing {
+                    recognised: reference.as_ref().is_some_and(|(_, known)| *known),
+                    dossier: reference.map(|(d, _)| d),
+                    href: r.links.first().map(|a| a.href.clone()),
+                    status_label: r.cell(&l.status).unwrap_or("").to_owned(),
+                }
             })
             .collect();
         // A submitted request wins over drafts: never file a second one.
@@ -261,6 +269,77 @@ impl PortalScript {
             .find(|e| e.dossier.is_some())
             .or_else(|| found.first())
             .cloned())
+    }
+
+    /// The reference of a request that is no draft: the dossier number in its known format, or,
+    /// when the portal shows one in another format beside a status that is not a draft, that
+    /// reference as text (`false`): a request filed under a number we cannot parse is still
+    /// filed, and must never be filed again.
+    fn reference(&self, row: &TableRow) -> Option<(String, bool)> {
+        let l = &self.facts.list;
+        let cell = row.cell(&l.reference).unwrap_or("").trim();
+        if let Some(m) = self.dossier_re.find(cell) {
+            return Some((m.as_str().to_owned(), true));
+        }
+        if !cell.chars().any(char::is_alphanumeric) {
+            return None;
+        }
+        let status = normalize_label(row.cell(&l.status).unwrap_or(""));
+        let draft = self.facts.statuses.iter().any(|(label, kind)| {
+            *kind == crate::status::StatusKind::Draft && normalize_label(label) == status
+        });
+        (!draft).then(|| (cell.to_owned(), false))
+    }
+
+    /// The portal's list as a person reads it, one line per request (best effort: this is
+    /// evidence for staff, read after something already went wrong).
+    async fn list_as_seen(&self, s: &mut Session<'_>) -> Vec<String> {
+        match self.list_rows(s).await {
+            Ok(rows) => rows
+                .iter()
+                .map(|r| {
+                    r.cells
+                        .iter()
+                        .filter(|(h, v)| !h.is_empty() && !v.is_empty())
+                        .map(|(h, v)| format!("{h} : {v}"))
+                        .collect::<Vec<_>>()
+                        .join(" · ")
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// After the final click, whatever went wrong: filed or not, a person checks. Keeps the
+    /// screenshot of the page as it was, the portal's list as last seen and any reference it
+    /// shows for this request, even in a format the script does not know.
+    async fn filed_unknown(&self, s: &mut Session<'_>, filing: &Filing, reason: String) -> Stop {
+        s.set_step("after submit");
+        let screenshot = s.snapshot("outcome unknown", Some(&reason)).await;
+        let list = self.list_as_seen(s).await;
+        let (reference, reference_recognised) = match self.find_existing(s, filing).await {
+            Ok(Some(e)) => (e.dossier, e.recognised),
+            _ => (None, false),
+        };
+        Stop::Fail(PortalError::FiledUnknown {
+            after: AfterSubmit {
+                reason,
+                reference,
+                reference_recognised,
+                list,
+            },
+            screenshot,
+        })
+    }
+
+    /// Stops on what a read-back found: the differences (field, asked, kept) and the unknown
+    /// controls holding a value; nothing more is typed or saved.
+    async fn not_kept(&self, s: &Session<'_>, rb: &Readback) -> Stop {
+        let screenshot = s.snapshot("values not kept", Some("values not kept")).await;
+        Stop::Fail(PortalError::ValuesDiffer {
+            differences: rb.all_differences(),
+            screenshot,
+        })
     }
 
     /// Stops when a page asks for a mandatory field the script does not know.
@@ -345,7 +424,10 @@ impl PortalScript {
         let draft_url = s.current_url().await;
         s.own_draft = Some(draft_url.clone());
         let mut final_screenshots = Vec::new();
-        for (i, page) in (self.pages)(filing, facts).iter().enumerate() {
+        let mut harmless = Vec::new();
+        let mut readback_time = std::time::Duration::ZERO;
+        let pages = (self.pages)(filing, facts);
+        for (i, page) in pages.iter().enumerate() {
             s.set_step(format!("prefill/{}", page.name));
             let first = page.fields.first().map(|f| f.label).unwrap_or_default();
             // Waiting for the page's first field also proves we are on the expected page.
@@ -354,6 +436,14 @@ impl PortalScript {
             for f in &page.fields {
                 s.fill(facts, f.label, &f.value, false).await?;
             }
+            // What the page holds now, every control of it, before it is saved.
+            let t = std::time::Instant::now();
+            let rb = readback::page(facts, page, &s.controls().await?);
+            readback_time += t.elapsed();
+            if !rb.is_clean() {
+                return Err(self.not_kept(s, &rb).await);
+            }
+            harmless.extend(rb.harmless);
             s.snapshot(&format!("filled {}", page.name), None).await;
             final_screenshots.push(
                 s.final_screenshot(&format!("{:02}-{}", i + 1, page.name))
@@ -363,6 +453,21 @@ impl PortalScript {
         }
         s.set_step("summary");
         s.expect_heading(facts, &facts.ui.recap_title).await?;
+        // The summary is the portal's own statement of what it saved and will file.
+        let t = std::time::Instant::now();
+        let rb = readback::summary(facts, &pages, &s.stated_values().await?);
+        readback_time += t.elapsed();
+        if !rb.is_clean() {
+            return Err(self.not_kept(s, &rb).await);
+        }
+        harmless.extend(rb.harmless);
+        let mut seen = Vec::new();
+        harmless.retain(|u| {
+            let label = normalize_label(&u.label);
+            let first = !seen.contains(&label);
+            seen.push(label);
+            first
+        });
         final_screenshots.push(s.final_screenshot("recapitulatif").await?);
         s.set_step("save draft");
         s.click_and_load(facts, Role::Button, &facts.ui.draft_button)
@@ -373,7 +478,15 @@ impl PortalScript {
             draft_url,
             resumed_draft: resumed,
             final_screenshots,
-            warnings: Vec::new(),
+            warnings: harmless
+                .into_iter()
+                .map(|u| Warning::HarmlessControl {
+                    label: u.label,
+                    value: u.value,
+                })
+                .collect(),
+            kept: rb.kept,
+            readback_time,
         })
     }
 
@@ -391,62 +504,65 @@ impl PortalScript {
         };
         s.set_step("open draft");
         s.goto(facts, &href).await?;
-        let mut differences = Vec::new();
-        for page in (self.pages)(filing, facts) {
+        let pages = (self.pages)(filing, facts);
+        for page in &pages {
             s.set_step(format!("verify/{}", page.name));
             let first = page.fields.first().map(|f| f.label).unwrap_or_default();
             s.read(facts, first).await?;
-            self.refuse_unknown_mandatory(s, &page).await?;
+            self.refuse_unknown_mandatory(s, page).await?;
+            let mut rb = readback::page(facts, page, &s.controls().await?);
+            // A file input is empty on a saved page; the page names the file it holds.
             let text = s.text().await?;
             for f in &page.fields {
-                let (expected, found) = match &f.value {
-                    Value::File(p) => {
-                        let name = p
-                            .file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_default();
-                        let shown = if text.contains(&name) {
-                            name.clone()
-                        } else {
-                            String::new()
-                        };
-                        (name, shown)
+                if let Value::File(p) = &f.value {
+                    let name = p
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    if !text.contains(&name) {
+                        rb.differences.push(crate::error::Difference {
+                            label: f.label.to_owned(),
+                            expected: name,
+                            found: String::new(),
+                        });
                     }
-                    Value::Text(t) => (t.clone(), s.read(facts, f.label).await?),
-                    Value::Choice(c) => (c.clone(), s.read(facts, f.label).await?),
-                    Value::Check(b) => (b.to_string(), s.read(facts, f.label).await?),
-                };
-                let same = match &f.value {
-                    Value::Choice(_) => normalize_label(&expected) == normalize_label(&found),
-                    _ => same_text(&expected, &found),
-                };
-                if !same {
-                    differences.push(Difference {
-                        label: f.label.to_owned(),
-                        expected,
-                        found,
-                    });
                 }
             }
             s.snapshot(&format!("verified {}", page.name), None).await;
-            if !differences.is_empty() {
-                break;
+            if !rb.is_clean() {
+                return Err(self.not_kept(s, &rb).await);
             }
-            self.next_page(s, &page).await?;
+            self.next_page(s, page).await?;
         }
-        if !differences.is_empty() {
-            let screenshot = s.snapshot("values differ", Some("values differ")).await;
-            return Err(Stop::Fail(PortalError::ValuesDiffer {
-                differences,
-                screenshot,
-            }));
+        s.set_step("verify/summary");
+        s.expect_heading(facts, &facts.ui.recap_title).await?;
+        // Right before the final click: the summary is what the portal will file.
+        let rb = readback::summary(facts, &pages, &s.stated_values().await?);
+        if !rb.is_clean() {
+            return Err(self.not_kept(s, &rb).await);
         }
         s.set_step("submit");
-        s.expect_heading(facts, &facts.ui.recap_title).await?;
         s.final_screenshot("avant-depot").await?;
-        s.click_and_load(facts, Role::Button, &facts.ui.submit_button)
-            .await?;
-        let text = s.text().await?;
+        // From this click on, the request may be filed: no outcome but a read acknowledgement
+        // may say otherwise.
+        if let Err(stop) = s
+            .click_and_load(facts, Role::Button, &facts.ui.submit_button)
+            .await
+        {
+            let reason = match stop {
+                Stop::Expired => "the portal ended the session right after the submit".to_owned(),
+                Stop::Fail(e) => e.to_string(),
+            };
+            return Err(self.filed_unknown(s, filing, reason).await);
+        }
+        let text = match s.text().await {
+            Ok(t) => t,
+            Err(_) => {
+                return Err(self
+                    .filed_unknown(s, filing, "the page after the submit cannot be read".into())
+                    .await);
+            }
+        };
         let receipt_screenshot = s.final_screenshot("accuse-de-depot").await?;
         s.snapshot("submitted", None).await;
         if let Some(m) = self.dossier_re.find(&text) {
@@ -455,19 +571,24 @@ impl PortalScript {
                 receipt_screenshot,
             });
         }
-        // The submit may have gone through without showing its number: the list tells.
-        if let Some(Existing {
+        // No number on the acknowledgement: the portal's own list may show it in its format.
+        if let Ok(Some(Existing {
             dossier: Some(dossier),
+            recognised: true,
             ..
-        }) = self.find_existing(s, filing).await?
+        })) = self.find_existing(s, filing).await
         {
             return Ok(Submitted {
                 dossier,
                 receipt_screenshot,
             });
         }
-        Err(s
-            .changed("no dossier number after the submit, and none in the list")
+        Err(self
+            .filed_unknown(
+                s,
+                filing,
+                "no dossier number in a known format on the acknowledgement or in the list".into(),
+            )
             .await)
     }
 

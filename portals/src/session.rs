@@ -342,7 +342,34 @@ impl<'a> Session<'a> {
         })?;
         match res {
             Ok(()) => Ok(()),
+            Err(LocatorError::DoesNotFit { limit, .. }) => Err(self
+                .permanent(PermanentReason::ValueDoesNotFit {
+                    field: label.to_owned(),
+                    value: if secret {
+                        recordings::MASK.to_owned()
+                    } else {
+                        shown
+                    },
+                    limit,
+                })
+                .await),
             Err(e) => Err(self.locator_failure(facts, e).await),
+        }
+    }
+
+    /// Every visible control of the page, with its label and what it holds.
+    pub(crate) async fn controls(&self) -> Flow<Vec<locator::Control>> {
+        match locator::controls(self.page).await {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.locator_stop(e).await),
+        }
+    }
+
+    /// The label/value pairs the page states (a summary).
+    pub(crate) async fn stated_values(&self) -> Flow<Vec<(String, String)>> {
+        match locator::stated_values(self.page).await {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.locator_stop(e).await),
         }
     }
 

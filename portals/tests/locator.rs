@@ -188,3 +188,122 @@ async fn fields_are_found_by_every_kind_of_label_strictly_and_after_waiting() {
     })
     .await;
 }
+
+const CONTROLS: &str = r#"<!DOCTYPE html><html lang="fr"><body>
+<h1>Étape</h1>
+<label for="n">Nom</label><input id="n" value="Dupont">
+<label for="v">Ville</label><input id="v">
+<label for="o">Option</label><select id="o"><option value="">— Choisir —</option><option value="O" selected>Oui</option></select>
+<label for="e">Vide</label><select id="e"><option value="">— Choisir —</option><option value="O">Oui</option></select>
+<label><input type="checkbox" checked> Copie par e-mail</label>
+<label><input type="checkbox"> Non coché</label>
+<label for="c">Court</label><input id="c" maxlength="5">
+<label for="p">Code postal</label><input id="p" pattern="[0-9]{5}">
+<input type="hidden" name="jeton" value="secret">
+<div id="host"></div>
+<iframe srcdoc="<label for='f'>Dans le cadre</label><input id='f' value='cadre'>"></iframe>
+<script>
+  const root = document.getElementById('host').attachShadow({ mode: 'open' });
+  root.innerHTML = "<span id='sl'>Frais annexes</span><input aria-labelledby='sl' value='150,00'><div role='combobox' aria-label='Niveau'>Bac+2</div>";
+</script>
+</body></html>"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_visible_control_is_listed_with_its_label_and_value_in_frames_and_shadow_roots() {
+    with_browser(|browser| async move {
+        let page = browser.new_page().await.unwrap();
+        page.set_content(CONTROLS).await.unwrap();
+        // The frame's document loads on its own.
+        let start = Instant::now();
+        let controls = loop {
+            let c = locator::controls(&page).await.unwrap();
+            if c.iter().any(|c| c.place == "frame") || start.elapsed() > Duration::from_secs(5) {
+                break c;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let find = |label: &str| {
+            controls
+                .iter()
+                .find(|c| locator::normalize_label(&c.label) == locator::normalize_label(label))
+                .unwrap_or_else(|| panic!("no control «{label}» in {controls:?}"))
+        };
+        assert_eq!(
+            (find("Nom").value.as_str(), find("Nom").filled),
+            ("Dupont", true)
+        );
+        assert!(!find("Ville").filled);
+        assert_eq!(
+            (find("Option").value.as_str(), find("Option").filled),
+            ("Oui", true)
+        );
+        assert!(!find("Vide").filled, "the placeholder option is no value");
+        assert_eq!(find("Copie par e-mail").value, "true");
+        assert!(!find("Non coché").filled);
+        let shadow = find("Frais annexes");
+        assert_eq!(
+            (shadow.value.as_str(), shadow.place.as_str()),
+            ("150,00", "shadow")
+        );
+        let combo = find("Niveau");
+        assert_eq!(
+            (combo.value.as_str(), combo.kind.as_str()),
+            ("Bac+2", "combobox")
+        );
+        let framed = find("Dans le cadre");
+        assert_eq!(
+            (framed.value.as_str(), framed.place.as_str()),
+            ("cadre", "frame")
+        );
+        assert!(
+            controls.iter().all(|c| c.value != "secret"),
+            "hidden inputs are not controls"
+        );
+        assert_eq!(controls.len(), 11, "{controls:?}");
+
+        // A value longer than `maxlength`, or outside `pattern`, is refused before typing.
+        let e = Locator::label("Court")
+            .fill(&page, "Assistante")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, LocatorError::DoesNotFit { limit, .. } if limit.contains('5')),
+            "{e:?}"
+        );
+        assert_eq!(Locator::label("Court").value(&page).await.unwrap(), "");
+        let e = Locator::label("Code postal")
+            .fill(&page, "67A00")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, LocatorError::DoesNotFit { .. }), "{e:?}");
+        Locator::label("Code postal")
+            .fill(&page, "67500")
+            .await
+            .unwrap();
+        Locator::label("Court").fill(&page, "Assis").await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_summary_is_read_as_label_value_pairs() {
+    with_browser(|browser| async move {
+        let page = browser.new_page().await.unwrap();
+        page.set_content(
+            "<h1>Récapitulatif</h1><dl><dt>Nom</dt><dd>Dupont</dd><dt>Coût HT</dt><dd>1 800,00 €</dd></dl>\
+             <table><tr><th>Durée</th><td>24</td></tr><tr><th>Saisie</th><td><input value='x'></td></tr></table>",
+        )
+        .await
+        .unwrap();
+        let pairs = locator::stated_values(&page).await.unwrap();
+        assert_eq!(
+            pairs,
+            vec![
+                ("Nom".to_owned(), "Dupont".to_owned()),
+                ("Coût HT".to_owned(), "1 800,00 €".to_owned()),
+                ("Durée".to_owned(), "24".to_owned()),
+            ]
+        );
+    })
+    .await;
+}

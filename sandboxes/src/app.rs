@@ -20,8 +20,8 @@ use serde::Deserialize;
 use crate::html;
 use crate::spec::{Kind, PortalSpec};
 use crate::state::{
-    Account, Faults, Layout, PendingCode, Request, RequestView, Session, State, Status,
-    StatusChange, StoredFile,
+    Account, Acknowledgement, Faults, Layout, PendingCode, Request, RequestView, Session, State,
+    Status, StatusChange, StoredFile,
 };
 
 /// What every handler shares.
@@ -121,7 +121,7 @@ impl Shared {
 }
 
 /// "1800,00", "1 800.5", "1800" → cents.
-fn parse_cents(s: &str) -> Option<i64> {
+pub(crate) fn parse_cents(s: &str) -> Option<i64> {
     let clean: String = s
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '€' && *c != '\u{202f}')
@@ -444,7 +444,7 @@ async fn step_form(sh: Sh, headers: HeaderMap, Path((id, n)): Path<(u32, usize)>
         Err(r) => return r,
     };
     let spec = sh.spec;
-    let layout = sh.layout();
+    let faults = sh.faults().clone();
     let st = sh.state();
     let Some(r) = st
         .requests
@@ -459,7 +459,7 @@ async fn step_form(sh: Sh, headers: HeaderMap, Path((id, n)): Path<(u32, usize)>
     if n == 0 || n > spec.steps.len() {
         return not_found(spec);
     }
-    Html(html::step_page(spec, layout, r, n - 1, &[])).into_response()
+    Html(html::step_page(spec, &faults, r, n - 1, &[])).into_response()
 }
 
 struct Upload {
@@ -545,9 +545,9 @@ async fn step_submit(
         }
     }
     let draft = action == "draft" || action == spec.draft_button;
-    let layout = sh.layout();
-    let refuse = sh.faults().refuse_uploads;
-    let fields = html::step_fields(spec, layout, n - 1);
+    let faults = sh.faults().clone();
+    let refuse = faults.refuse_uploads;
+    let fields = html::step_fields(spec, &faults, n - 1);
     let mut errors = Vec::new();
     let mut st = sh.state();
     let Some(r) = st
@@ -604,7 +604,10 @@ async fn step_submit(
                         errors.push(format!("Le champ « {} » n'est pas valide.", field.label));
                     }
                 }
-                r.values.insert(field.key.to_owned(), v);
+                r.values.insert(
+                    field.key.to_owned(),
+                    html::kept(spec, &faults, field.key, v),
+                );
             }
         }
     }
@@ -612,7 +615,7 @@ async fn step_submit(
     sh.save(&st);
     drop(st);
     if !errors.is_empty() {
-        return Html(html::step_page(spec, layout, &r, n - 1, &errors)).into_response();
+        return Html(html::step_page(spec, &faults, &r, n - 1, &errors)).into_response();
     }
     if draft {
         return Redirect::to(&format!("{}?msg=brouillon", spec.home_path)).into_response();
@@ -629,14 +632,14 @@ async fn recap(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {
         Ok(e) => e,
         Err(r) => return r,
     };
-    let layout = sh.layout();
+    let faults = sh.faults().clone();
     let st = sh.state();
     match st
         .requests
         .iter()
         .find(|r| r.id == id && r.account == email)
     {
-        Some(r) => Html(html::recap_page(sh.spec, layout, r)).into_response(),
+        Some(r) => Html(html::recap_page(sh.spec, &faults, r)).into_response(),
         None => not_found(sh.spec),
     }
 }
@@ -655,7 +658,7 @@ async fn transmit(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {
         Err(r) => return r,
     };
     let spec = sh.spec;
-    let layout = sh.layout();
+    let faults = sh.faults().clone();
     let mut st = sh.state();
     let next = st.next_dossier + 1;
     let Some(r) = st
@@ -667,7 +670,7 @@ async fn transmit(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {
     };
     if r.dossier.is_none() {
         for (i, _) in spec.steps.iter().enumerate() {
-            let missing = html::step_fields(spec, layout, i).into_iter().find(|f| {
+            let missing = html::step_fields(spec, &faults, i).into_iter().find(|f| {
                 f.required
                     && if f.kind == Kind::File {
                         !r.files.contains_key(f.key)
@@ -679,15 +682,29 @@ async fn transmit(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {
                 let msg = format!("Le champ « {} » est obligatoire.", f.label);
                 let r = r.clone();
                 drop(st);
-                return Html(html::step_page(spec, layout, &r, i, &[msg])).into_response();
+                return Html(html::step_page(spec, &faults, &r, i, &[msg])).into_response();
             }
         }
-        let number = spec.dossier_number(200 + next, Utc::now().year());
+        // The portal files what its summary states.
+        if faults.summary_differs
+            && let Some(cost) = html::summary_cost(r)
+        {
+            r.values.insert("action_cost".into(), cost);
+        }
+        let year = Utc::now().year();
+        let number = match faults.acknowledgement {
+            Acknowledgement::OtherFormat => format!("D{year}.{:05}", 200 + next),
+            _ => spec.dossier_number(200 + next, year),
+        };
         r.dossier = Some(number);
         r.filed_at = Some(Utc::now());
         r.set_status(Status::Filed, spec);
         st.next_dossier = next;
         sh.save(&st);
+        if faults.acknowledgement == Acknowledgement::Unreadable {
+            drop(st);
+            return html_status(StatusCode::INTERNAL_SERVER_ERROR, html::error_page(spec));
+        }
     }
     Redirect::to(&format!("{}/{id}/recapitulatif", spec.home_path)).into_response()
 }

@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
-use crate::spec::{Field, Kind, Markup, PortalSpec};
-use crate::state::{Layout, Request, Status};
+use crate::spec::{Field, HARMLESS_EXTRA, Kind, Markup, PortalSpec};
+use crate::state::{ExtraControl, Faults, Layout, Request, ShortField, Status};
 
 /// Escapes text for HTML content and attribute values.
 pub(crate) fn esc(s: &str) -> String {
@@ -25,9 +25,14 @@ pub(crate) fn esc(s: &str) -> String {
 pub(crate) const CHANGED_NAME_PREFIX: &str = "q9_";
 
 /// The fields of a step as the current layout shows them.
-pub(crate) fn step_fields(spec: &PortalSpec, layout: Layout, step: usize) -> Vec<Field> {
+pub(crate) fn step_fields(spec: &PortalSpec, faults: &Faults, step: usize) -> Vec<Field> {
     let mut fields: Vec<Field> = spec.steps[step].fields.to_vec();
-    match layout {
+    match faults.extra_control {
+        ExtraControl::Unknown if spec.preset_extra.0 == step => fields.push(spec.preset_extra.1),
+        ExtraControl::Harmless if step == 0 => fields.push(HARMLESS_EXTRA),
+        _ => {}
+    }
+    match faults.layout {
         Layout::RenamedLabel if spec.renamed.0 == step => {
             for f in &mut fields {
                 if f.key == spec.renamed.1 {
@@ -491,10 +496,28 @@ pub(crate) fn list_page(spec: &PortalSpec, requests: &[&Request], flash: Option<
     page(spec, spec.list_title, &body, true)
 }
 
+/// The value a control shows before anyone typed in it: the pre-set extra controls hold one.
+fn preset(spec: &PortalSpec, faults: &Faults, key: &str) -> &'static str {
+    match faults.extra_control {
+        ExtraControl::Unknown if spec.preset_extra.1.key == key => spec.preset_extra.2,
+        ExtraControl::Harmless if HARMLESS_EXTRA.key == key => "oui",
+        _ => "",
+    }
+}
+
+/// A value as the portal keeps it when a page is saved (the `short_field` switch cuts one).
+pub(crate) fn kept(spec: &PortalSpec, faults: &Faults, key: &str, value: String) -> String {
+    if faults.short_field != ShortField::Off && spec.short_field.0 == key {
+        value.chars().take(spec.short_field.1).collect()
+    } else {
+        value
+    }
+}
+
 /// One step of the request form.
 pub(crate) fn step_page(
     spec: &PortalSpec,
-    layout: Layout,
+    faults: &Faults,
     r: &Request,
     step: usize,
     errors: &[String],
@@ -517,12 +540,27 @@ pub(crate) fn step_page(
         r.id,
         step + 1
     );
+    let layout = faults.layout;
     let markup = markup_for(spec, layout);
     let mut rows = String::new();
-    for (n, field) in step_fields(spec, layout, step).iter().enumerate() {
-        let value = r.values.get(field.key).map(String::as_str).unwrap_or("");
+    for (n, field) in step_fields(spec, faults, step).iter().enumerate() {
+        let value = r
+            .values
+            .get(field.key)
+            .map(String::as_str)
+            .unwrap_or_else(|| preset(spec, faults, field.key));
         let stored = r.files.get(field.key).map(|f| f.name.as_str());
-        rows.push_str(&render_field(spec, layout, field, n, value, stored));
+        let mut html = render_field(spec, layout, field, n, value, stored);
+        if faults.short_field == ShortField::Announced && field.key == spec.short_field.0 {
+            let name = format!("name=\"{}\"", name_of(layout, field.key));
+            let limit = spec.short_field.1;
+            html = html.replacen(
+                &name,
+                &format!("{name} maxlength=\"{limit}\" pattern=\".{{0,{limit}}}\""),
+                1,
+            );
+        }
+        rows.push_str(&html);
     }
     if markup == Markup::LabelledBy {
         let _ = write!(body, "<table class=\"form\">{rows}</table>");
@@ -558,8 +596,15 @@ fn shown_value(field: &Field, v: &str) -> String {
     }
 }
 
+/// The cost the `summary_differs` switch shows on the summary, and files: 100 € more.
+pub(crate) fn summary_cost(r: &Request) -> Option<String> {
+    let cents = crate::app::parse_cents(r.values.get("action_cost")?)? + 10_000;
+    Some(format!("{},{:02}", cents / 100, cents % 100))
+}
+
 /// The summary with "save draft" and the final submit; a filed request shows its number instead.
-pub(crate) fn recap_page(spec: &PortalSpec, layout: Layout, r: &Request) -> String {
+pub(crate) fn recap_page(spec: &PortalSpec, faults: &Faults, r: &Request) -> String {
+    let layout = faults.layout;
     let mut body = String::new();
     if let Some(d) = &r.dossier {
         let _ = write!(
@@ -573,12 +618,14 @@ pub(crate) fn recap_page(spec: &PortalSpec, layout: Layout, r: &Request) -> Stri
     }
     body.push_str("<dl class=\"recap\">");
     for (i, _) in spec.steps.iter().enumerate() {
-        for field in step_fields(spec, layout, i) {
+        for field in step_fields(spec, faults, i) {
             let v = if field.kind == Kind::File {
                 r.files
                     .get(field.key)
                     .map(|f| format!("{} ({} octets)", f.name, f.size))
                     .unwrap_or_default()
+            } else if faults.summary_differs && field.key == "action_cost" && r.dossier.is_none() {
+                summary_cost(r).unwrap_or_default()
             } else {
                 shown_value(
                     &field,

@@ -21,9 +21,12 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use spec::{Field, Kind, Markup, Portal, PortalSpec, StatusWords, Step, UnknownPortal};
+pub use spec::{
+    Field, HARMLESS_EXTRA, Kind, Markup, Portal, PortalSpec, StatusWords, Step, UnknownPortal,
+};
 pub use state::{
-    Account, Faults, Layout, RequestView, SandboxConfig, Status, StatusChange, StoredFile,
+    Account, Acknowledgement, ExtraControl, Faults, Layout, RequestView, SandboxConfig, ShortField,
+    Status, StatusChange, StoredFile,
 };
 
 /// Why a sandbox could not start.

@@ -181,7 +181,21 @@ pub struct PortalSpec {
     /// (step index, field) added by the `new-mandatory-field` variant.
     pub new_mandatory: (usize, Field),
     pub dossier_prefix: &'static str,
+    /// (field key, N) for the `short_field` switch: that field keeps only its first N characters.
+    pub short_field: (&'static str, usize),
+    /// (step index, field, pre-set value) for the `extra_control = unknown` switch: an optional
+    /// control the scripts do not know, holding a value nobody chose.
+    pub preset_extra: (usize, Field, &'static str),
 }
+
+/// The control of the `extra_control = harmless` switch, on the first step of every portal: a
+/// pre-ticked box the portals' facts list as known to be harmless.
+pub const HARMLESS_EXTRA: Field = Field {
+    key: "copy_by_email",
+    label: "Recevoir une copie de la demande par e-mail",
+    kind: Kind::Checkbox,
+    required: false,
+};
 
 impl PortalSpec {
     /// The field with this key, wherever it is.
@@ -370,6 +384,17 @@ pub static ATLAS: PortalSpec = PortalSpec {
         ),
     ),
     dossier_prefix: "ATL-",
+    short_field: ("trainee_job", 12),
+    preset_extra: (
+        4,
+        f(
+            "extra_costs",
+            "Prise en charge des frais annexes",
+            Kind::Select(&[("N", "Non"), ("O", "Oui")]),
+            false,
+        ),
+        "O",
+    ),
 };
 
 const AKTO_CONTRACT: &[(&str, &str)] = &[
@@ -520,6 +545,12 @@ pub static AKTO: PortalSpec = PortalSpec {
         ),
     ),
     dossier_prefix: "DPC",
+    short_field: ("provider_name", 10),
+    preset_extra: (
+        1,
+        f("extra_costs", "Frais prévisionnels (€)", Kind::Text, false),
+        "150,00",
+    ),
 };
 
 const EP_CONTRACT: &[(&str, &str)] = &[("I", "CDI"), ("D", "CDD")];
@@ -651,4 +682,15 @@ pub static OPCO_EP: PortalSpec = PortalSpec {
         f("action_place", "Lieu de la formation", Kind::Text, true),
     ),
     dossier_prefix: "EP",
+    short_field: ("trainee_job", 15),
+    preset_extra: (
+        1,
+        f(
+            "outside_hours",
+            "Formation suivie hors temps de travail",
+            Kind::Checkbox,
+            false,
+        ),
+        "oui",
+    ),
 };

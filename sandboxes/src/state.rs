@@ -58,6 +58,50 @@ pub struct Faults {
     /// Every portal page is the maintenance page (HTTP 503).
     pub maintenance: bool,
     pub layout: Layout,
+    /// The portal's `short_field` keeps only its first N characters.
+    pub short_field: ShortField,
+    /// A control the scripts do not know appears, pre-set to a value.
+    pub extra_control: ExtraControl,
+    /// The summary shows, and a submit files, a cost 100 € above the one the form pages hold.
+    pub summary_differs: bool,
+    /// How the page after the final submit reads.
+    pub acknowledgement: Acknowledgement,
+}
+
+/// The `short_field` switch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ShortField {
+    #[default]
+    Off,
+    /// The control says nothing; the portal cuts the value when the page is saved.
+    Silent,
+    /// The control carries `maxlength` and a `pattern`, and the portal cuts the value too.
+    Announced,
+}
+
+/// The `extra_control` switch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExtraControl {
+    #[default]
+    Off,
+    /// The portal's `preset_extra`: unknown to the scripts, holding a value.
+    Unknown,
+    /// [`crate::spec::HARMLESS_EXTRA`], ticked: listed as harmless in the scripts' facts.
+    Harmless,
+}
+
+/// The `acknowledgement` switch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Acknowledgement {
+    #[default]
+    Standard,
+    /// The dossier number comes in a format the scripts do not know (`D2026.00201`).
+    OtherFormat,
+    /// The request is filed, then the portal answers with its error page.
+    Unreadable,
 }
 
 /// A session cookie's server side.

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use reqwest::multipart::{Form, Part};
 use sandboxes::{
-    Account, Faults, Kind, Layout, Portal, RunningSandbox, SandboxConfig, StatusChange,
+    Account, Acknowledgement, ExtraControl, Faults, Kind, Layout, Portal, RunningSandbox,
+    SandboxConfig, ShortField, StatusChange,
 };
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
@@ -567,5 +568,127 @@ async fn dossiers_move_along_by_themselves_when_auto_advance_is_on() {
         }
         assert!(std::time::Instant::now() < deadline, "{d:?}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn read_back_switches_cut_a_field_preset_a_control_restate_the_cost_and_change_the_acknowledgement()
+ {
+    for portal in Portal::ALL {
+        let spec = portal.spec();
+        let (key, keep) = spec.short_field;
+        let step_of = |key: &str| {
+            spec.steps
+                .iter()
+                .position(|s| s.fields.iter().any(|f| f.key == key))
+                .unwrap()
+                + 1
+        };
+
+        // A field kept to N characters when its page is saved, announced or not.
+        let sb = start(
+            portal,
+            Faults {
+                short_field: ShortField::Silent,
+                ..Faults::default()
+            },
+        )
+        .await;
+        let c = client();
+        login(&sb, &c).await;
+        let base = fill_all(&sb, &c, Layout::Standard).await;
+        let typed = value_for(key, spec.field(key).unwrap().kind);
+        assert!(typed.chars().count() > keep);
+        let kept = sb.requests()[0].values[key].clone();
+        assert_eq!(
+            kept,
+            typed.chars().take(keep).collect::<String>(),
+            "{portal}"
+        );
+        let page = |n: usize| {
+            let c = c.clone();
+            let url = format!("{base}/etape/{n}");
+            async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+        };
+        assert!(!page(step_of(key)).await.contains("maxlength"), "{portal}");
+        sb.set_faults(Faults {
+            short_field: ShortField::Announced,
+            ..Faults::default()
+        });
+        assert!(
+            page(step_of(key))
+                .await
+                .contains(&format!("maxlength=\"{keep}\"")),
+            "{portal}"
+        );
+
+        // An optional control the scripts do not know, pre-set; or the harmless one, ticked.
+        sb.set_faults(Faults {
+            extra_control: ExtraControl::Unknown,
+            ..Faults::default()
+        });
+        let (step, extra, preset) = spec.preset_extra;
+        let body = page(step + 1).await;
+        assert!(body.contains(extra.label), "{portal}: {body}");
+        let shown = match extra.kind {
+            Kind::Checkbox => "checked".to_owned(),
+            Kind::Select(_) => format!("value=\"{preset}\" selected"),
+            _ => format!("value=\"{}\"", preset),
+        };
+        assert!(body.contains(&shown), "{portal}: {body}");
+        sb.set_faults(Faults {
+            extra_control: ExtraControl::Harmless,
+            ..Faults::default()
+        });
+        let body = page(1).await;
+        assert!(
+            body.contains(sandboxes::HARMLESS_EXTRA.label) && body.contains("checked"),
+            "{portal}"
+        );
+
+        // A summary stating 100 € more than the form pages, which is what a submit then files.
+        sb.set_faults(Faults {
+            summary_differs: true,
+            acknowledgement: Acknowledgement::OtherFormat,
+            ..Faults::default()
+        });
+        let recap = c
+            .get(format!("{base}/recapitulatif"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(recap.contains("1900,00"), "{portal}: {recap}");
+        assert_eq!(sb.requests()[0].values["action_cost"], "1800,00");
+        let ack = transmit(&c, &base).await;
+        let filed = sb.dossiers();
+        assert_eq!(filed.len(), 1);
+        assert_eq!(filed[0].values["action_cost"], "1900,00", "{portal}");
+        // The number comes in a format none of the portals uses.
+        let number = filed[0].dossier.clone().unwrap();
+        assert!(
+            !number.starts_with(spec.dossier_prefix) && number.starts_with('D'),
+            "{portal}: {number}"
+        );
+        assert!(ack.contains(&number), "{portal}");
+
+        // Filed, then the error page: the request is on the portal all the same.
+        let sb = start(
+            portal,
+            Faults {
+                acknowledgement: Acknowledgement::Unreadable,
+                ..Faults::default()
+            },
+        )
+        .await;
+        let c = client();
+        login(&sb, &c).await;
+        let base = fill_all(&sb, &c, Layout::Standard).await;
+        let resp = c.post(format!("{base}/transmettre")).send().await.unwrap();
+        assert_eq!(resp.status(), 500, "{portal}");
+        assert!(resp.text().await.unwrap().contains(spec.error_title));
+        assert_eq!(sb.dossiers().len(), 1, "{portal}");
     }
 }

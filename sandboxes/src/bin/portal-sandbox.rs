@@ -77,6 +77,7 @@ async fn main() -> anyhow::Result<()> {
             captcha: cli.captcha,
             maintenance: cli.maintenance,
             layout: cli.layout,
+            ..Faults::default()
         },
         accounts,
         state_dir: cli.state_dir,

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use domain::OpcoId;
 use jobs::{FieldError, JobContext, JobError, Outcome};
 use portals::{
-    Credentials, DossierStatus, ErrorClass, Filing, HumanInput, PortalError, Prefilled, Session,
-    Submitted,
+    Credentials, Difference, DossierStatus, ErrorClass, Filing, HumanInput, KeptValue,
+    PermanentReason, PortalError, Prefilled, Session, Submitted,
 };
 use recordings::{Recorder, Redactor};
 use secrecy::SecretString;
@@ -304,6 +304,27 @@ pub fn outcome_of(e: PortalError, recordings: &str) -> Result<Outcome, JobError>
                 ),
             ),
         )),
+        (
+            _,
+            PortalError::Permanent {
+                reason:
+                    PermanentReason::ValueDoesNotFit {
+                        field,
+                        value,
+                        limit,
+                    },
+                ..
+            },
+        ) => Ok(Outcome::NeedsHuman(
+            detail,
+            JobError::permanent(
+                "value_does_not_fit",
+                format!(
+                    "Le champ « {field} » du portail accepte {limit} : la valeur « {value} » ({} caractères) n'y tient pas. Rien n'a été tapé ni déposé : raccourcissez la valeur dans le dossier, puis relancez.",
+                    value.chars().count()
+                ),
+            ),
+        )),
         (ErrorClass::Retryable, _) => Err(JobError::retryable(
             "portal_unavailable",
             format!("Le portail ne répond pas comme il faut : {e}"),
@@ -313,6 +334,57 @@ pub fn outcome_of(e: PortalError, recordings: &str) -> Result<Outcome, JobError>
             format!("Le portail refuse la demande : {e}"),
         )),
     }
+}
+
+/// What the portal kept, one row per field, for the review page.
+pub fn kept_json(kept: &[KeptValue]) -> Value {
+    Value::Array(
+        kept.iter()
+            .map(|k| json!({ "label": k.label, "asked": k.asked, "kept": k.kept, "same": k.same }))
+            .collect(),
+    )
+}
+
+/// One difference in the words staff read.
+fn difference_fr(d: &Difference) -> String {
+    if d.expected.is_empty() {
+        format!(
+            "« {} » : champ que l'automate ne connaît pas, rempli par le portail à « {} »",
+            d.label, d.found
+        )
+    } else {
+        format!(
+            "« {} » : demandé « {} », conservé par le portail « {} »",
+            d.label, d.expected, d.found
+        )
+    }
+}
+
+/// The portal does not hold what the filing asks: a person reads the differences (field,
+/// asked, kept) and the screenshot; nothing goes further.
+pub fn not_kept(
+    code: &'static str,
+    lead: &str,
+    differences: &[Difference],
+    screenshot: Option<&std::path::Path>,
+    recordings: &str,
+) -> Outcome {
+    let listed: Vec<String> = differences.iter().map(difference_fr).collect();
+    Outcome::NeedsHuman(
+        json!({
+            "differences": differences.iter().map(|d| json!({"label": d.label, "expected": d.expected, "found": d.found})).collect::<Vec<_>>(),
+            "kept": differences.iter().map(|d| json!({"label": d.label, "asked": d.expected, "kept": d.found, "same": false})).collect::<Vec<_>>(),
+            "screenshot": screenshot.map(|p| p.display().to_string()),
+            "recordings": recordings,
+        }),
+        JobError::permanent(
+            code,
+            format!(
+                "{lead} : {}. Corrigez le dossier ou le portail, puis relancez.",
+                listed.join(" ; ")
+            ),
+        ),
+    )
 }
 
 /// The one-time code staff typed for this run, if any.

@@ -96,6 +96,7 @@ impl Handler for PrefillFiling {
                             "resumed_draft": prefilled.resumed_draft,
                             "final_screenshots": prefilled.final_screenshots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
                             "warnings": warnings,
+                            "kept": super::portal::kept_json(&prefilled.kept),
                             "recordings": recordings,
                         }),
                         JobError::permanent(
@@ -112,6 +113,18 @@ impl Handler for PrefillFiling {
                 // filed by hand): nothing more to fill; the filing follows that dossier.
                 Err(PortalError::AlreadyFiled { dossier }) => Ok(Outcome::Done(
                     json!({ "already_filed": dossier, "recordings": recordings }),
+                )),
+                // The portal did not keep what was typed, or holds a value nobody chose: the
+                // prefill stops there and never reaches review.
+                Err(PortalError::ValuesDiffer {
+                    differences,
+                    screenshot,
+                }) => Ok(super::portal::not_kept(
+                    "values_not_kept",
+                    "Préremplissage arrêté, rien n'a été déposé",
+                    &differences,
+                    screenshot.as_deref(),
+                    &recordings,
                 )),
                 Err(e) => outcome_of(e, &recordings),
             }

@@ -108,27 +108,41 @@ impl Handler for SubmitFiling {
                 Err(PortalError::ValuesDiffer {
                     differences,
                     screenshot,
-                }) => {
-                    let listed: Vec<String> = differences
-                        .iter()
-                        .map(|d| {
-                            format!(
-                                "« {} » : attendu {}, trouvé {}",
-                                d.label, d.expected, d.found
-                            )
-                        })
-                        .collect();
+                }) => Ok(super::portal::not_kept(
+                    "values_differ",
+                    "Rien n'a été déposé : le portail ne montre pas les valeurs confirmées",
+                    &differences,
+                    screenshot.as_deref(),
+                    &recordings,
+                )),
+                // The final submit was pressed and no acknowledgement was read: never say
+                // nothing was filed. A person checks; a retry searches the portal first.
+                Err(PortalError::FiledUnknown { after, screenshot }) => {
+                    tracing::warn!(portal = opco.slug(), reason = %after.reason, "Submit pressed, outcome unknown; a person checks");
+                    let reference = match (&after.reference, after.reference_recognised) {
+                        (Some(r), true) => format!(
+                            " La liste du portail montre pour cette demande le dossier n° {r}."
+                        ),
+                        (Some(r), false) => format!(
+                            " La liste du portail montre pour cette demande la référence « {r} », d'un format que l'automate ne connaît pas."
+                        ),
+                        (None, _) => String::new(),
+                    };
                     Ok(Outcome::NeedsHuman(
                         json!({
-                            "differences": differences.iter().map(|d| json!({"label": d.label, "expected": d.expected, "found": d.found})).collect::<Vec<_>>(),
+                            "after_submit": {
+                                "reason": after.reason,
+                                "reference": after.reference,
+                                "reference_recognised": after.reference_recognised,
+                                "list": after.list,
+                            },
                             "screenshot": screenshot.map(|p| p.display().to_string()),
                             "recordings": recordings,
                         }),
                         JobError::permanent(
-                            "values_differ",
+                            "filed_unknown",
                             format!(
-                                "Rien n'a été déposé : le portail ne montre pas les valeurs confirmées ({}). Revoyez le dossier.",
-                                listed.join(" ; ")
+                                "Déposé ou non : à vérifier. Le bouton de dépôt a été pressé mais l'accusé de dépôt n'a pas pu être lu.{reference} Ne redéposez pas à la main : regardez la liste des demandes sur le portail (capture et liste jointes). « Relancer » recherche le dossier sur le portail et l'enregistre, sans redéposer."
                             ),
                         ),
                     ))

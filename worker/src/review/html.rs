@@ -30,6 +30,7 @@ th,td{border:1px solid #d0d0d0;padding:.35rem .5rem;text-align:left;vertical-ali
 th{background:#e8edf3}
 .state{display:inline-block;padding:.1rem .45rem;border-radius:.3rem;background:#e8edf3}
 .state-ready_for_review{background:#d9f0d9}.state-needs_input{background:#fff0c2}.state-needs_attention{background:#ffd9d2}
+.state-filed_unknown{background:#ffb3a7}.same{color:#2e7d32}.differs{color:#c0392b}
 .warn{background:#fff6d6;border-left:4px solid #e0a800;padding:.4rem .7rem;margin:.3rem 0}
 .error{background:#ffe3de;border-left:4px solid #c0392b;padding:.4rem .7rem;margin:.3rem 0}
 .notice{background:#e3f1e3;border-left:4px solid #2e7d32;padding:.4rem .7rem;margin:.3rem 0}

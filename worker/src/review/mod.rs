@@ -10,7 +10,7 @@
 mod auth;
 mod html;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -503,62 +503,31 @@ fn images(filing: &Filing) -> Vec<(String, PathBuf)> {
     out
 }
 
-/// What the prefill typed on the portal, read from its step log: (field, value) in order.
-fn entered_values(data_dir: &Path, filing: &Filing) -> Vec<(String, String)> {
-    let review = filing.review.as_ref();
-    let login_fields: Vec<String> = OpcoId::from_slug(&filing.opco)
-        .ok()
-        .and_then(portals::script)
-        .map(|s| {
-            let ui = &s.facts().ui;
-            [
-                Some(&ui.user_label),
-                Some(&ui.password_label),
-                ui.two_factor_label.as_ref(),
-            ]
-            .into_iter()
-            .flatten()
-            .map(|l| browser::locator::normalize_label(l))
-            .collect()
+/// What the portal kept, read from the portal after the pages were saved (its summary), one row
+/// per field: (field, asked, kept, same).
+fn kept_rows(filing: &Filing) -> Vec<(String, String, String, bool)> {
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    filing
+        .review
+        .as_ref()
+        .and_then(|r| r.get("kept"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|k| {
+            (
+                text(k, "label"),
+                text(k, "asked"),
+                text(k, "kept"),
+                k.get("same").and_then(Value::as_bool).unwrap_or(false),
+            )
         })
-        .unwrap_or_default();
-    let Some(dir) = review
-        .and_then(|r| r.get("recordings"))
-        .and_then(Value::as_str)
-    else {
-        return Vec::new();
-    };
-    let Ok(text) = std::fs::read_to_string(data_dir.join(dir).join("steps.jsonl")) else {
-        return Vec::new();
-    };
-    let mut out: Vec<(String, String)> = Vec::new();
-    for line in text.lines() {
-        let Ok(step) = serde_json::from_str::<recordings::StepLine>(line) else {
-            continue;
-        };
-        if !matches!(step.action.as_str(), "fill" | "select" | "check" | "upload")
-            || step.outcome != recordings::Outcome::Ok
-        {
-            continue;
-        }
-        let (Some(locator), Some(value)) = (step.locator, step.value) else {
-            continue;
-        };
-        let field = locator
-            .split_once('«')
-            .map_or(locator.as_str(), |(_, rest)| rest.trim_end_matches('»'))
-            .trim()
-            .to_owned();
-        // The login fields are not part of the request.
-        if value == recordings::MASK
-            || login_fields.contains(&browser::locator::normalize_label(&field))
-        {
-            continue;
-        }
-        out.retain(|(f, _)| f != &field);
-        out.push((field, value));
-    }
-    out
+        .collect()
+}
+
+/// Whether the portal was read holding something else than what was asked.
+fn kept_mismatch(filing: &Filing) -> bool {
+    kept_rows(filing).iter().any(|(_, _, _, same)| !same)
 }
 
 fn asked_values(filing: &Value) -> Vec<(&'static str, String)> {
@@ -733,6 +702,9 @@ fn detail_body(
 
     // Decisions, by state.
     match filing.state {
+        FilingState::ReadyForReview if kept_mismatch(filing) => {
+            body.push_str("<p class=\"error\" role=\"alert\">Le portail ne conserve pas ce qui était demandé (voir « Conservé sur le portail ») : ce dossier ne peut pas être confirmé. Corrigez-le ou refusez-le.</p>");
+        }
         FilingState::ReadyForReview => {
             body.push_str(&form(
                 &format!("{base}/confirm"),
@@ -764,6 +736,33 @@ fn detail_body(
                 "",
             ));
         }
+        FilingState::FiledUnknown => {
+            if let Some(after) = filing.review.as_ref().and_then(|r| r.get("after_submit")) {
+                let lines: Vec<Vec<String>> = after
+                    .get("list")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(|l| vec![esc(l)])
+                    .collect();
+                body.push_str(&format!(
+                    "<h2>Liste des demandes du portail, vue juste après le dépôt</h2>{}",
+                    if lines.is_empty() {
+                        "<p>La liste n'a pas pu être lue.</p>".to_owned()
+                    } else {
+                        table(&["Demande"], &lines)
+                    }
+                ));
+            }
+            body.push_str(&form(
+                &format!("{base}/retry"),
+                csrf,
+                "<p>Ne redéposez pas à la main. « Relancer » recherche d'abord ce dossier sur le portail : s'il y est, son numéro est enregistré sans nouveau dépôt.</p>",
+                "Relancer (rechercher le dossier)",
+                "primary",
+            ));
+        }
         FilingState::NeedsAttention => {
             body.push_str(&form(
                 &format!("{base}/retry"),
@@ -775,7 +774,8 @@ fn detail_body(
         }
         _ => {}
     }
-    if filing.state.awaits_staff() {
+    // A request that may be on the portal cannot be refused here: it is checked first.
+    if filing.state.awaits_staff() && filing.state != FilingState::FiledUnknown {
         body.push_str(&form(
             &format!("{base}/refuse"),
             csrf,
@@ -825,22 +825,32 @@ fn detail_body(
         ));
     }
 
-    // Values: what was asked beside what was typed on the portal.
+    // Values: what was asked beside what the portal kept, read from the portal after saving.
     let asked_rows: Vec<Vec<String>> = asked_values(asked)
         .into_iter()
         .map(|(k, v)| vec![esc(k), esc(&v)])
         .collect();
-    let entered_rows: Vec<Vec<String>> = entered_values(&state.data_dir, filing)
+    let kept_rows: Vec<Vec<String>> = kept_rows(filing)
         .into_iter()
-        .map(|(k, v)| vec![esc(&k), esc(&v)])
+        .map(|(label, asked, kept, same)| {
+            let mark = if same {
+                "<span class=\"same\" title=\"identique\">✓ identique</span>"
+            } else {
+                "<strong class=\"differs\" title=\"différent\">✗ différent</strong>"
+            };
+            vec![esc(&label), esc(&asked), esc(&kept), mark.to_owned()]
+        })
         .collect();
     body.push_str(&format!(
-        "<div class=\"cols\"><section><h2>Ce qui était demandé</h2>{}</section><section><h2>Ce qui a été saisi sur le portail</h2>{}</section></div>",
+        "<div class=\"cols\"><section><h2>Ce qui était demandé</h2>{}</section><section><h2>Conservé sur le portail</h2><p>Relu sur le portail après l'enregistrement de chaque page, dans son récapitulatif.</p>{}</section></div>",
         table(&["Champ", "Valeur"], &asked_rows),
-        if entered_rows.is_empty() {
-            "<p>Rien n'a encore été saisi.</p>".to_owned()
+        if kept_rows.is_empty() {
+            "<p>Rien n'a encore été relu sur le portail.</p>".to_owned()
         } else {
-            table(&["Champ du portail", "Valeur saisie"], &entered_rows)
+            table(
+                &["Champ du portail", "Demandé", "Conservé par le portail", "Accord"],
+                &kept_rows,
+            )
         }
     ));
 
@@ -930,6 +940,7 @@ fn action_label(action: &str) -> String {
         "code_requested" => "Code demandé par le portail",
         "needs_attention" => "Arrêt : à examiner",
         "values_differ" => "Valeurs différentes sur le portail",
+        "filed_unknown" => "Déposé ou non : à vérifier",
         "confirmed" => "Dépôt confirmé",
         "refused" => "Dépôt refusé",
         "corrected" => "Valeurs corrigées",
@@ -1103,6 +1114,18 @@ async fn confirm(
         Ok(x) => x,
         Err(r) => return r,
     };
+    // What the portal kept decides, not what was typed: a mismatch is never confirmed.
+    match state.store().filing(id).await {
+        Ok(Some(filing)) if kept_mismatch(&filing) => {
+            tracing::info!(login = %who.session.login, filing = %id, "Confirmation refused: the portal does not keep the asked values");
+            return problem(
+                StatusCode::CONFLICT,
+                Some(&who),
+                "Le portail ne conserve pas ce qui était demandé : ce dossier ne peut pas être confirmé. Corrigez-le ou refusez-le.",
+            );
+        }
+        _ => {}
+    }
     let result = state
         .store()
         .confirm_filing(
