@@ -93,7 +93,8 @@ status=$(api -o /dev/null -w '%{http_code}' -X PUT "http://$addr/v1/portal-accou
   -d '{"username": "demo@entreprise.fr", "password": "demo-mot-de-passe"}')
 echo "demo:   PUT /v1/portal-accounts/atlas/ADH-448812 -> $status"
 api "http://$addr/v1/portal-accounts" | jq -c .
-jq -n --arg files "$files" '{kind: "prefill_filing", input: {opco: "atlas", filing: {
+render_id=$id
+jq -n --arg render "$render_id" '{kind: "prefill_filing", input: {opco: "atlas", filing: {
     company: {siret: "73282932000074", opco_account: "ADH-448812"},
     trainee: {last_name: "Martin-Hébert", first_names: "Zoé", birth_date: "1988-05-17",
               job_title: "Responsable de production", contract: "cdi"},
@@ -101,8 +102,9 @@ jq -n --arg files "$files" '{kind: "prefill_filing", input: {opco: "atlas", fili
              modality: "mixte", cost_ht: 180000},
     subrogation: true,
     provider: {name: "Cap Avenir Conseil", siret: "88312045600016", nda: "84691234569", qualiopi: true},
-    attachments: {quote: ($files + "/devis.pdf"), programme: ($files + "/programme.pdf"),
-                  agreement: ($files + "/convention.pdf")}}}}' > data/prefill.json
+    attachments: {quote: {from_job: $render, file: "devis.pdf"},
+                  programme: {from_job: $render, file: "programme.pdf"},
+                  agreement: {from_job: $render, file: "convention.pdf"}}}}}' > data/prefill.json
 job=$(api -X POST "http://$addr/v1/jobs" -H 'Idempotency-Key: demo-prefill-1' -d @data/prefill.json)
 id=$(jq -r .id <<<"$job")
 wait_job "$id"

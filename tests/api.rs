@@ -296,6 +296,8 @@ async fn the_api_contract_holds(backend: Backend) {
         .wait_state(&long_id, "succeeded", Duration::from_secs(30))
         .await;
     assert_eq!(transitions_to(&long_done, "succeeded"), 1);
+    // The attempt handed back at the stop is not one of its attempts.
+    assert_eq!(long_done["attempts"], 1, "{long_done:#}");
     assert!(
         long_done["history"]
             .as_array()

@@ -8,6 +8,8 @@ mod support;
 
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, Connection, Row};
 use support::*;
@@ -21,9 +23,9 @@ fn filing(dir: &std::path::Path) -> Value {
         "programme-bilan.pdf",
         "convention-tripartite.pdf",
     ] {
-        let p = dir.join(name);
-        std::fs::write(&p, PDF).unwrap();
-        paths.push(p.display().to_string());
+        // Uploaded with the job: the API takes no path on its own disk.
+        let _ = dir;
+        paths.push(json!({ "name": name, "content_base64": BASE64.encode(PDF) }));
     }
     json!({
         "company": { "siret": "73282932000074", "opco_account": "ADH-448812" },
@@ -307,6 +309,12 @@ async fn a_prefill_job_logs_in_with_registered_credentials_and_the_password_leak
     }
     let files = files_containing(&data, demo.password.as_bytes());
     assert!(files.is_empty(), "password found in {files:?}");
+    // The login is masked in recordings like the password.
+    let files = files_containing(&data.join("recordings"), demo.email.as_bytes());
+    assert!(
+        files.is_empty(),
+        "portal login found in the recordings {files:?}"
+    );
     let tables = rows.containing(&demo.password).await;
     assert!(tables.is_empty(), "password found in rows of {tables:?}");
 

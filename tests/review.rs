@@ -13,6 +13,8 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use browser::locator::{self, Locator, Role};
 use serde_json::{Value, json};
 use support::*;
@@ -25,9 +27,11 @@ const LOAD: Duration = Duration::from_secs(20);
 fn filing(dir: &std::path::Path, last_name: &str, first_names: &str) -> Value {
     let mut paths = Vec::new();
     for name in ["devis.pdf", "programme.pdf", "convention.pdf"] {
-        let p = dir.join(format!("{last_name}-{name}"));
-        std::fs::write(&p, PDF).unwrap();
-        paths.push(p.display().to_string());
+        // Uploaded with the job: the API takes no path on its own disk.
+        let _ = dir;
+        paths.push(
+            json!({ "name": format!("{last_name}-{name}"), "content_base64": BASE64.encode(PDF) }),
+        );
     }
     json!({
         "company": { "siret": "73282932000074", "opco_account": ACCOUNT },

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::runtime::Runtime;
 
-use apalis::prelude::{BoxDynError, Data, TaskBuilder, TaskSink, WorkerBuilder};
+use apalis::prelude::{BoxDynError, Data, TaskBuilder, TaskSink, WorkerBuilder, WorkerBuilderExt};
 use apalis_redis::{ConnectionManager, RedisStorage};
 use apalis_sqlite::{SqlitePool, SqliteStorage};
 use domain::JobId;
@@ -67,6 +67,8 @@ pub enum Queue {
         storage: SqliteStorage<Wake>,
         /// Its pool, for pings.
         pool: SqlitePool,
+        /// Its settings, for workers that fetch a bounded batch.
+        config: apalis_sqlite::Config,
     },
     /// apalis-redis.
     Redis {
@@ -74,6 +76,8 @@ pub enum Queue {
         storage: RedisStorage<Wake>,
         /// A connection for pings.
         conn: ConnectionManager,
+        /// Its settings (key names; workers fetch a bounded batch).
+        config: apalis_redis::Config,
     },
 }
 
@@ -86,6 +90,41 @@ impl std::fmt::Debug for Queue {
     }
 }
 
+/// Longest a push or ping may wait for the queue.
+const QUEUE_CALL_BOUND: Duration = Duration::from_millis(1500);
+/// Most wake-ups moved from the schedule to the ready list in one Lua call.
+const PROMOTE_BATCH: usize = 500;
+/// Most handled wake-ups deleted in one Lua call.
+const SWEEP_BATCH: usize = 1000;
+
+static PROMOTE: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        r#"
+local ids = redis.call("zrangebyscore", KEYS[1], 0, ARGV[1], "LIMIT", 0, tonumber(ARGV[2]))
+if #ids > 0 then
+    redis.call("rpush", KEYS[2], unpack(ids))
+    redis.call("zrem", KEYS[1], unpack(ids))
+    redis.call("del", KEYS[3])
+    redis.call("lpush", KEYS[3], 1)
+end
+return #ids
+"#,
+    )
+});
+
+static SWEEP: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        r#"
+local ids = redis.call("spop", KEYS[1], tonumber(ARGV[1]))
+for _, id in ipairs(ids) do
+    redis.call("hdel", KEYS[2], id)
+    redis.call("del", KEYS[3] .. ":" .. id)
+end
+return #ids
+"#,
+    )
+});
+
 fn queue_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Queue(e.to_string())
 }
@@ -94,6 +133,7 @@ fn queue_err(e: impl std::fmt::Display) -> StoreError {
 /// (a failed attempt is retried through the store, not through apalis).
 async fn deliver(wake: Wake, slot: Data<WorkerSlot>) -> Result<(), BoxDynError> {
     let slot = WorkerSlot::clone(&slot);
+    slot.runtime.queue.delivered(wake.job_id).await;
     slot.runtime
         .execute(wake.job_id, slot.worker_id, slot.shutdown)
         .await;
@@ -117,8 +157,12 @@ impl Queue {
                     .queue("monopco.jobs")
                     .heartbeat_interval(*poll_interval)
                     .persist_results(false);
-                let storage = SqliteStorage::new(&pool).with_config(cfg);
-                Ok(Self::Sqlite { storage, pool })
+                let storage = SqliteStorage::new(&pool).with_config(cfg.clone());
+                Ok(Self::Sqlite {
+                    storage,
+                    pool,
+                    config: cfg,
+                })
             }
             QueueConfig::Redis {
                 url,
@@ -132,25 +176,180 @@ impl Queue {
                     .queue(format!("{namespace}:jobs"))
                     .heartbeat_interval(*poll_interval)
                     .persist_results(false);
-                let storage = RedisStorage::new(conn.clone()).with_config(cfg);
-                Ok(Self::Redis { storage, conn })
+                let storage = RedisStorage::new(conn.clone()).with_config(cfg.clone());
+                Ok(Self::Redis {
+                    storage,
+                    conn,
+                    config: cfg,
+                })
             }
         }
     }
 
-    /// Sends a wake-up, now or after a delay.
+    /// Sends a wake-up, now or after a delay. Bounded: a queue that does not answer (Redis
+    /// restarting) fails the push in seconds, and the reaper re-sends it later.
     pub async fn push(&self, job_id: JobId, after: Option<Duration>) -> Result<(), StoreError> {
+        tokio::time::timeout(QUEUE_CALL_BOUND, self.push_now(job_id, after))
+            .await
+            .map_err(|_| queue_err("the queue did not answer in time"))?
+    }
+
+    async fn push_now(&self, job_id: JobId, after: Option<Duration>) -> Result<(), StoreError> {
         let mut builder = TaskBuilder::new(Wake { job_id });
         if let Some(after) = after {
-            builder = builder.run_after(after);
+            // apalis keeps whole seconds: rounded up, a wake-up never comes before the job is due
+            // (rounded down it came early, the claim refused it, and the job waited for the
+            // stale-wake sweep).
+            let due_ms = u64::try_from(crate::store::now_ms()).unwrap_or(0)
+                + u64::try_from(after.as_millis()).unwrap_or(u64::MAX / 2);
+            builder = builder.run_at_timestamp(due_ms.div_ceil(1000));
         }
         let task = builder.build();
         match self {
             Self::Sqlite { storage, .. } => {
                 storage.clone().push_task(task).await.map_err(queue_err)
             }
-            Self::Redis { storage, .. } => storage.clone().push_task(task).await.map_err(queue_err),
+            Self::Redis { storage, conn, .. } => {
+                storage.clone().push_task(task).await.map_err(queue_err)?;
+                // Noted after the push: a pending mark always has a wake-up behind it, or had one
+                // that Redis lost along with the mark.
+                let mut conn = conn.clone();
+                let _: i64 = redis::cmd("ZADD")
+                    .arg(self.pending_key())
+                    .arg(crate::store::now_ms())
+                    .arg(job_id.to_string())
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(queue_err)?;
+                Ok(())
+            }
         }
+    }
+
+    fn pending_key(&self) -> String {
+        match self {
+            Self::Redis { config, .. } => format!("{}:pending", config.active_jobs_list()),
+            Self::Sqlite { .. } => String::new(),
+        }
+    }
+
+    /// Notes that a job's wake-up left the queue (a worker received it).
+    async fn delivered(&self, job_id: JobId) {
+        if let Self::Redis { conn, .. } = self {
+            let mut conn = conn.clone();
+            let removed: Result<i64, _> = redis::cmd("ZREM")
+                .arg(self.pending_key())
+                .arg(job_id.to_string())
+                .query_async(&mut conn)
+                .await;
+            if let Err(error) = removed {
+                tracing::debug!(%job_id, %error, "Cannot note a delivered wake-up; the reaper re-sends it later");
+            }
+        }
+    }
+
+    /// Of these jobs, those with no wake-up known to be waiting in the queue since `since_ms`:
+    /// the reaper re-sends only those, so a long backlog is not pushed a second time. A mark older
+    /// than `since_ms` is not trusted (its wake-up may have gone with a dead worker).
+    pub async fn not_waiting(
+        &self,
+        ids: Vec<JobId>,
+        since_ms: i64,
+    ) -> Result<Vec<JobId>, StoreError> {
+        let Self::Redis { conn, .. } = self else {
+            return Ok(ids);
+        };
+        if ids.is_empty() {
+            return Ok(ids);
+        }
+        let mut conn = conn.clone();
+        let mut cmd = redis::cmd("ZMSCORE");
+        cmd.arg(self.pending_key());
+        for id in &ids {
+            cmd.arg(id.to_string());
+        }
+        let scores: Vec<Option<f64>> = cmd.query_async(&mut conn).await.map_err(queue_err)?;
+        let since = since_ms as f64;
+        Ok(ids
+            .into_iter()
+            .zip(scores)
+            .filter(|(_, score)| score.is_none_or(|s| s < since))
+            .map(|(id, _)| id)
+            .collect())
+    }
+
+    /// Moves due wake-ups from the schedule to the ready list, at most `PROMOTE_BATCH` per call,
+    /// and returns how many moved. apalis-redis' own fetch moves every due one in one Lua call
+    /// and fails past about 8,000 ("too many results to unpack"); kept short by this, it never
+    /// gets there.
+    pub async fn promote_due(&self) -> Result<usize, StoreError> {
+        let Self::Redis { conn, config, .. } = self else {
+            return Ok(0);
+        };
+        let mut conn = conn.clone();
+        let moved: usize = PROMOTE
+            .key(config.scheduled_jobs_set())
+            .key(config.active_jobs_list())
+            .key(config.signal_list())
+            // Scores are unix seconds, as apalis-redis writes them.
+            .arg(crate::store::now_ms() / 1000)
+            .arg(PROMOTE_BATCH)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(queue_err)?;
+        Ok(moved)
+    }
+
+    /// Promotes until fewer than a batch are due (a backlog left while no worker ran).
+    pub async fn promote_all_due(&self) -> Result<usize, StoreError> {
+        let mut total = 0;
+        loop {
+            let moved = self.promote_due().await?;
+            total += moved;
+            if moved < PROMOTE_BATCH {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Deletes the data apalis-redis keeps of wake-ups already handled (about 490 bytes each,
+    /// forever otherwise), at most `SWEEP_BATCH` per call; returns how many went. The store
+    /// holds the job's outcome; the wake-up has nothing more to say.
+    pub async fn sweep_done(&self) -> Result<usize, StoreError> {
+        let Self::Redis { conn, config, .. } = self else {
+            return Ok(0);
+        };
+        let mut conn = conn.clone();
+        let mut total = 0;
+        for set in [config.done_jobs_set(), config.dead_jobs_set()] {
+            let n: usize = SWEEP
+                .key(set)
+                .key(config.job_data_hash())
+                .key(config.job_meta_hash())
+                .arg(SWEEP_BATCH)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(queue_err)?;
+            total += n;
+        }
+        Ok(total)
+    }
+
+    /// Wake-ups waiting in Redis (scheduled and ready), for backlog checks.
+    pub async fn waiting(&self) -> Result<usize, StoreError> {
+        let Self::Redis { conn, config, .. } = self else {
+            return Ok(0);
+        };
+        let mut conn = conn.clone();
+        let (scheduled, ready): (usize, usize) = redis::pipe()
+            .cmd("ZCARD")
+            .arg(config.scheduled_jobs_set())
+            .cmd("LLEN")
+            .arg(config.active_jobs_list())
+            .query_async(&mut conn)
+            .await
+            .map_err(queue_err)?;
+        Ok(scheduled + ready)
     }
 
     /// Deletes queue messages handled more than `older_than` ago. apalis-sqlite keeps every
@@ -167,8 +366,14 @@ impl Queue {
         }
     }
 
-    /// Whether the queue answers.
+    /// Whether the queue answers (bounded).
     pub async fn ping(&self) -> Result<(), StoreError> {
+        tokio::time::timeout(QUEUE_CALL_BOUND, self.ping_now())
+            .await
+            .map_err(|_| queue_err("the queue did not answer in time"))?
+    }
+
+    async fn ping_now(&self) -> Result<(), StoreError> {
         match self {
             Self::Sqlite { pool, .. } => {
                 sqlx::query("SELECT 1")
@@ -187,29 +392,41 @@ impl Queue {
         Ok(())
     }
 
-    /// Runs one apalis worker until `stop` is cancelled or the worker fails.
-    pub async fn run_worker(&self, slot: WorkerSlot) -> Result<(), StoreError> {
+    /// Runs one apalis worker until `stop` is cancelled or the worker fails. It holds at most
+    /// `concurrency` wake-ups at once and fetches no more than that per poll.
+    pub async fn run_worker(&self, slot: WorkerSlot, concurrency: usize) -> Result<(), StoreError> {
         let name = slot.worker_id.clone();
         let stop = slot.shutdown.clone();
         let signal = async move {
             stop.cancelled().await;
             Ok::<(), std::io::Error>(())
         };
+        let limit = concurrency.max(1);
         match self {
-            Self::Sqlite { storage, .. } => WorkerBuilder::new(name)
-                .backend(storage.clone())
-                .data(slot.clone())
-                .build(deliver)
-                .run_until(signal)
-                .await
-                .map_err(queue_err),
-            Self::Redis { storage, .. } => WorkerBuilder::new(name)
-                .backend(storage.clone())
-                .data(slot.clone())
-                .build(deliver)
-                .run_until(signal)
-                .await
-                .map_err(queue_err),
+            Self::Sqlite { pool, config, .. } => {
+                let storage: SqliteStorage<Wake> = SqliteStorage::new(pool)
+                    .with_config(config.clone().batch_size(concurrency.max(1)));
+                WorkerBuilder::new(name)
+                    .backend(storage)
+                    .concurrency(limit)
+                    .data(slot.clone())
+                    .build(deliver)
+                    .run_until(signal)
+                    .await
+                    .map_err(queue_err)
+            }
+            Self::Redis { conn, config, .. } => {
+                let storage: RedisStorage<Wake> = RedisStorage::new(conn.clone())
+                    .with_config(config.clone().batch_size(concurrency.max(1)));
+                WorkerBuilder::new(name)
+                    .backend(storage)
+                    .concurrency(limit)
+                    .data(slot.clone())
+                    .build(deliver)
+                    .run_until(signal)
+                    .await
+                    .map_err(queue_err)
+            }
         }
     }
 }

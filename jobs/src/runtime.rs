@@ -12,7 +12,10 @@ use domain::JobId;
 use futures::future::BoxFuture;
 use serde::Serialize;
 use serde_json::Value;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::error::{JobError, Retry, StoreError};
@@ -168,6 +171,21 @@ pub struct Runtime {
     /// This process's unique id (`host-pid-random`).
     pub process_id: String,
     last_beat_ms: Arc<AtomicI64>,
+    /// One permit per job this process may run at once (`concurrency`).
+    slots: Arc<Semaphore>,
+    /// The attempts running in this process: they belong to the runtime, not to the queue
+    /// worker that delivered their wake-up, so a queue failure does not orphan them.
+    running: TaskTracker,
+}
+
+/// A task aborted when this guard drops: whatever ends or drops a job's future stops the tasks
+/// that belong to it (its heartbeat above all) in the same step.
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Makes the id of one process start: unique even when a pid is reused.
@@ -204,10 +222,12 @@ impl Runtime {
             store,
             queue,
             registry,
-            config,
             metrics,
             process_id: new_process_id(),
             last_beat_ms: Arc::new(AtomicI64::new(0)),
+            slots: Arc::new(Semaphore::new(config.concurrency.max(1))),
+            running: TaskTracker::new(),
+            config,
         }
     }
 
@@ -225,6 +245,10 @@ impl Runtime {
     }
 
     /// Claims and runs one job. Returns once the attempt has ended or been handed back.
+    ///
+    /// The attempt waits for one of the process's `concurrency` slots, then runs in a task of
+    /// its own: if the queue worker that delivered the wake-up fails (a Redis restart), the
+    /// attempt goes on to its end under its heartbeat instead of being dropped half-way.
     pub async fn execute(
         self: Arc<Self>,
         job_id: JobId,
@@ -232,6 +256,41 @@ impl Runtime {
         shutdown: CancellationToken,
     ) {
         self.metrics.queue_taken();
+        let permit = tokio::select! {
+            permit = Arc::clone(&self.slots).acquire_owned() => permit,
+            () = shutdown.cancelled() => {
+                self.hand_back(job_id).await;
+                return;
+            }
+        };
+        let Ok(permit) = permit else { return };
+        if shutdown.is_cancelled() {
+            self.hand_back(job_id).await;
+            return;
+        }
+        let rt = Arc::clone(&self);
+        let attempt = self
+            .running
+            .spawn(async move { rt.claim_and_run(job_id, worker_id, shutdown, permit).await });
+        if let Err(error) = attempt.await {
+            tracing::error!(%job_id, %error, "Job attempt task panicked; its lease will expire and the job run again");
+        }
+    }
+
+    /// A wake-up this process will not use (shutdown): sent back so another worker takes it now.
+    async fn hand_back(&self, job_id: JobId) {
+        if let Err(error) = self.wake(job_id, None).await {
+            tracing::debug!(%job_id, %error, "Cannot hand a wake-up back; the reaper will re-send it");
+        }
+    }
+
+    async fn claim_and_run(
+        self: Arc<Self>,
+        job_id: JobId,
+        worker_id: String,
+        shutdown: CancellationToken,
+        _permit: OwnedSemaphorePermit,
+    ) {
         let claimed = match self
             .store
             .claim(job_id, &worker_id, self.config.lease)
@@ -239,17 +298,40 @@ impl Runtime {
         {
             Ok(Some(c)) => c,
             Ok(None) => {
-                tracing::debug!(%job_id, "Wake-up for a job that is not claimable; dropped");
+                self.early_or_stale(job_id).await;
                 return;
             }
             Err(error) => {
-                // The job stays claimable; the reaper will wake it again.
+                // The job stays claimable; it is woken again in seconds, not after the
+                // stale-wake delay (the wake-up that brought us here is spent).
                 tracing::warn!(%job_id, %error, "Cannot claim a job; it will be woken again");
+                let again = Duration::from_secs(2).min(self.config.stale_wake);
+                if let Err(error) = self.queue.push(job_id, Some(again)).await {
+                    tracing::debug!(%job_id, %error, "Cannot re-send the wake-up; the reaper will");
+                }
                 return;
             }
         };
         let span = tracing::info_span!("job", job_id = %job_id, kind = %claimed.job.kind, attempt = claimed.job.attempts, worker = %worker_id);
         self.run_claimed(claimed, &shutdown).instrument(span).await;
+    }
+
+    /// A wake-up the claim refused: stale (the job ran or ended) and dropped, or early (a
+    /// retry's backoff not over, clocks apart) and sent again for when the job is due.
+    async fn early_or_stale(&self, job_id: JobId) {
+        match self.store.get(job_id).await {
+            Ok(Some(job)) if job.state.is_claimable() => {
+                let wait_ms = job.next_run_at.timestamp_millis() - now_ms();
+                if wait_ms > 0 {
+                    let after = Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0));
+                    tracing::debug!(%job_id, wait_ms, "Wake-up came before the job is due; sent again for then");
+                    if let Err(error) = self.queue.push(job_id, Some(after)).await {
+                        tracing::debug!(%job_id, %error, "Cannot re-send the wake-up; the reaper will");
+                    }
+                }
+            }
+            _ => tracing::debug!(%job_id, "Wake-up for a job that is not claimable; dropped"),
+        }
     }
 
     async fn run_claimed(&self, claimed: Claimed, shutdown: &CancellationToken) {
@@ -262,7 +344,7 @@ impl Runtime {
         let stop = CancellationToken::new();
         let lost = CancellationToken::new();
         let cancel_asked = CancellationToken::new();
-        let beat = tokio::spawn(heartbeat_loop(
+        let beat = AbortOnDrop(tokio::spawn(heartbeat_loop(
             self.store.clone(),
             job.id,
             claimed.worker_id.clone(),
@@ -270,14 +352,14 @@ impl Runtime {
             stop.clone(),
             lost.clone(),
             cancel_asked.clone(),
-        ));
+        )));
         let relay = {
             let stop = stop.clone();
             let shutdown = shutdown.clone();
-            tokio::spawn(async move {
+            AbortOnDrop(tokio::spawn(async move {
                 shutdown.cancelled().await;
                 stop.cancel();
-            })
+            }))
         };
 
         let result = match self.registry.get(kind) {
@@ -310,8 +392,8 @@ impl Runtime {
                 })
             }
         };
-        beat.abort();
-        relay.abort();
+        drop(beat);
+        drop(relay);
 
         if lost.is_cancelled() {
             tracing::warn!(
@@ -392,13 +474,29 @@ impl Runtime {
             .register_worker(&self.process_id, &hostname(), std::process::id())
             .await?;
         tracing::info!(process_id = %self.process_id, concurrency = self.config.concurrency, "Workers started");
+        // A backlog left while no worker ran is made ready in bounded batches before the first
+        // fetch, which would otherwise try to move it all at once.
+        match self.queue.promote_all_due().await {
+            Ok(n) if n > 0 => tracing::info!(wake_ups = n, "Backlog of wake-ups made ready"),
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(%error, "Cannot make the backlog of wake-ups ready; the queue worker will retry")
+            }
+        }
         let mut tasks = tokio::task::JoinSet::new();
         let healthy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        for i in 0..self.config.concurrency.max(1) {
+        {
+            let rt = Arc::clone(&self);
+            let shutdown = shutdown.clone();
+            tasks.spawn(async move { rt.promoter_loop(shutdown).await });
+        }
+        {
+            // One queue worker takes up to `concurrency` wake-ups at once; the slots bound the
+            // attempts themselves, even those a failed queue worker left running.
             let rt = Arc::clone(&self);
             let shutdown = shutdown.clone();
             let healthy = Arc::clone(&healthy);
-            tasks.spawn(async move { rt.supervise_queue_worker(i, shutdown, healthy).await });
+            tasks.spawn(async move { rt.supervise_queue_worker(0, shutdown, healthy).await });
         }
         {
             let rt = Arc::clone(&self);
@@ -412,6 +510,8 @@ impl Runtime {
             tasks.spawn(async move { rt.liveness_loop(shutdown, healthy).await });
         }
         while tasks.join_next().await.is_some() {}
+        self.running.close();
+        self.running.wait().await;
         if let Err(error) = self.store.worker_stopped(&self.process_id).await {
             tracing::warn!(%error, "Cannot mark this worker stopped; it will look dead after its heartbeat expires");
         }
@@ -428,14 +528,27 @@ impl Runtime {
         healthy: Arc<std::sync::atomic::AtomicUsize>,
     ) {
         let mut pause = Duration::from_millis(500);
+        let mut generation = 0u32;
         loop {
+            // A new name on each start: apalis-redis refuses a name seen alive moments ago, and
+            // the attempts the failed worker left running keep theirs.
+            let worker_id = if generation == 0 {
+                format!("{}-w{index}", self.process_id)
+            } else {
+                format!("{}-w{index}r{generation}", self.process_id)
+            };
+            generation += 1;
             let slot = WorkerSlot {
                 runtime: Arc::clone(&self),
-                worker_id: format!("{}-w{index}", self.process_id),
+                worker_id,
                 shutdown: shutdown.clone(),
             };
             healthy.fetch_add(1, Ordering::SeqCst);
-            let result = self.queue.run_worker(slot).await;
+            let started = Instant::now();
+            let result = self
+                .queue
+                .run_worker(slot, self.config.concurrency.max(1))
+                .await;
             healthy.fetch_sub(1, Ordering::SeqCst);
             if shutdown.is_cancelled() {
                 return;
@@ -448,7 +561,12 @@ impl Runtime {
                 () = shutdown.cancelled() => return,
                 () = tokio::time::sleep(pause) => {}
             }
-            pause = (pause * 2).min(Duration::from_secs(30));
+            // A queue back within seconds (a Redis restart) is used within seconds.
+            pause = if started.elapsed() > Duration::from_secs(30) {
+                Duration::from_millis(500)
+            } else {
+                (pause * 2).min(Duration::from_secs(1))
+            };
         }
     }
 
@@ -480,11 +598,35 @@ impl Runtime {
             tracing::warn!(job_id = %id, "Lease expired (worker gone); job re-queued");
             self.wake(id, None).await?;
         }
-        for id in self.store.due_unpushed(self.config.stale_wake).await? {
+        let stale = self.store.due_unpushed(self.config.stale_wake).await?;
+        // A wake-up still waiting in a long backlog is not lost: re-sending it would only grow
+        // the backlog. A mark older than ten stale delays is not trusted.
+        let trust_since =
+            now_ms() - i64::try_from((self.config.stale_wake * 10).as_millis()).unwrap_or(i64::MAX);
+        for id in self.queue.not_waiting(stale, trust_since).await? {
             tracing::info!(job_id = %id, "Due job without a wake-up in the queue; sending one");
             self.wake(id, None).await?;
         }
+        match self.queue.sweep_done().await {
+            Ok(n) if n > 0 => {
+                tracing::debug!(deleted = n, "Handled wake-ups removed from the queue")
+            }
+            Ok(_) => {}
+            Err(error) => tracing::debug!(%error, "Cannot remove handled wake-ups; trying again"),
+        }
         Ok(())
+    }
+
+    async fn promoter_loop(self: Arc<Self>, shutdown: CancellationToken) {
+        loop {
+            if let Err(error) = self.queue.promote_all_due().await {
+                tracing::debug!(%error, "Cannot promote due wake-ups; trying again");
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(Duration::from_millis(250)) => {}
+            }
+        }
     }
 
     async fn liveness_loop(
@@ -494,8 +636,8 @@ impl Runtime {
     ) {
         let every = (self.config.heartbeat / 2).max(Duration::from_millis(200));
         loop {
-            // Only a process whose queue workers all run says it is alive.
-            if healthy.load(Ordering::SeqCst) >= self.config.concurrency.max(1) {
+            // Only a process whose queue worker runs says it is alive.
+            if healthy.load(Ordering::SeqCst) >= 1 {
                 match self.store.worker_alive(&self.process_id).await {
                     Ok(()) => self.last_beat_ms.store(now_ms(), Ordering::Relaxed),
                     Err(error) => tracing::warn!(%error, "Cannot record worker liveness"),

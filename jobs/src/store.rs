@@ -509,6 +509,19 @@ impl Store {
 
     /// Inserts a job, or returns the one its idempotency key already made.
     pub async fn insert_job(&self, new: NewJob) -> Result<Inserted, StoreError> {
+        match self.try_insert_job(&new).await {
+            // Several requests with one key at once: all but one lose the insert on the unique
+            // index, and their answer is the job the winner made.
+            Err(StoreError::Database(sqlx::Error::Database(e)))
+                if new.idempotency_key.is_some() && e.is_unique_violation() =>
+            {
+                self.try_insert_job(&new).await
+            }
+            other => other,
+        }
+    }
+
+    async fn try_insert_job(&self, new: &NewJob) -> Result<Inserted, StoreError> {
         let mut tx = self.begin().await?;
         if let Some(key) = &new.idempotency_key {
             let row = sqlx::query(AssertSqlSafe(format!(
@@ -528,7 +541,7 @@ impl Store {
                 };
             }
         }
-        let id = self.insert_in(&mut tx, &new).await?;
+        let id = self.insert_in(&mut tx, new).await?;
         let job = self.commit_change(tx, id, None, None, None, None).await?;
         Ok(Inserted::Created(job))
     }
@@ -788,8 +801,9 @@ impl Store {
         .bind(scrubbed_input.filter(|_| finished).map(|v| v.to_string()))
         .execute(&mut *tx)
         .await?;
-        if matches!(finish, Finish::Wait(..)) {
-            // `claim` counted an attempt; a wait is not one. Fencing still holds: every attempt
+        if matches!(finish, Finish::Wait(..) | Finish::Released) {
+            // `claim` counted an attempt; a wait is not one, nor is an attempt handed back at
+            // a graceful shutdown. Fencing still holds: every attempt
             // that did not end this way (a reaped one included) keeps its number, so a stale
             // holder's number is never handed out again.
             sqlx::query("UPDATE jobs SET attempts = attempts - 1 WHERE id = $1 AND attempts > 0")

@@ -104,6 +104,40 @@ impl TestRedis {
     pub fn start() -> Self {
         let port = free_port();
         let dir = tempfile::tempdir().unwrap();
+        let child = Self::spawn(port, dir.path());
+        Self {
+            url: format!("redis://127.0.0.1:{port}"),
+            child,
+            _dir: dir,
+        }
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.url.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// Kills it (SIGKILL) and starts an empty one on the same port: every key is gone, as after
+    /// a crash of a Redis that keeps nothing on disk.
+    pub fn restart_empty(&mut self, down_for: Duration) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(down_for);
+        self.child = Self::spawn(self.port(), self._dir.path());
+    }
+
+    /// Stops it (SIGKILL) until `start_again`.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts an empty one on the same port after `kill`.
+    pub fn start_again(&mut self) {
+        self.child = Self::spawn(self.port(), self._dir.path());
+    }
+
+    fn spawn(port: u16, dir: &Path) -> Child {
         let child = Command::new("redis-server")
             .args([
                 "--port",
@@ -116,12 +150,11 @@ impl TestRedis {
                 "no",
             ])
             .arg("--dir")
-            .arg(dir.path())
+            .arg(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server must be installed (apt-get install redis-server)");
-        let url = format!("redis://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -130,11 +163,7 @@ impl TestRedis {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        Self {
-            url,
-            child,
-            _dir: dir,
-        }
+        child
     }
 }
 
@@ -509,4 +538,116 @@ pub fn alive(pid: u32) -> bool {
         && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
             .unwrap_or_default()
             .contains(") Z ")
+}
+
+/// Every stretch of time a job spent `running`, from its history: (start, end, worker).
+pub fn running_spans(job: &Value) -> Vec<(i64, i64, String)> {
+    let history = job["history"].as_array().unwrap();
+    let at = |e: &Value| {
+        chrono::DateTime::parse_from_rfc3339(e["at"].as_str().unwrap())
+            .unwrap()
+            .timestamp_micros()
+    };
+    let mut spans = Vec::new();
+    for (i, e) in history.iter().enumerate() {
+        if e["to"] == "running" {
+            let end = history[i + 1..]
+                .iter()
+                .find(|n| n["from"] == "running")
+                .map(at)
+                .unwrap_or(i64::MAX);
+            spans.push((
+                at(e),
+                end,
+                e["worker_id"].as_str().unwrap_or_default().to_owned(),
+            ));
+        }
+    }
+    spans
+}
+
+/// The most spans open at one instant (a span ending exactly when another starts does not overlap).
+pub fn most_at_once(spans: &[(i64, i64)]) -> usize {
+    let mut edges: Vec<(i64, i32)> = spans.iter().flat_map(|&(s, e)| [(s, 1), (e, -1)]).collect();
+    // Ends before starts at the same instant.
+    edges.sort();
+    let (mut now, mut most) = (0i32, 0i32);
+    for (_, d) in edges {
+        now += d;
+        most = most.max(now);
+    }
+    usize::try_from(most).unwrap_or(0)
+}
+
+/// A TCP proxy on a free port in front of a server (PostgreSQL, say), that a test can cut (every
+/// connection dropped, new ones refused) and restore: the server goes away for the app only.
+pub struct CutProxy {
+    pub port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl CutProxy {
+    pub async fn start(target: std::net::SocketAddr) -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let generation = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let task = {
+            let up = up.clone();
+            let generation = generation.clone();
+            tokio::spawn(async move {
+                loop {
+                    let Ok((mut inbound, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    if !up.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    let born = generation.load(Ordering::SeqCst);
+                    let generation = generation.clone();
+                    tokio::spawn(async move {
+                        let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
+                            return;
+                        };
+                        let cut = async {
+                            while generation.load(Ordering::SeqCst) == born {
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                            }
+                        };
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                            () = cut => {}
+                        }
+                    });
+                }
+            })
+        };
+        Self {
+            port,
+            up,
+            generation,
+            task,
+        }
+    }
+
+    /// Drops every connection and refuses new ones.
+    pub fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Accepts connections again.
+    pub fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for CutProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }

@@ -214,7 +214,9 @@ impl Application {
                 .merge(crate::review::router(review));
             let stop = shutdown.clone();
             parts.spawn(async move {
-                let result = axum::serve(listener, router)
+                // The peer's address, for the staff login's per-address limit.
+                let service = router.into_make_service_with_connect_info::<SocketAddr>();
+                let result = axum::serve(listener, service)
                     .with_graceful_shutdown(async move { stop.cancelled().await })
                     .await
                     .map_err(anyhow::Error::from);

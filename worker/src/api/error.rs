@@ -68,7 +68,7 @@ impl ApiError {
 
     /// 503 for a store or queue failure; the cause goes to the log, not to the caller.
     pub fn unavailable(error: &dyn std::error::Error) -> Self {
-        tracing::error!(error = %error, "Store or queue unavailable while answering a request");
+        tracing::warn!(error = %error, "Store or queue unavailable while answering a request");
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "temporarily_unavailable",
@@ -102,4 +102,47 @@ impl IntoResponse for ApiError {
         };
         (self.status, Json(body)).into_response()
     }
+}
+
+/// Gives the JSON error shape to the client errors axum answers by itself in plain text (a body
+/// over the size limit, a bad query string, a wrong content type), so callers parse one shape.
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !status.is_client_error() || is_json {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let detail = String::from_utf8_lossy(&body).trim().to_owned();
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "Le corps de la requête dépasse la taille permise : envoyez des pièces plus petites (10 Mo au plus chacune)."
+                .to_owned(),
+        ),
+        StatusCode::NOT_FOUND => (
+            "not_found",
+            "Cette adresse n'existe pas dans l'API : voir /v1/openapi.json.".to_owned(),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "Cette méthode HTTP n'est pas acceptée à cette adresse : voir /v1/openapi.json."
+                .to_owned(),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "Envoyez le corps en JSON (Content-Type: application/json).".to_owned(),
+        ),
+        _ => (
+            "invalid_request",
+            format!("La requête est invalide : {detail}"),
+        ),
+    };
+    ApiError::new(status, code, message).into_response()
 }

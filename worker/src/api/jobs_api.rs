@@ -118,7 +118,7 @@ pub async fn create_job(
     let idempotency_key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => {
-            let key = v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LEN).ok_or_else(|| {
+            let key = v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LEN && k.bytes().all(|b| b.is_ascii_graphic() || b == b' ')).ok_or_else(|| {
                 ApiError::invalid(vec![FieldError::new(
                     "Idempotency-Key",
                     format!("la clé doit faire de 1 à {MAX_KEY_LEN} caractères ASCII imprimables (un UUID convient)"),
@@ -127,7 +127,7 @@ pub async fn create_job(
             Some(key.to_owned())
         }
     };
-    let request: CreateJob = serde_json::from_slice(&body).map_err(|e| {
+    let mut request: CreateJob = serde_json::from_slice(&body).map_err(|e| {
         ApiError::invalid(vec![FieldError::new(
             "body",
             format!("le corps doit être un objet JSON {{\"kind\": …, \"input\": {{…}}}} ({e})"),
@@ -151,8 +151,36 @@ pub async fn create_job(
     let mut problems = Vec::new();
     if !request.input.is_object() {
         problems.push(FieldError::new("input", "un objet JSON est attendu"));
-    } else if let Err(fields) = handler.validate(&request.input) {
-        problems.extend(fields);
+    } else {
+        if kind == JobKind::PrefillFiling {
+            let data_dir = state
+                .files_root
+                .parent()
+                .unwrap_or(state.files_root.as_path());
+            if let Err(fields) = super::attachments::resolve(
+                &state.runtime.store,
+                data_dir,
+                &state.files_root,
+                &mut request.input,
+            )
+            .await
+            {
+                problems.extend(fields);
+            }
+        }
+        if problems.is_empty() {
+            // Checks may read files (attachments): off the async runtime.
+            let handler = std::sync::Arc::clone(handler);
+            let input = request.input.clone();
+            match tokio::task::spawn_blocking(move || handler.validate(&input)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(fields)) => problems.extend(fields),
+                Err(_) => problems.push(FieldError::new(
+                    "input",
+                    "la vérification de l'entrée a échoué : réessayez",
+                )),
+            }
+        }
     }
     let max_attempts = request.max_attempts.unwrap_or(state.default_max_attempts);
     if !(1..=20).contains(&max_attempts) {

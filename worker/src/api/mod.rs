@@ -2,6 +2,7 @@
 //! OpenAPI document is generated from the handlers' own annotations, so it cannot drift from them.
 
 mod accounts_api;
+mod attachments;
 mod auth;
 pub mod error;
 mod filings_api;
@@ -104,6 +105,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let (api, _) = routes();
     api.route("/v1/openapi.json", axum::routing::get(openapi_json))
         .layer(axum::extract::DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::map_response(error::json_errors))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

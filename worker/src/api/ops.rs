@@ -48,58 +48,25 @@ pub async fn healthz() -> &'static str {
 pub async fn readyz(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Scope::OpsRead)?;
     let rt = &state.runtime;
-    let store = match rt.store.ping().await {
-        Ok(()) => Check {
-            ok: true,
-            detail: "reachable".to_owned(),
-        },
-        Err(e) => Check {
-            ok: false,
-            detail: format!("unreachable: {e}"),
-        },
-    };
-    let queue = match rt.queue.ping().await {
-        Ok(()) => Check {
-            ok: true,
-            detail: "reachable".to_owned(),
-        },
-        Err(e) => Check {
-            ok: false,
-            detail: format!("unreachable: {e}"),
-        },
-    };
-    let window = rt.config.heartbeat * 3;
-    let workers = if state.runs_workers {
-        let age_ms = jobs::now_ms() - rt.last_worker_beat_ms();
-        if rt.last_worker_beat_ms() > 0
-            && age_ms <= i64::try_from(window.as_millis()).unwrap_or(i64::MAX)
-        {
-            Check {
-                ok: true,
-                detail: format!("this process's workers beat {age_ms} ms ago"),
-            }
-        } else {
-            Check {
-                ok: false,
-                detail: "this process's workers are not running".to_owned(),
-            }
-        }
-    } else {
-        match rt.store.live_workers(window).await {
-            Ok(ids) if !ids.is_empty() => Check {
-                ok: true,
-                detail: format!("{} live worker process(es)", ids.len()),
-            },
-            Ok(_) => Check {
-                ok: false,
-                detail: "no live worker in the fleet".to_owned(),
-            },
-            Err(e) => Check {
-                ok: false,
-                detail: format!("cannot read workers: {e}"),
-            },
-        }
-    };
+    // Each part answers within its bound, all at once: a dead dependency makes the answer red,
+    // never slow.
+    let (store, queue, workers) = tokio::join!(
+        bounded(async {
+            rt.store
+                .ping()
+                .await
+                .map_err(|e| format!("unreachable: {e}"))?;
+            Ok::<_, String>("reachable".to_owned())
+        }),
+        bounded(async {
+            rt.queue
+                .ping()
+                .await
+                .map_err(|e| format!("unreachable: {e}"))?;
+            Ok::<_, String>("reachable".to_owned())
+        }),
+        bounded(workers_check(&state)),
+    );
     let ready = store.ok && queue.ok && workers.ok;
     let status = if ready {
         StatusCode::OK
@@ -116,6 +83,42 @@ pub async fn readyz(State(state): State<AppState>, caller: Caller) -> Result<Res
         }),
     )
         .into_response())
+}
+
+/// Longest a readiness check may take before it counts as failed.
+const CHECK_BOUND: std::time::Duration = std::time::Duration::from_millis(1500);
+
+async fn bounded(check: impl std::future::Future<Output = Result<String, String>>) -> Check {
+    match tokio::time::timeout(CHECK_BOUND, check).await {
+        Ok(Ok(detail)) => Check { ok: true, detail },
+        Ok(Err(detail)) => Check { ok: false, detail },
+        Err(_) => Check {
+            ok: false,
+            detail: format!("no answer within {} ms", CHECK_BOUND.as_millis()),
+        },
+    }
+}
+
+/// Live workers, from fresh beats only: a process that missed two beats counts as gone.
+async fn workers_check(state: &AppState) -> Result<String, String> {
+    let rt = &state.runtime;
+    let window = rt.config.heartbeat.max(std::time::Duration::from_secs(1));
+    if state.runs_workers {
+        let age_ms = jobs::now_ms() - rt.last_worker_beat_ms();
+        if rt.last_worker_beat_ms() > 0
+            && age_ms <= i64::try_from(window.as_millis()).unwrap_or(i64::MAX)
+        {
+            Ok(format!("this process's workers beat {age_ms} ms ago"))
+        } else {
+            Err("this process's workers are not running".to_owned())
+        }
+    } else {
+        match rt.store.live_workers(window).await {
+            Ok(ids) if !ids.is_empty() => Ok(format!("{} live worker process(es)", ids.len())),
+            Ok(_) => Err("no live worker in the fleet".to_owned()),
+            Err(e) => Err(format!("cannot read workers: {e}")),
+        }
+    }
 }
 
 /// Prometheus metrics of this process.

@@ -175,6 +175,8 @@ impl PortalRunner {
         })?;
         let attempt = u32::try_from(ctx.attempt).unwrap_or(u32::MAX);
         let mut redactor = Redactor::new([&account.password]);
+        // The login is personal data too: masked in recordings like the password.
+        redactor.add(&SecretString::from(account.username.clone()));
         if let Some(code) = &two_factor_code {
             redactor.add(code);
         }

@@ -41,11 +41,16 @@ impl PrefillFiling {
     }
 
     fn parse(&self, input: &Value) -> Result<(OpcoId, Filing), Vec<FieldError>> {
-        let parsed: PrefillInput = serde_json::from_value(input.clone())
-            .map_err(|e| vec![FieldError::new("input", format!("entrée invalide : {e}"))])?;
-        let opco = self.runner.check_filing(&parsed.opco, &parsed.filing)?;
-        Ok((opco, parsed.filing))
+        parse(&self.runner, input)
     }
+}
+
+/// Reads the input and checks the filing (its attachments are read: call it off the runtime).
+fn parse(runner: &PortalRunner, input: &Value) -> Result<(OpcoId, Filing), Vec<FieldError>> {
+    let parsed: PrefillInput = serde_json::from_value(input.clone())
+        .map_err(|e| vec![FieldError::new("input", format!("entrée invalide : {e}"))])?;
+    let opco = runner.check_filing(&parsed.opco, &parsed.filing)?;
+    Ok((opco, parsed.filing))
 }
 
 impl Handler for PrefillFiling {
@@ -58,9 +63,15 @@ impl Handler for PrefillFiling {
     }
 
     fn run(&self, ctx: JobContext, input: Value) -> BoxFuture<'static, Result<Outcome, JobError>> {
-        let parsed = self.parse(&input);
         let runner = Arc::clone(&self.runner);
         Box::pin(async move {
+            let parsed = {
+                let runner = Arc::clone(&runner);
+                let input = input.clone();
+                tokio::task::spawn_blocking(move || parse(&runner, &input))
+                    .await
+                    .map_err(|e| JobError::retryable("internal", e.to_string()))?
+            };
             let (opco, filing) = parsed.map_err(|f| {
                 JobError::permanent("invalid_input", format!("entrée invalide : {f:?}"))
             })?;

@@ -169,6 +169,7 @@ struct LoginForm {
 async fn login(
     State(state): State<ReviewState>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     Form(form): Form<LoginForm>,
 ) -> Response {
     if !auth::same_origin(&headers) {
@@ -190,21 +191,40 @@ async fn login(
     let staff = Arc::clone(&state.settings);
     let login = form.login.trim().to_owned();
     let password = form.password;
-    let checked = {
-        let login = login.clone();
-        tokio::task::spawn_blocking(move || {
-            auth::verify(&staff.staff, &login, &password).map(|s| s.login.clone())
-        })
-        .await
-        .ok()
-        .flatten()
-    };
-    let Some(login) = checked else {
-        tracing::info!(%login, "Review login refused");
-        return html_response(
-            StatusCode::UNAUTHORIZED,
-            html::login(Some("Identifiant ou mot de passe incorrect.")),
-        );
+    let address = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let login = match auth::check_login(staff, login.clone(), password, address).await {
+        auth::LoginCheck::Accepted(login) => login,
+        auth::LoginCheck::Refused => {
+            tracing::info!(%login, "Review login refused");
+            return html_response(
+                StatusCode::UNAUTHORIZED,
+                html::login(Some("Identifiant ou mot de passe incorrect.")),
+            );
+        }
+        auth::LoginCheck::Throttled(wait) => {
+            tracing::warn!(%login, ?address, wait_s = wait.as_secs_f64(), "Review login throttled after repeated failures");
+            let mut response = html_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                html::login(Some(&format!(
+                    "Trop d'essais infructueux : réessayez dans {} s.",
+                    wait.as_secs().max(1)
+                ))),
+            );
+            if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return response;
+        }
+        auth::LoginCheck::Busy => {
+            return html_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                html::login(Some(
+                    "Trop de connexions en cours : réessayez dans quelques secondes.",
+                )),
+            );
+        }
     };
     let token = auth::random_token();
     let ttl = std::time::Duration::from_secs(state.settings.session_hours.max(1) * 3600);
