@@ -9,6 +9,7 @@
 //! start or at run time so that every failure path of a script can be tested deterministically.
 
 mod app;
+pub mod directory;
 mod html;
 mod spec;
 mod state;
