@@ -49,6 +49,11 @@ fn check_id_accepts_the_specimen_card_for_its_holder_and_says_why_it_refuses_oth
     assert_eq!(verdict["verdict"], "accepted");
     assert_eq!(verdict["document"]["surname"], "MARTIN", "{verdict:#}");
 
+    // The French order on forms, surname first.
+    let (code, verdict) = check_id(&[photo, "--name", "MARTIN Maëlys"]);
+    assert_eq!(code, 0, "{verdict:#}");
+    assert_eq!(verdict["name_match"], "match", "{verdict:#}");
+
     // Valid today, but not until the end of a training in 2031.
     let (code, verdict) = check_id(&[
         photo,
@@ -90,6 +95,37 @@ fn check_id_refuses_a_file_that_is_not_an_image_with_exit_code_3() {
     let (code, body) = check_id(&[path.to_str().unwrap()]);
     assert_eq!(code, 3);
     assert!(body["error"]["code"].is_string(), "{body}");
+}
+
+#[test]
+fn check_id_exits_quietly_when_its_reader_goes_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = specimen(dir.path());
+    for json in [false, true] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_monopco"));
+        cmd.arg("check-id")
+            .arg(&photo)
+            .args(["--name", "DUPONT Paul"]);
+        if json {
+            cmd.arg("--json");
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // As `… | head -c0` does: the reader is gone long before the check (OCR) is done.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "the verdict's exit code: {stderr}"
+        );
+        assert!(stderr.is_empty(), "{stderr}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -32,25 +32,37 @@ pub fn check_id(
         Ok(verdict) => {
             if json {
                 match serde_json::to_string_pretty(&verdict) {
-                    Ok(text) => println!("{text}"),
+                    Ok(text) => print_out(&text),
                     Err(e) => eprintln!("monopco: {e}"),
                 }
             } else {
-                println!("{}", verdict.human_summary());
+                print_out(&verdict.human_summary());
             }
             ExitCode::from(u8::try_from(verdict.exit_code()).unwrap_or(UNUSABLE))
         }
         Err(e) => {
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "error": { "code": e.code(), "message": e.message_fr() } })
+                print_out(
+                    &serde_json::json!({ "error": { "code": e.code(), "message": e.message_fr() } })
+                        .to_string(),
                 );
             } else {
                 eprintln!("{}", e.message_fr());
             }
             ExitCode::from(UNUSABLE)
         }
+    }
+}
+
+/// Prints a line on standard output; a reader that went away (`… | head`) is not an error.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let written = writeln!(out, "{text}").and_then(|()| out.flush());
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("monopco: cannot write the result: {e}");
     }
 }
 

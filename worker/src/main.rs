@@ -64,7 +64,7 @@ enum Command {
     CheckId {
         /// The photo or scan (JPEG, PNG, WebP, TIFF).
         file: PathBuf,
-        /// The trainee's name: "Given Names SURNAME" or "SURNAME, Given Names".
+        /// The trainee's name, in any order ("DUPONT Paul", "Paul Dupont"), or "SURNAME, Given Names".
         #[arg(long)]
         name: Option<String>,
         /// The document must still be valid on this date (YYYY-MM-DD), e.g. the end of the training.
