@@ -9,6 +9,7 @@
 
 mod auth;
 mod html;
+mod opco;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -68,6 +69,7 @@ pub fn router(state: ReviewState) -> Router {
         .route("/review/filings/{id}/code", post(code))
         .route("/review/filings/{id}/retry", post(retry))
         .route("/review/jobs/{id}/code", post(job_code))
+        .route("/review/filings/{id}/opco", post(opco::choose))
         .with_state(state)
 }
 
@@ -764,6 +766,9 @@ fn detail_body(
                 "",
             ));
         }
+        FilingState::NeedsAttention if opco::waits_for_choice(filing) => {
+            body.push_str(&opco::choice_form(filing, csrf, &base));
+        }
         FilingState::NeedsAttention => {
             body.push_str(&form(
                 &format!("{base}/retry"),
@@ -941,6 +946,8 @@ fn action_label(action: &str) -> String {
         "missing_on_portal" => "Dossier introuvable sur le portail",
         "failed" => "Échec",
         "cancelled" => "Annulé",
+        "opco_resolved" => "OPCO déterminé d'après le SIRET",
+        "opco_chosen" => "OPCO choisi",
         other => other,
     }
     .to_owned()
