@@ -1121,3 +1121,117 @@ impl Store {
         Ok(())
     }
 }
+
+/// Routing a filing that came without its OPCO (resolved from the company's SIRET).
+impl Store {
+    /// The worker resolved the OPCO of a filing that came without one: the job's input and the
+    /// filing take it, fenced by the job's lease, with a line in the filing's history. Returns
+    /// whether the lease was still held.
+    pub async fn route_filing(
+        &self,
+        job_id: JobId,
+        worker_id: &str,
+        opco: &str,
+        detail: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let Some(job) = self.fetch_in(&mut tx, job_id).await? else {
+            return Ok(false);
+        };
+        if job.lease_owner.as_deref() != Some(worker_id) || job.state != JobState::Running {
+            return Ok(false);
+        }
+        let mut input = job.input.clone();
+        input["opco"] = json!(opco);
+        sqlx::query(
+            "UPDATE jobs SET input = $1, updated_at = $2 WHERE id = $3 AND lease_owner = $4",
+        )
+        .bind(input.to_string())
+        .bind(now_ms())
+        .bind(job_id.to_string())
+        .bind(worker_id.to_owned())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE filings SET opco = $1 WHERE id = $2")
+            .bind(opco.to_owned())
+            .bind(job_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if let Some(filing) = self.filing_in(&mut tx, job_id).await? {
+            self.move_filing(
+                &mut tx,
+                &filing,
+                Move {
+                    actor: "worker",
+                    action: "opco_resolved",
+                    to: filing.state,
+                    code: None,
+                    message: None,
+                    detail: Some(detail),
+                    extra: Extra::default(),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Staff chose the OPCO of a filing whose company's OPCO could not be resolved: the prefill
+    /// job runs again with it. Returns the job to wake.
+    pub async fn choose_filing_opco(
+        &self,
+        id: JobId,
+        staff: &str,
+        opco: &str,
+    ) -> Result<JobId, FilingActionError> {
+        let mut tx = self.begin().await?;
+        let (filing, job) = self
+            .staff_filing(
+                &mut tx,
+                id,
+                "choisir l'OPCO",
+                &[FilingState::NeedsAttention],
+            )
+            .await?;
+        let waiting = job.kind == JobKind::PrefillFiling
+            && job.state == JobState::NeedsHuman
+            && job
+                .error
+                .as_ref()
+                .is_some_and(|e| e.code == "opco_unresolved");
+        if !waiting {
+            return Err(FilingActionError::WrongState {
+                state: filing.state,
+                action: "choisir l'OPCO",
+            });
+        }
+        let actor = format!("staff:{staff}");
+        let mut input = job.input.clone();
+        input["opco"] = json!(opco);
+        sqlx::query("UPDATE filings SET opco = $1 WHERE id = $2")
+            .bind(opco.to_owned())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        self.move_filing(
+            &mut tx,
+            &filing,
+            Move {
+                actor: &actor,
+                action: "opco_chosen",
+                to: FilingState::Prefilling,
+                code: None,
+                message: None,
+                detail: Some(opco),
+                extra: Extra::default(),
+            },
+        )
+        .await?;
+        self.decide_job(&mut tx, &job, JobState::Queued, None, Some(&input), &actor)
+            .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(job.id)
+    }
+}

@@ -21,6 +21,8 @@ pub enum JobKind {
     SendDocuments,
     /// Diagnostic job: waits, then succeeds (or fails as asked), to check a fleet end to end.
     Probe,
+    /// From a SIRET to the company, its OPCO (or the candidates) and what can be filed.
+    ResolveCompany,
 }
 
 /// A string that names no job kind.
@@ -30,7 +32,7 @@ pub struct UnknownKind(pub String);
 
 impl JobKind {
     /// All kinds, in the order the API documents them.
-    pub const ALL: [JobKind; 7] = [
+    pub const ALL: [JobKind; 8] = [
         Self::PrefillFiling,
         Self::SubmitFiling,
         Self::PollStatus,
@@ -38,6 +40,7 @@ impl JobKind {
         Self::RenderDocuments,
         Self::SendDocuments,
         Self::Probe,
+        Self::ResolveCompany,
     ];
 
     /// The wire name (`prefill_filing`, …), also used as a bounded metric label.
@@ -50,6 +53,7 @@ impl JobKind {
             Self::RenderDocuments => "render_documents",
             Self::SendDocuments => "send_documents",
             Self::Probe => "probe",
+            Self::ResolveCompany => "resolve_company",
         }
     }
 }

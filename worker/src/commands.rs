@@ -214,3 +214,64 @@ pub async fn credentials_set(
     );
     Ok(())
 }
+
+/// `monopco resolve-company`: the company of a SIRET and its OPCO, through the same cache and
+/// shared pace as the fleet. Exit code: 0 one OPCO, 1 no OPCO or closed, 2 a person must choose,
+/// 3 bad input or the API unusable after its retries.
+pub async fn resolve_company(settings: &Settings, siret: &str, json: bool) -> ExitCode {
+    const UNUSABLE: u8 = 3;
+    let report = |code: &str, message: &str| {
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({ "error": { "code": code, "message": message } })
+            );
+        } else {
+            eprintln!("{message}");
+        }
+        ExitCode::from(UNUSABLE)
+    };
+    // A bad SIRET needs no store and no call.
+    if let Err(e) = domain::Siret::parse(siret) {
+        return report(
+            "invalid_siret",
+            &format!("SIRET invalide « {siret} » : {e}"),
+        );
+    }
+    let lookup = async {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
+        let store = jobs::Store::connect(&settings.store_url(), Vec::new())
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open the store at {}",
+                    crate::settings::redact_url(&settings.store_url())
+                )
+            })?;
+        crate::handlers::company::company_lookup(settings, &store)
+    }
+    .await;
+    let lookup = match lookup {
+        Ok(l) => l,
+        Err(e) => return report("store_unavailable", &format!("monopco: {e:#}")),
+    };
+    match lookup.resolve_str(siret).await {
+        Ok(company) => {
+            if json {
+                match serde_json::to_string_pretty(&company) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => eprintln!("monopco: {e}"),
+                }
+            } else {
+                println!("{}", company.human_summary());
+            }
+            ExitCode::from(company.exit_code())
+        }
+        Err(e) => report(e.code(), &e.message_fr()),
+    }
+}

@@ -88,6 +88,18 @@ enum Command {
         #[arg(long)]
         fixed_date: Option<chrono::NaiveDate>,
     },
+    /// The company of a SIRET, its collective agreements and its OPCO, from the "Recherche
+    /// d'entreprises" API (through the store's cache and the fleet's shared pace).
+    ///
+    /// Exit code: 0 resolved to one OPCO, 1 no OPCO or refused (closed), 2 a person must choose,
+    /// 3 bad input or the API unreachable after retries.
+    ResolveCompany {
+        /// 14 digits (spaces allowed).
+        siret: String,
+        /// Print the answer as JSON instead of French text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,6 +164,9 @@ async fn main() -> ExitCode {
         }
     };
     worker::telemetry::init(&settings.log);
+    if let Command::ResolveCompany { siret, json } = &cli.command {
+        return worker::commands::resolve_company(&settings, siret, *json).await;
+    }
     match run(cli.command, settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -206,6 +221,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             out,
             fixed_date,
         } => worker::commands::render(&settings, &what, &input, &out, fixed_date).await,
+        Command::ResolveCompany { .. } => unreachable!("handled before the other commands"),
     }
 }
 

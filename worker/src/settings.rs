@@ -51,6 +51,46 @@ pub struct Settings {
     pub portals: std::collections::BTreeMap<String, PortalSettings>,
     /// The master key of the encrypted store of client portal logins.
     pub credentials: CredentialSettings,
+    /// The "Recherche d'entreprises" API: from a SIRET to the company and its OPCO.
+    pub company_lookup: CompanyLookupSettings,
+}
+
+/// The "Recherche d'entreprises" API, its cache and the fleet's shared pace.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CompanyLookupSettings {
+    /// Where the API answers (`MONOPCO_COMPANY_LOOKUP__BASE_URL`).
+    pub base_url: String,
+    /// An answer younger than this is reused from the store without a call.
+    pub max_age_hours: u64,
+    /// Calls per second over the whole fleet (the API allows about 7).
+    pub max_per_second: u32,
+    /// Limit of one call, answer included.
+    pub timeout_ms: u64,
+    /// Tries after the first one, on 429, 5xx, timeouts and lost connections.
+    pub retries: u32,
+    /// First backoff delay, doubled each retry with jitter.
+    pub retry_min_delay_ms: u64,
+    /// Longest backoff delay (also caps a 429's Retry-After).
+    pub retry_max_delay_ms: u64,
+    /// A JSON file replacing the bundled IDCC → OPCO table (same shape as
+    /// `domain/data/idcc-opco-952.json`; `opco_slug` may be a list for a shared IDCC).
+    pub idcc_table: Option<PathBuf>,
+}
+
+impl Default for CompanyLookupSettings {
+    fn default() -> Self {
+        Self {
+            base_url: "https://recherche-entreprises.api.gouv.fr".into(),
+            max_age_hours: 24,
+            max_per_second: 6,
+            timeout_ms: 10_000,
+            retries: 4,
+            retry_min_delay_ms: 500,
+            retry_max_delay_ms: 10_000,
+            idcc_table: None,
+        }
+    }
 }
 
 /// One OPCO portal.
@@ -257,6 +297,7 @@ impl Default for Settings {
             polling: PollingSettings::default(),
             portals: std::collections::BTreeMap::new(),
             credentials: CredentialSettings::default(),
+            company_lookup: CompanyLookupSettings::default(),
         }
     }
 }
@@ -565,6 +606,19 @@ impl Settings {
                 )));
             }
         }
+        let c = &self.company_lookup;
+        if !(1..=7).contains(&c.max_per_second) {
+            return Err(SettingsError::Inconsistent(format!(
+                "company_lookup.max_per_second is {}: it must be 1 to 7 (the API refuses more than about 7 calls per second)",
+                c.max_per_second
+            )));
+        }
+        if !(c.base_url.starts_with("http://") || c.base_url.starts_with("https://")) {
+            return Err(SettingsError::Inconsistent(format!(
+                "company_lookup.base_url `{}` is not an http(s) URL",
+                c.base_url
+            )));
+        }
         Ok(())
     }
 
@@ -671,6 +725,12 @@ impl Settings {
                 "host": m.host, "port": m.port, "security": m.security, "username": m.username,
                 "password": m.password.as_ref().map(|_| "•••"), "from": m.from,
             })),
+            "company_lookup": {
+                "base_url": self.company_lookup.base_url, "max_age_hours": self.company_lookup.max_age_hours,
+                "max_per_second": self.company_lookup.max_per_second, "timeout_ms": self.company_lookup.timeout_ms,
+                "retries": self.company_lookup.retries, "retry_min_delay_ms": self.company_lookup.retry_min_delay_ms,
+                "retry_max_delay_ms": self.company_lookup.retry_max_delay_ms, "idcc_table": self.company_lookup.idcc_table,
+            },
         })
     }
 }

@@ -1,12 +1,14 @@
 //! Job handlers, one module per kind, and the registry of those this build has. The API refuses a
 //! kind with no handler here, so no job is accepted that could not run.
 
+pub mod company;
 pub mod documents;
 pub mod identity;
 pub mod poll;
 pub mod portal;
 pub mod prefill;
 mod probe;
+pub mod routing;
 pub mod submit;
 
 use std::sync::Arc;
@@ -117,11 +119,12 @@ pub fn registry(
         vault.clone(),
         politeness.clone(),
     ));
+    let lookup = company::company_lookup(settings, store)?;
     let mut registry = Registry::default()
         .with(JobKind::Probe, probe::Probe)
         .with(
             JobKind::PrefillFiling,
-            prefill::PrefillFiling::new(Arc::clone(&runner)),
+            prefill::PrefillFiling::new(Arc::clone(&runner), lookup.clone(), store.clone()),
         )
         .with(
             JobKind::SubmitFiling,
@@ -138,6 +141,10 @@ pub fn registry(
         .with(
             JobKind::RenderDocuments,
             documents::RenderDocuments(Arc::clone(&docs)),
+        )
+        .with(
+            JobKind::ResolveCompany,
+            company::ResolveCompany::new(lookup),
         );
     if let Some(smtp) = smtp_config(settings)? {
         registry = registry.with(

@@ -14,13 +14,17 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::portal::{Done, PortalRunner, Work, outcome_of, two_factor_code, without_code};
+use super::routing;
+use companies::CompanyLookup;
+use jobs::Store;
 
 /// The input of a `prefill_filing` job.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PrefillInput {
-    /// The OPCO whose portal receives the request.
-    opco: String,
+    /// The OPCO whose portal receives the request; without it, resolved from the company's SIRET.
+    #[serde(default)]
+    opco: Option<String>,
     /// What to file.
     filing: Filing,
     /// A code the portal sent, typed by staff on the review page (one run only).
@@ -32,24 +36,43 @@ struct PrefillInput {
 /// The `prefill_filing` handler.
 pub struct PrefillFiling {
     runner: Arc<PortalRunner>,
+    lookup: CompanyLookup,
+    store: Store,
 }
 
 impl PrefillFiling {
-    /// On the shared portal runner.
-    pub fn new(runner: Arc<PortalRunner>) -> Self {
-        Self { runner }
+    /// On the shared portal runner, routing filings without `opco` through the company lookup.
+    pub fn new(runner: Arc<PortalRunner>, lookup: CompanyLookup, store: Store) -> Self {
+        Self {
+            runner,
+            lookup,
+            store,
+        }
     }
 
-    fn parse(&self, input: &Value) -> Result<(OpcoId, Filing), Vec<FieldError>> {
+    fn parse(&self, input: &Value) -> Result<(Option<OpcoId>, Filing), Vec<FieldError>> {
         parse(&self.runner, input)
     }
 }
 
 /// Reads the input and checks the filing (its attachments are read: call it off the runtime).
-fn parse(runner: &PortalRunner, input: &Value) -> Result<(OpcoId, Filing), Vec<FieldError>> {
+/// Without `opco`, only the filing is checked: the OPCO is resolved from the company's SIRET.
+fn parse(
+    runner: &PortalRunner,
+    input: &Value,
+) -> Result<(Option<OpcoId>, Filing), Vec<FieldError>> {
     let parsed: PrefillInput = serde_json::from_value(input.clone())
         .map_err(|e| vec![FieldError::new("input", format!("entrée invalide : {e}"))])?;
-    let opco = runner.check_filing(&parsed.opco, &parsed.filing)?;
+    let opco = match &parsed.opco {
+        Some(slug) => Some(runner.check_filing(slug, &parsed.filing)?),
+        None => {
+            parsed
+                .filing
+                .validate()
+                .map_err(|e| vec![FieldError::new("input.filing", e.to_string())])?;
+            None
+        }
+    };
     Ok((opco, parsed.filing))
 }
 
@@ -64,6 +87,7 @@ impl Handler for PrefillFiling {
 
     fn run(&self, ctx: JobContext, input: Value) -> BoxFuture<'static, Result<Outcome, JobError>> {
         let runner = Arc::clone(&self.runner);
+        let (lookup, store) = (self.lookup.clone(), self.store.clone());
         Box::pin(async move {
             let parsed = {
                 let runner = Arc::clone(&runner);
@@ -75,6 +99,18 @@ impl Handler for PrefillFiling {
             let (opco, filing) = parsed.map_err(|f| {
                 JobError::permanent("invalid_input", format!("entrée invalide : {f:?}"))
             })?;
+            let opco = match opco {
+                Some(opco) => opco,
+                None => match routing::resolve_opco(&ctx, &store, &lookup, &runner, &filing).await?
+                {
+                    Ok(opco) => opco,
+                    Err(waiting) => return Ok(waiting),
+                },
+            };
+            let provider_check = {
+                let (lookup, filing) = (lookup.clone(), filing.clone());
+                tokio::spawn(async move { routing::provider_warnings(&lookup, &filing).await })
+            };
             let account = match runner.account(opco, &filing.company.opco_account).await {
                 Ok(a) => a,
                 Err(outcome) => return outcome,
@@ -90,11 +126,12 @@ impl Handler for PrefillFiling {
                 .await?;
             match result {
                 Ok(Done::Prefilled(prefilled)) => {
-                    let warnings: Vec<Value> = prefilled
+                    let mut warnings: Vec<Value> = prefilled
                         .warnings
                         .iter()
                         .map(|w| json!({ "code": w.code(), "message": w.to_string() }))
                         .collect();
+                    warnings.extend(routing::provider_check_result(provider_check).await);
                     tracing::info!(
                         portal = opco.slug(),
                         pages = prefilled.final_screenshots.len(),

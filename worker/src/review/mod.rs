@@ -9,6 +9,7 @@
 
 mod auth;
 mod html;
+mod opco;
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -68,6 +69,7 @@ pub fn router(state: ReviewState) -> Router {
         .route("/review/filings/{id}/code", post(code))
         .route("/review/filings/{id}/retry", post(retry))
         .route("/review/jobs/{id}/code", post(job_code))
+        .route("/review/filings/{id}/opco", post(opco::choose))
         .with_state(state)
 }
 
@@ -783,6 +785,9 @@ fn detail_body(
                 "primary",
             ));
         }
+        FilingState::NeedsAttention if opco::waits_for_choice(filing) => {
+            body.push_str(&opco::choice_form(filing, csrf, &base));
+        }
         FilingState::NeedsAttention => {
             body.push_str(&form(
                 &format!("{base}/retry"),
@@ -972,6 +977,8 @@ fn action_label(action: &str) -> String {
         "missing_on_portal" => "Dossier introuvable sur le portail",
         "failed" => "Échec",
         "cancelled" => "Annulé",
+        "opco_resolved" => "OPCO déterminé d'après le SIRET",
+        "opco_chosen" => "OPCO choisi",
         other => other,
     }
     .to_owned()
