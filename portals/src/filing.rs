@@ -172,27 +172,6 @@ pub(crate) fn amount_fr(e: Euros) -> String {
     format!("{},{:02}", e.cents() / 100, e.cents() % 100)
 }
 
-/// Reads a French amount shown by a portal ("1 800,00 €") into euros.
-pub(crate) fn parse_amount(text: &str) -> Option<Euros> {
-    let clean: String = text
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == ',' || *c == '.')
-        .collect();
-    if clean.is_empty() {
-        return None;
-    }
-    let clean = clean.replace(',', ".");
-    let (units, frac) = clean.split_once('.').unwrap_or((&clean, ""));
-    let units: i64 = units.parse().ok()?;
-    let frac: i64 = match frac.len() {
-        0 => 0,
-        1 => frac.parse::<i64>().ok()? * 10,
-        2 => frac.parse().ok()?,
-        _ => return None,
-    };
-    Euros::non_negative(units.checked_mul(100)?.checked_add(frac)?).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,13 +222,15 @@ mod tests {
     }
 
     #[test]
-    fn amounts_shown_the_french_way_are_read_back_in_cents() {
-        assert_eq!(
-            parse_amount("1\u{202f}800,00\u{a0}€"),
-            Some(Euros::from_cents(180_000))
-        );
-        assert_eq!(parse_amount("950,5 €"), Some(Euros::from_cents(95_050)));
-        assert_eq!(parse_amount(""), None);
+    fn amounts_are_typed_the_french_way_and_read_back_in_cents() {
         assert_eq!(amount_fr(Euros::from_cents(180_005)), "1800,05");
+        assert_eq!(
+            Euros::parse("1\u{202f}800,00\u{a0}€"),
+            Ok(Euros::from_cents(180_000))
+        );
+        assert_eq!(Euros::parse("950,5 €"), Ok(Euros::from_cents(95_050)));
+        assert!(Euros::parse("").is_err());
+        let typed = Euros::from_cents(180_005);
+        assert_eq!(Euros::parse(&amount_fr(typed)), Ok(typed));
     }
 }

@@ -8,7 +8,6 @@ use chrono::NaiveDate;
 
 use crate::error::Difference;
 use crate::facts::Facts;
-use crate::filing::parse_amount;
 use crate::session::{PageFill, Value};
 
 /// One field of the filing beside what the portal kept, read from the portal after saving.
@@ -116,13 +115,20 @@ fn date_of(s: &str) -> Option<NaiveDate> {
         .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
 }
 
-/// An amount or a number, written only with digits, separators and the euro sign.
+/// An amount or a number, written only with digits, separators and the euro sign; grouping
+/// spaces are ignored so that a number shown in groups (a SIRET, say) equals the one typed.
 fn number_of(s: &str) -> Option<domain::Euros> {
     let numeric = s.chars().any(|c| c.is_ascii_digit())
         && s.chars().all(|c| {
             c.is_ascii_digit() || matches!(c, ',' | '.' | ' ' | '€' | '\u{a0}' | '\u{202f}')
         });
-    numeric.then(|| parse_amount(s)).flatten()
+    let ungrouped: String = s
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}'))
+        .collect();
+    numeric
+        .then(|| domain::Euros::parse(&ungrouped).ok())
+        .flatten()
 }
 
 fn truth_of(s: &str) -> Option<bool> {

@@ -638,7 +638,9 @@ pub(crate) fn read_row_with_facts(
             facts.name
         ));
     };
-    let amount = row.cell(&l.amount).and_then(crate::filing::parse_amount);
+    let amount = row
+        .cell(&l.amount)
+        .and_then(|a| domain::Euros::parse(a).ok());
     let comment = row
         .cell(&l.comment)
         .map(str::trim)

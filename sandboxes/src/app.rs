@@ -120,22 +120,10 @@ impl Shared {
     }
 }
 
-/// "1800,00", "1 800.5", "1800" → cents.
+/// An amount typed in the cost field ("1800,00", "1 800.5", "1800"), in cents, read like the
+/// fleet reads it.
 pub(crate) fn parse_cents(s: &str) -> Option<i64> {
-    let clean: String = s
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '€' && *c != '\u{202f}')
-        .map(|c| if c == ',' { '.' } else { c })
-        .collect();
-    let (units, frac) = clean.split_once('.').unwrap_or((&clean, ""));
-    let units: i64 = units.parse().ok()?;
-    let frac = match frac.len() {
-        0 => 0,
-        1 => frac.parse::<i64>().ok()? * 10,
-        2 => frac.parse::<i64>().ok()?,
-        _ => return None,
-    };
-    Some(units * 100 + frac)
+    domain::Euros::parse(s).ok().map(domain::Euros::cents)
 }
 
 type Sh = AxState<Arc<Shared>>;
@@ -768,5 +756,7 @@ mod tests {
         assert_eq!(parse_cents("1800"), Some(180_000));
         assert_eq!(parse_cents("18,001"), None);
         assert_eq!(parse_cents("abc"), None);
+        assert_eq!(parse_cents("1\u{202f}800,00\u{a0}€"), Some(180_000));
+        assert_eq!(parse_cents("-5"), None);
     }
 }
