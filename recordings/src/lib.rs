@@ -6,7 +6,8 @@
 //! The crate knows nothing of browsers: it takes bytes and strings. Every string it stores passes
 //! through a [`Redactor`] given the attempt's secrets (passwords, 2FA codes), so a secret never
 //! reaches the disk, even inside the HTML of a page. Reading goes through [`Store`], which refuses
-//! any path that would leave the recordings root.
+//! any path that would leave the recordings root, including the paths that job results keep
+//! ([`Store::read_recorded`]): path handling lives here and nowhere else.
 
 use std::borrow::Cow;
 use std::fs::{self, File, OpenOptions};
@@ -428,6 +429,27 @@ pub struct AttemptSummary {
     pub failed: bool,
 }
 
+/// One file of one attempt, named as inside the recordings root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptFile {
+    pub job_id: String,
+    pub attempt: u32,
+    /// Relative to the attempt folder, with `/` (`final/01-recap.png`, `step-001-goto.html`).
+    pub file: String,
+}
+
+impl AttemptFile {
+    /// The media type to serve it with, from its extension.
+    pub fn media_type(&self) -> &'static str {
+        match self.file.rsplit_once('.').map(|(_, ext)| ext) {
+            Some("png") => "image/png",
+            Some("html") => "text/html; charset=utf-8",
+            Some("json" | "jsonl") => "application/json",
+            _ => "application/octet-stream",
+        }
+    }
+}
+
 /// What a purge removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PurgeReport {
@@ -553,6 +575,50 @@ impl Store {
             return Err(RecordingError::InvalidPath(file.to_owned()));
         }
         fs::read(&real).map_err(io(&real))
+    }
+
+    /// Which attempt file a path handed out by a [`Recorder`] names (job results keep such paths),
+    /// refusing any path that is not `<root>/<job>/attempt-<n>/<file>`.
+    pub fn locate(&self, recorded: &Path) -> Result<AttemptFile, RecordingError> {
+        let invalid = || RecordingError::InvalidPath(recorded.display().to_string());
+        // Real paths on both sides: another spelling of the root, `..` and links are resolved
+        // before anything is compared.
+        let root = self.root.canonicalize().map_err(io(&self.root))?;
+        let real = recorded
+            .canonicalize()
+            .map_err(|_| RecordingError::NotFound(recorded.display().to_string()))?;
+        let inside = real.strip_prefix(&root).map_err(|_| invalid())?;
+        let mut parts = Vec::new();
+        for c in inside.components() {
+            match c {
+                Component::Normal(part) => parts.push(part.to_str().ok_or_else(invalid)?),
+                _ => return Err(invalid()),
+            }
+        }
+        let [job_id, attempt, file @ ..] = parts.as_slice() else {
+            return Err(invalid());
+        };
+        check_job_id(job_id)?;
+        let attempt = attempt
+            .strip_prefix("attempt-")
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(invalid)?;
+        if file.is_empty() {
+            return Err(invalid());
+        }
+        Ok(AttemptFile {
+            job_id: (*job_id).to_owned(),
+            attempt,
+            file: file.join("/"),
+        })
+    }
+
+    /// Reads a file of an attempt from the path a [`Recorder`] handed out, with the checks of
+    /// [`Store::read`].
+    pub fn read_recorded(&self, recorded: &Path) -> Result<(AttemptFile, Vec<u8>), RecordingError> {
+        let file = self.locate(recorded)?;
+        let bytes = self.read(&file.job_id, file.attempt, &file.file)?;
+        Ok((file, bytes))
     }
 
     /// Removes attempts started more than `max_age` before `now`, and jobs left empty.

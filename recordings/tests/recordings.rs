@@ -1,6 +1,6 @@
 use std::time::{Duration, SystemTime};
 
-use recordings::{MASK, Outcome, Recorder, RecordingError, Redactor, Step, Store};
+use recordings::{AttemptFile, MASK, Outcome, Recorder, RecordingError, Redactor, Step, Store};
 use secrecy::SecretString;
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\nfake";
@@ -196,6 +196,67 @@ fn reading_refuses_paths_that_leave_the_attempt_folder() {
         Recorder::start(root.path(), "a/b", 1, Redactor::default()),
         Err(RecordingError::InvalidJobId(_))
     ));
+}
+
+#[test]
+fn a_path_kept_by_a_job_result_is_read_through_the_store_and_never_outside_it() {
+    let root = tempfile::tempdir().unwrap();
+    let rec = Recorder::start(root.path(), "job-4", 2, Redactor::default()).unwrap();
+    let shot = rec.final_screenshot("récapitulatif", PNG).unwrap();
+    std::fs::write(root.path().join("job-4").join("outside.png"), PNG).unwrap();
+    let store = Store::new(root.path());
+    let (file, bytes) = store.read_recorded(&shot).unwrap();
+    assert_eq!(bytes, PNG);
+    assert_eq!(
+        file,
+        AttemptFile {
+            job_id: "job-4".into(),
+            attempt: 2,
+            file: "final/01-recapitulatif.png".into()
+        }
+    );
+    assert_eq!(file.media_type(), "image/png");
+
+    // The same root reached by another spelling of its path.
+    let other = root.path().join("job-4").join("..").join("job-4");
+    let spelled = other
+        .join("attempt-2")
+        .join("final")
+        .join("01-recapitulatif.png");
+    assert_eq!(store.read_recorded(&spelled).unwrap().1, PNG);
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(elsewhere.path().join("x.png"), PNG).unwrap();
+    for bad in [
+        root.path().join("job-4").join("outside.png"),
+        root.path().join("job-4").join("attempt-2"),
+        root.path().join("job-4").join("attempt-x").join("a.png"),
+        root.path()
+            .join("job-4")
+            .join("attempt-2")
+            .join("..")
+            .join("outside.png"),
+        root.path().join("..").join("etc").join("passwd"),
+        elsewhere.path().join("x.png"),
+        "/etc/passwd".into(),
+    ] {
+        assert!(
+            matches!(
+                store.read_recorded(&bad),
+                Err(RecordingError::InvalidPath(_) | RecordingError::NotFound(_))
+            ),
+            "{bad:?}"
+        );
+    }
+    #[cfg(unix)]
+    {
+        let link = rec.dir().join("final").join("zz-link.png");
+        std::os::unix::fs::symlink(elsewhere.path().join("x.png"), &link).unwrap();
+        assert!(matches!(
+            store.read_recorded(&link),
+            Err(RecordingError::InvalidPath(_))
+        ));
+    }
 }
 
 #[test]
