@@ -6,96 +6,53 @@ use axum::extract::{Form, Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use domain::OpcoId;
-use jobs::Filing;
+use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::Value;
 
-use super::html::{esc, form};
-use super::{ReviewState, decided, posting, problem};
-
-/// Whether the filing waits for staff to choose its OPCO.
-pub(super) fn waits_for_choice(filing: &Filing) -> bool {
-    filing.state_code.as_deref() == Some("opco_unresolved")
-}
-
-fn automated(filing: &Filing) -> Vec<OpcoId> {
-    filing
-        .review
-        .as_ref()
-        .and_then(|r| r.get("automated_portals"))
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p.get("opco").and_then(Value::as_str))
-        .filter_map(|s| OpcoId::from_slug(s).ok())
-        .collect()
-}
+use super::decisions::decided;
+use super::layout::{Button, post_form};
+use super::view::{self, OpcoChoice};
+use super::{ReviewState, not_found, posting, problem, unavailable};
 
 /// The form: each portal the fleet files on, the candidates first with why they are.
-pub(super) fn choice_form(filing: &Filing, csrf: &str, base: &str) -> String {
-    let review = filing.review.clone().unwrap_or(Value::Null);
-    let candidates: Vec<(OpcoId, String)> = review
-        .get("candidates")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|c| {
-            let opco = OpcoId::from_slug(c.get("opco")?.as_str()?).ok()?;
-            let because = c
-                .get("because")
-                .and_then(Value::as_array)
-                .map(|b| {
-                    b.iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default();
-            Some((opco, because))
-        })
-        .collect();
-    let portals = automated(filing);
-    let mut fields = String::from("<fieldset><legend>OPCO de l'entreprise</legend>");
-    let mut listed = Vec::new();
-    for (opco, because) in &candidates {
-        let note = if portals.contains(opco) {
-            format!("candidat : {because}")
-        } else {
-            format!("candidat : {because} — portail non automatisé, dépôt à la main")
-        };
-        fields.push_str(&radio(*opco, &note, !portals.contains(opco)));
-        listed.push(*opco);
+pub(super) fn choice_form(choice: &OpcoChoice, csrf: &str, base: &str) -> Markup {
+    let others = choice
+        .automated
+        .iter()
+        .filter(|o| !choice.candidates.iter().any(|(c, _)| c == *o));
+    let fields = html! {
+        fieldset {
+            legend { "OPCO de l'entreprise" }
+            @for (opco, because) in &choice.candidates {
+                @let automated = choice.automated.contains(opco);
+                @let note = if automated {
+                    format!("candidat : {because}")
+                } else {
+                    format!("candidat : {because} — portail non automatisé, dépôt à la main")
+                };
+                (radio(*opco, &note, !automated))
+            }
+            @for opco in others { (radio(*opco, "autre portail automatisé", false)) }
+        }
+    };
+    html! {
+        h2 { "Choisir l'OPCO" }
+        p {
+            "L'OPCO de " (choice.company) " n'a pas pu être déterminé d'après son SIRET. "
+            "Choisissez-le : le préremplissage reprend sur ce portail."
+        }
+        (post_form(&format!("{base}/opco"), csrf, fields, "Préremplir chez cet OPCO", Button::Primary))
     }
-    for opco in portals.iter().filter(|o| !listed.contains(o)) {
-        fields.push_str(&radio(*opco, "autre portail automatisé", false));
-    }
-    fields.push_str("</fieldset>");
-    let company = review
-        .pointer("/company/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    format!(
-        "<h2>Choisir l'OPCO</h2><p>L'OPCO de {} n'a pas pu être déterminé d'après son SIRET. Choisissez-le : le préremplissage reprend sur ce portail.</p>{}",
-        esc(company),
-        form(
-            &format!("{base}/opco"),
-            csrf,
-            &fields,
-            "Préremplir chez cet OPCO",
-            "primary"
-        )
-    )
 }
 
-fn radio(opco: OpcoId, note: &str, disabled: bool) -> String {
+fn radio(opco: OpcoId, note: &str, disabled: bool) -> Markup {
     let id = format!("opco-{}", opco.slug());
-    format!(
-        "<p><input type=\"radio\" id=\"{id}\" name=\"opco\" value=\"{}\" required{}> <label for=\"{id}\">{}</label> <small>({})</small></p>",
-        opco.slug(),
-        if disabled { " disabled" } else { "" },
-        esc(opco.name()),
-        esc(note)
-    )
+    html! {
+        p {
+            input type="radio" id=(id) name="opco" value=(opco.slug()) required disabled[disabled];
+            " " label for=(id) { (opco.name()) } " " small { "(" (note) ")" }
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -117,26 +74,23 @@ pub(super) async fn choose(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let filing = match state.store().filing(id).await {
+    let filing = match view::filing(state.store(), id).await {
         Ok(Some(f)) => f,
-        Ok(None) => {
-            return problem(
-                StatusCode::NOT_FOUND,
-                Some(&who),
-                "Ce dossier n'existe pas (ou plus).",
-            );
-        }
-        Err(error) => {
-            tracing::error!(error = %error, "Cannot read a filing");
-            return problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                Some(&who),
-                "La base de données ne répond pas. Réessayez dans un instant.",
-            );
-        }
+        Ok(None) => return not_found(&who),
+        Err(error) => return unavailable(Some(&who), &error, "reading a filing"),
+    };
+    let Some(choice) = filing.opco_choice else {
+        return problem(
+            StatusCode::CONFLICT,
+            Some(&who),
+            &format!(
+                "Le dossier a changé entre-temps (état : {}) : rien n'a été fait. Rouvrez-le.",
+                filing.state.label_fr()
+            ),
+        );
     };
     let chosen = OpcoId::from_slug(&form.opco).ok();
-    let Some(opco) = chosen.filter(|o| automated(&filing).contains(o)) else {
+    let Some(opco) = chosen.filter(|o| choice.automated.contains(o)) else {
         return problem(
             StatusCode::BAD_REQUEST,
             Some(&who),
