@@ -6,7 +6,8 @@
 //! Also: a worker killed between the portal's confirmation and our state save leaves one dossier;
 //! the "kept on the portal" column is read from the portal and a value it did not keep cannot be
 //! confirmed; a submit whose acknowledgement cannot be read is "to be checked", never "nothing
-//! filed", and a retry finds the dossier instead of filing again.
+//! filed", and a retry finds the dossier instead of filing again; when the store's database goes
+//! away every page says the service is unavailable (503) instead of listing nothing.
 
 mod support;
 
@@ -82,13 +83,15 @@ struct Fleet {
     dir: tempfile::TempDir,
 }
 
-async fn start_fleet(
-    sandbox: &sandboxes::RunningSandbox,
-    slug: &str,
+/// The configuration of a fleet serving the review page to one staff member.
+fn review_config(
+    dir: &std::path::Path,
+    backend: &Backend,
+    portal: (&str, &str),
     webhook: Option<&str>,
-) -> Fleet {
-    let dir = tempfile::tempdir().unwrap();
+) -> std::path::PathBuf {
     let hash = worker::review::hash_password(STAFF_PASSWORD).unwrap();
+    let (slug, url) = portal;
     let extra = format!(
         r#"
 [portals.{slug}]
@@ -104,11 +107,29 @@ submit_max_attempts = 3
 login = "claire"
 name = "Claire Martin"
 password_hash = "{hash}"
-"#,
-        url = sandbox.url(),
+"#
     );
-    let config = write_config(dir.path(), &Backend::Embedded, webhook, "");
+    let config = write_config(dir, backend, webhook, "");
     std::fs::write(&config, std::fs::read_to_string(&config).unwrap() + &extra).unwrap();
+    config
+}
+
+async fn start_fleet(
+    sandbox: &sandboxes::RunningSandbox,
+    slug: &str,
+    webhook: Option<&str>,
+) -> Fleet {
+    start_fleet_on(&Backend::Embedded, sandbox, slug, webhook).await
+}
+
+async fn start_fleet_on(
+    backend: &Backend,
+    sandbox: &sandboxes::RunningSandbox,
+    slug: &str,
+    webhook: Option<&str>,
+) -> Fleet {
+    let dir = tempfile::tempdir().unwrap();
+    let config = review_config(dir.path(), backend, (slug, sandbox.url()), webhook);
     let app = Process::start(&config, &["serve", "--addr", "127.0.0.1:0"]);
     let api = Api::new(app.addr.as_deref().unwrap());
     // The client's login goes into the vault through the write-only API.
@@ -307,20 +328,12 @@ async fn poll(fleet: &Fleet, reviewer: &Reviewer, sandbox: &sandboxes::RunningSa
     }
 }
 
-async fn the_whole_path(portal: sandboxes::Portal, slug: &str) {
-    let sandbox = sandboxes::spawn(sandboxes::SandboxConfig::new(portal))
-        .await
-        .unwrap();
-    let (hook, hooks) = webhook_receiver().await;
-    let mut fleet = start_fleet(&sandbox, slug, Some(&hook)).await;
+/// Queues one `prefill_filing` job per trainee; returns each filing's id and trainee as listed.
+async fn prefills(fleet: &Fleet, slug: &str, trainees: &[(&str, &str)]) -> Vec<(String, String)> {
     let attachments = fleet.dir.path().join("pdf");
     std::fs::create_dir_all(&attachments).unwrap();
-    let chromium = browser::Browser::launch(browser::BrowserConfig::default())
-        .await
-        .unwrap();
-
     let mut ids = Vec::new();
-    for (last, first) in [("Martin", "Marie Claire"), ("Durand", "Paul")] {
+    for (last, first) in trainees {
         let (status, job) = fleet
             .api
             .create(
@@ -335,96 +348,105 @@ async fn the_whole_path(portal: sandboxes::Portal, slug: &str) {
             format!("{} {first}", last.to_uppercase()),
         ));
     }
+    ids
+}
 
-    let reviewer = Reviewer::login(&chromium, &fleet.api.base).await;
-    let mut dossiers = Vec::new();
-    for (id, trainee) in &ids {
-        let view = settle(&fleet, &reviewer, &sandbox, id, trainee, "ready_for_review").await;
-        // Recordings: every filled page's screenshot is on disk and is a PNG.
-        let shots = view["review"]["final_screenshots"].as_array().unwrap();
-        assert!(shots.len() >= 2, "{view:#}");
-        for s in shots {
-            let png = std::fs::read(s.as_str().unwrap()).unwrap();
-            assert!(png.starts_with(b"\x89PNG"), "{s}");
-        }
-        assert_eq!(
-            sandbox.dossiers().len(),
-            dossiers.len(),
-            "nothing is submitted before staff confirm"
-        );
-
-        reviewer.open(trainee).await;
-        let page_text = text(&reviewer.page).await;
-        for expected in [
-            trainee.as_str(),
-            "Prêt pour relecture",
-            "Ce qui était demandé",
-            "Conservé sur le portail",
-            "Pages du portail",
-            "Confirmer le dépôt",
-            "Historique",
-        ] {
-            assert!(
-                page_text.contains(expected),
-                "«{expected}» missing from:\n{page_text}"
-            );
-        }
-        // What staff look at: a real screenshot of the page, with the portal's images loaded.
-        let png = reviewer.page.screenshot_png().await.unwrap();
-        assert!(
-            png.starts_with(b"\x89PNG") && png.len() > 20_000,
-            "{} bytes",
-            png.len()
-        );
-        // Kept for a person to look at: target/tmp/review-<portal>.png.
-        std::fs::write(
-            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("review-{slug}.png")),
-            &png,
-        )
-        .unwrap();
-        let loaded = reviewer
-            .page
-            .evaluate("Array.from(document.images).filter(i => i.complete && i.naturalWidth > 100).length")
-            .await
-            .unwrap();
-        assert!(
-            loaded.as_u64().unwrap() >= 2,
-            "screenshots not shown: {loaded}"
-        );
-
-        reviewer.click("Confirmer le dépôt").await;
-        let view = settle(&fleet, &reviewer, &sandbox, id, trainee, "submitted").await;
-        let dossier = view["dossier"].as_str().unwrap().to_owned();
-        assert!(
-            sandbox
-                .dossiers()
-                .iter()
-                .any(|d| d.dossier.as_deref() == Some(dossier.as_str())),
-            "{dossier} is not on the portal"
-        );
-        let events: Vec<&str> = view["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["action"].as_str().unwrap())
-            .collect();
-        assert!(events.contains(&"confirmed"), "{events:?}");
-        assert!(
-            view["events"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|e| e["action"] == "confirmed" && e["actor"] == "staff:claire"),
-            "the audit trail names who confirmed"
-        );
-        dossiers.push(dossier);
+/// Step: a filing ready for review shows its recordings and values, and staff confirm it; returns
+/// the portal's dossier number.
+async fn staff_check_and_confirm(
+    fleet: &Fleet,
+    reviewer: &Reviewer,
+    sandbox: &sandboxes::RunningSandbox,
+    slug: &str,
+    (id, trainee): (&str, &str),
+) -> String {
+    let filed_before = sandbox.dossiers().len();
+    let view = settle(fleet, reviewer, sandbox, id, trainee, "ready_for_review").await;
+    // Recordings: every filled page's screenshot is on disk and is a PNG.
+    let shots = view["review"]["final_screenshots"].as_array().unwrap();
+    assert!(shots.len() >= 2, "{view:#}");
+    for s in shots {
+        let png = std::fs::read(s.as_str().unwrap()).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{s}");
     }
     assert_eq!(
         sandbox.dossiers().len(),
-        2,
-        "exactly one dossier per filing"
+        filed_before,
+        "nothing is submitted before staff confirm"
     );
 
+    reviewer.open(trainee).await;
+    let page_text = text(&reviewer.page).await;
+    for expected in [
+        trainee,
+        "Prêt pour relecture",
+        "Ce qui était demandé",
+        "Conservé sur le portail",
+        "Pages du portail",
+        "Confirmer le dépôt",
+        "Historique",
+        "800,00",
+    ] {
+        assert!(
+            page_text.contains(expected),
+            "«{expected}» missing from:\n{page_text}"
+        );
+    }
+    // What staff look at: a real screenshot of the page, with the portal's images loaded.
+    let png = reviewer.page.screenshot_png().await.unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "{} bytes",
+        png.len()
+    );
+    // Kept for a person to look at: target/tmp/review-<portal>.png.
+    std::fs::write(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("review-{slug}.png")),
+        &png,
+    )
+    .unwrap();
+    let loaded = reviewer
+        .page
+        .evaluate(
+            "Array.from(document.images).filter(i => i.complete && i.naturalWidth > 100).length",
+        )
+        .await
+        .unwrap();
+    assert!(
+        loaded.as_u64().unwrap() >= 2,
+        "screenshots not shown: {loaded}"
+    );
+
+    reviewer.click("Confirmer le dépôt").await;
+    let view = settle(fleet, reviewer, sandbox, id, trainee, "submitted").await;
+    let dossier = view["dossier"].as_str().unwrap().to_owned();
+    assert!(
+        sandbox
+            .dossiers()
+            .iter()
+            .any(|d| d.dossier.as_deref() == Some(dossier.as_str())),
+        "{dossier} is not on the portal"
+    );
+    assert!(
+        view["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "confirmed" && e["actor"] == "staff:claire"),
+        "the audit trail names who confirmed: {view:#}"
+    );
+    dossier
+}
+
+/// Step: the portal grants the first dossier and refuses the second; a polling round reads both.
+async fn the_portal_answers(
+    fleet: &Fleet,
+    reviewer: &Reviewer,
+    sandbox: &sandboxes::RunningSandbox,
+    slug: &str,
+    ids: &[(String, String)],
+    dossiers: &[String],
+) {
     sandbox
         .set_status(
             &dossiers[0],
@@ -441,7 +463,7 @@ async fn the_whole_path(portal: sandboxes::Portal, slug: &str) {
             },
         )
         .unwrap();
-    poll(&fleet, &reviewer, &sandbox, slug).await;
+    poll(fleet, reviewer, sandbox, slug).await;
     let granted = filing_view(&fleet.api, &ids[0].0).await;
     assert_eq!(granted["state"], "granted", "{granted:#}");
     let rejected = filing_view(&fleet.api, &ids[1].0).await;
@@ -452,8 +474,10 @@ async fn the_whole_path(portal: sandboxes::Portal, slug: &str) {
             .contains("Plafond annuel atteint"),
         "{rejected:#}"
     );
+}
 
-    // The upstream system heard of each change.
+/// Step: the upstream system heard of each change.
+async fn the_upstream_heard_each_change(hooks: &Hooks, ids: &[(String, String)]) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let seen: Vec<(String, String)> = hooks
@@ -475,11 +499,42 @@ async fn the_whole_path(portal: sandboxes::Portal, slug: &str) {
             && has(&ids[1].0, "submitted")
             && has(&ids[1].0, "rejected")
         {
-            break;
+            return;
         }
         assert!(Instant::now() < deadline, "webhooks missing; seen {seen:?}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+async fn the_whole_path(portal: sandboxes::Portal, slug: &str) {
+    let sandbox = sandboxes::spawn(sandboxes::SandboxConfig::new(portal))
+        .await
+        .unwrap();
+    let (hook, hooks) = webhook_receiver().await;
+    let mut fleet = start_fleet(&sandbox, slug, Some(&hook)).await;
+    let chromium = browser::Browser::launch(browser::BrowserConfig::default())
+        .await
+        .unwrap();
+
+    let ids = prefills(
+        &fleet,
+        slug,
+        &[("Martin", "Marie Claire"), ("Durand", "Paul")],
+    )
+    .await;
+    let reviewer = Reviewer::login(&chromium, &fleet.api.base).await;
+    let mut dossiers = Vec::new();
+    for (id, trainee) in &ids {
+        dossiers
+            .push(staff_check_and_confirm(&fleet, &reviewer, &sandbox, slug, (id, trainee)).await);
+    }
+    assert_eq!(
+        sandbox.dossiers().len(),
+        2,
+        "exactly one dossier per filing"
+    );
+    the_portal_answers(&fleet, &reviewer, &sandbox, slug, &ids, &dossiers).await;
+    the_upstream_heard_each_change(&hooks, &ids).await;
 
     reviewer.page.close().await.unwrap();
     chromium.close().await.unwrap();
@@ -508,18 +563,9 @@ async fn a_worker_killed_after_the_portal_accepted_and_before_saving_leaves_one_
         .await
         .unwrap();
     let mut fleet = start_fleet(&sandbox, "atlas", None).await;
-    let attachments = fleet.dir.path().join("pdf");
-    std::fs::create_dir_all(&attachments).unwrap();
-    let (status, job) = fleet
-        .api
-        .create(
-            Some(WRITE_TOKEN),
-            None,
-            &json!({ "kind": "prefill_filing", "input": { "opco": "atlas", "filing": filing(&attachments, "Martin", "Marie Claire") } }),
-        )
-        .await;
-    assert_eq!(status, 201, "{job}");
-    let id = job["id"].as_str().unwrap().to_owned();
+    let id = prefills(&fleet, "atlas", &[("Martin", "Marie Claire")]).await[0]
+        .0
+        .clone();
     fleet
         .api
         .wait_for(&id, Duration::from_secs(90), |j| {
@@ -593,18 +639,9 @@ async fn the_kept_column_is_read_from_the_portal_and_a_value_it_shortened_cannot
     config.faults.short_field = sandboxes::ShortField::Silent;
     let sandbox = sandboxes::spawn(config).await.unwrap();
     let mut fleet = start_fleet(&sandbox, "atlas", None).await;
-    let attachments = fleet.dir.path().join("pdf");
-    std::fs::create_dir_all(&attachments).unwrap();
-    let (status, job) = fleet
-        .api
-        .create(
-            Some(WRITE_TOKEN),
-            None,
-            &json!({ "kind": "prefill_filing", "input": { "opco": "atlas", "filing": filing(&attachments, "Martin", "Marie Claire") } }),
-        )
-        .await;
-    assert_eq!(status, 201, "{job}");
-    let id = job["id"].as_str().unwrap().to_owned();
+    let id = prefills(&fleet, "atlas", &[("Martin", "Marie Claire")]).await[0]
+        .0
+        .clone();
     let chromium = browser::Browser::launch(browser::BrowserConfig::default())
         .await
         .unwrap();
@@ -683,18 +720,9 @@ async fn a_submit_whose_acknowledgement_cannot_be_read_is_to_be_checked_and_a_re
     config.faults.acknowledgement = sandboxes::Acknowledgement::Unreadable;
     let sandbox = sandboxes::spawn(config).await.unwrap();
     let mut fleet = start_fleet(&sandbox, "opco-ep", None).await;
-    let attachments = fleet.dir.path().join("pdf");
-    std::fs::create_dir_all(&attachments).unwrap();
-    let (status, job) = fleet
-        .api
-        .create(
-            Some(WRITE_TOKEN),
-            None,
-            &json!({ "kind": "prefill_filing", "input": { "opco": "opco-ep", "filing": filing(&attachments, "Martin", "Marie Claire") } }),
-        )
-        .await;
-    assert_eq!(status, 201, "{job}");
-    let id = job["id"].as_str().unwrap().to_owned();
+    let id = prefills(&fleet, "opco-ep", &[("Martin", "Marie Claire")]).await[0]
+        .0
+        .clone();
     let chromium = browser::Browser::launch(browser::BrowserConfig::default())
         .await
         .unwrap();
@@ -746,6 +774,201 @@ async fn a_submit_whose_acknowledgement_cannot_be_read_is_to_be_checked_and_a_re
 
     reviewer.page.close().await.unwrap();
     chromium.close().await.unwrap();
+    fleet.app.terminate();
+    sandbox.shutdown().await;
+}
+
+/// A staff member's browser reduced to plain HTTP: the session cookie and the form token.
+struct StaffHttp {
+    client: reqwest::Client,
+    base: String,
+    cookie: String,
+}
+
+impl StaffHttp {
+    async fn login(base: &str) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let response = client
+            .post(format!("{base}/review/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form_body(&[
+                ("login", "claire"),
+                ("password", STAFF_PASSWORD),
+            ]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "{:?}", response.text().await);
+        let cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        Self {
+            client,
+            base: base.to_owned(),
+            cookie,
+        }
+    }
+
+    /// Status, `Retry-After` and page of a GET.
+    async fn get(&self, path: &str) -> (u16, Option<String>, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let retry = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (status, retry, response.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form_body(form))
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+}
+
+/// A form's fields, URL-encoded as a browser posts them.
+fn form_body(fields: &[(&str, &str)]) -> String {
+    let encode = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                b => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn csrf_of(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a form token") + 19;
+    page[at..at + page[at..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn when_the_store_is_down_every_review_page_says_so_instead_of_an_empty_list() {
+    let redis = TestRedis::start();
+    let proxy = CutProxy::start("127.0.0.1:5432".parse().unwrap()).await;
+    let db = TestDatabase::create().await;
+    let backend = Backend::Fleet {
+        postgres_url: db.url.replacen(":5432/", &format!(":{}/", proxy.port), 1),
+        redis_url: redis.url.clone(),
+        namespace: format!("monopco-test-{}", uuid::Uuid::new_v4().simple()),
+    };
+    let sandbox = sandboxes::spawn(sandboxes::SandboxConfig::new(sandboxes::Portal::Atlas))
+        .await
+        .unwrap();
+    let mut fleet = start_fleet_on(&backend, &sandbox, "atlas", None).await;
+    let (id, trainee) = prefills(&fleet, "atlas", &[("Martin", "Marie Claire")])
+        .await
+        .remove(0);
+    fleet
+        .api
+        .wait_for(&id, Duration::from_secs(90), |j| {
+            j["state"] == "needs_human"
+        })
+        .await;
+    let staff = StaffHttp::login(&fleet.api.base).await;
+    let detail = format!("/review/filings/{id}");
+
+    // With the store up: the filing is listed, its page has its history.
+    let (status, _, list) = staff.get("/review").await;
+    assert_eq!(status, 200, "{list}");
+    assert!(
+        list.contains(&format!("Ouvrir le dossier de {trainee}")),
+        "{list}"
+    );
+    let (status, _, page) = staff.get(&detail).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Demande reçue"), "{page}");
+    let csrf = csrf_of(&page);
+
+    // The store goes away: each page says the service is unavailable, none lists nothing.
+    proxy.cut();
+    // The proxy drops the open connections within a few tens of milliseconds.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while staff.get("/review").await.0 == 200 {
+        assert!(Instant::now() < deadline, "the store is still answering");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for path in ["/review", detail.as_str()] {
+        let (status, retry, page) = staff.get(path).await;
+        assert_eq!(status, 503, "{path}: {page}");
+        assert_eq!(retry.as_deref(), Some("5"), "{path}");
+        assert!(
+            page.contains("Le service de suivi est indisponible")
+                && page.contains("réessayez dans quelques instants"),
+            "{path}: {page}"
+        );
+        for empty in [
+            "Aucun dossier n'attend",
+            "Dossiers à relire (0)",
+            "Historique",
+        ] {
+            assert!(!page.contains(empty), "{path} shows «{empty}»: {page}");
+        }
+    }
+    let (status, page) = staff
+        .post(
+            &format!("{detail}/refuse"),
+            &[("csrf", &csrf), ("reason", "Doublon")],
+        )
+        .await;
+    assert_eq!(status, 503, "{page}");
+    assert!(
+        page.contains("Le service de suivi est indisponible"),
+        "{page}"
+    );
+
+    // Back: the same pages again, and the refusal was never recorded.
+    proxy.restore();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, _, page) = staff.get(&detail).await;
+        if status == 200 {
+            assert!(page.contains("Prêt pour relecture"), "{page}");
+            assert!(!page.contains("Dépôt refusé"), "{page}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still {status} after the store came back: {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let log = fleet.app.log_text();
+    assert!(
+        log.contains("Review page: the store failed"),
+        "the failure is logged for an operator:\n{log}"
+    );
+
     fleet.app.terminate();
     sandbox.shutdown().await;
 }
