@@ -201,7 +201,7 @@ pub(crate) fn consensus(readings: &[Reading]) -> Consensus {
     let mrzs: Vec<&Mrz> = order.iter().map(|r| &r.mrz).collect();
     let combos = Mrz::combinations(&mrzs).unwrap_or_default();
     let mut distinct: Vec<(Key, Mrz, Vec<u8>, Vec<Repair>)> = Vec::new();
-    for c in combos {
+    for c in combos.valid {
         let k = key(&c.mrz);
         if distinct.iter().any(|d| d.0 == k) {
             continue;
@@ -237,6 +237,19 @@ pub(crate) fn consensus(readings: &[Reading]) -> Consensus {
     match distinct.len() {
         0 if groups.is_empty() => Consensus::Unread,
         0 => unconfirmed(&groups),
+        // One mix of readings that validates is what they read only where the check digits
+        // can tell (see `Combinations::decidable`); otherwise it is a candidate for a person.
+        1 if !combos.decidable => {
+            let (_, mut m, numbers, _) = distinct.remove(0);
+            m.surname = base.mrz.surname.clone();
+            m.given_names = base.mrz.given_names.clone();
+            let mut out = vec![candidate(&m, numbers)];
+            for g in groups.iter().filter(|g| key(&g[0].mrz) != key(&m)) {
+                out.push(candidate(&g[0].mrz, g.iter().map(|r| r.number).collect()));
+            }
+            out.truncate(MAX_CANDIDATES);
+            Consensus::Unconfirmed(out)
+        }
         1 if groups.iter().all(|g| key(&g[0].mrz) == distinct[0].0) => {
             let (_, mut m, numbers, repairs) = distinct.remove(0);
             m.repairs = repairs;
@@ -355,6 +368,37 @@ mod tests {
             (r.read, r.corrected, r.supported_by.as_slice()),
             ('O', '0', &[2][..])
         );
+    }
+
+    #[test]
+    fn a_mix_of_two_readings_that_neither_made_is_not_reported_though_it_validates() {
+        // Printed KWJ07PDR7; every reading took its 0 for an O, and they disagree on the 7
+        // (I in one, T in the other). KWJO7PDRT with the first reading's check digit
+        // validates: O for 0 and T for 7 shift the sum by 7×24 + 1×22 = 190.
+        assert_eq!(check_digit("KWJO7PDRT"), check_digit("KWJ07PDR7"));
+        let l2 = "8009098F3509076FRA<<<<<<<<<<<2";
+        let l3 = "BERNARD<<CHLOE<<<<<<<<<<<<<<<<";
+        let a = reading(1, &["IDFRAKWJO7PDRI0<<<<<<<<<<<<<<<", l2, l3]);
+        let b = reading(2, &["IDFRAKWJO7PDRT1<<<<<<<<<<<<<<<", l2, l3]);
+        let Consensus::Unconfirmed(c) = consensus(&[a, b]) else {
+            panic!("a mix of readings was reported");
+        };
+        assert_eq!(c[0].document_number, "KWJO7PDRT", "listed for a person");
+    }
+
+    #[test]
+    fn two_confusions_in_one_number_are_not_settled_by_its_check_digit() {
+        // Printed AA0000000; the readings took its zeros for O, Q and D, differently at two
+        // places of the number. One mix of them validates by chance.
+        assert_eq!(check_digit("AAQOOOOO0"), check_digit("AA0000000"));
+        let names = "P<POLKOWALSKA<KWIATKOWSKA<<JOANNA<<<<<<<<<<<";
+        let a = reading(1, &[names, "AAQOOOOOO0POL6002084F1412314<<<<<<<<<<<<<<<4"]);
+        let b = reading(2, &[names, "AAQDOOOO00POL6002084F1412314<<<<<<<<<<<<<<<4"]);
+        assert!(!a.mrz.all_checks_valid() && !b.mrz.all_checks_valid());
+        let Consensus::Unconfirmed(c) = consensus(&[a, b]) else {
+            panic!("a number settled across two disputed characters");
+        };
+        assert_eq!(c[0].document_number, "AAQOOOOO0");
     }
 
     #[test]
