@@ -433,6 +433,59 @@ impl Mrz {
     }
 }
 
+impl Mrz {
+    /// This reading with the one `0`/`O` look-alike of its document number (`O`, `Q` or `D`
+    /// for `0`, `0` for `O`) turned into the other, when that validates every check.
+    ///
+    /// For a number several readings read alike whose check digit fails: the readings agree
+    /// on the glyph, and a letter/digit confusion is the one thing they cannot tell. A single
+    /// such change never keeps a check digit (24 or 26 times a weight of 7, 3 or 1 is never a
+    /// multiple of 10), so the check digit tests it. With two look-alikes or more in the
+    /// number, more than one may be misread and one change validates by chance one time in
+    /// ten per place: nothing is tried.
+    pub(crate) fn zero_confusions(&self) -> Vec<(Mrz, Change)> {
+        let Some((line, from, to)) = field_span(self.format, CheckedField::DocumentNumber) else {
+            return Vec::new();
+        };
+        let look_alikes = self.lines[line].chars().skip(from).take(to - 1 - from);
+        if look_alikes
+            .filter(|c| matches!(c, 'O' | 'Q' | 'D' | '0'))
+            .count()
+            != 1
+        {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        // The field's own check digit (its last place) is a digit already.
+        for at in from..to - 1 {
+            let mut chars: Vec<char> = self.lines[line].chars().collect();
+            let read = chars[at];
+            let corrected = match read {
+                'O' | 'Q' | 'D' => '0',
+                '0' => 'O',
+                _ => continue,
+            };
+            chars[at] = corrected;
+            let mut lines = self.lines.clone();
+            lines[line] = chars.into_iter().collect();
+            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+            if let Some(m) = parse_as(self.format, &refs)
+                && m.all_checks_valid()
+            {
+                let change = Change {
+                    field: "document_number",
+                    line,
+                    at,
+                    read,
+                    corrected,
+                };
+                out.push((m, change));
+            }
+        }
+        out
+    }
+}
+
 /// The reported field (document number or a date) a position belongs to, with its check digit.
 fn reported_field(format: MrzFormat, line: usize, at: usize) -> Option<CheckedField> {
     use CheckedField as F;
