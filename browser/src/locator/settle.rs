@@ -6,7 +6,7 @@
 //! selectors), and the network has been quiet for a short while.
 //!
 //! Requests are counted from CDP `Network` events (`requestWillBeSent`, `loadingFinished`,
-//! `loadingFailed`) by a task every [`Page`] runs from its creation, rather than by hooks on
+//! `loadingFailed`, and `responseReceived` for bodies the page never reads) by a task every [`Page`] runs from its creation, rather than by hooks on
 //! `fetch`/`XMLHttpRequest` in the page: the events see every request of the tab (frames of
 //! other origins, scripts, images, uploads) from before any wait starts, cannot be undone by the
 //! page's own patching of `fetch` (zone.js, polyfills), and survive the documents they started in.
@@ -18,7 +18,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chromiumoxide::cdp::browser_protocol::network::{
-    EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, ResourceType,
+    EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived,
+    ResourceType,
 };
 use futures::StreamExt;
 use serde_json::Value;
@@ -30,12 +31,20 @@ use crate::page::Page;
 
 struct Request {
     started: Instant,
+    /// When its response headers came. A body the page never reads gets no `loadingFinished`
+    /// (an unawaited `fetch`), so an answered request stops counting a moment after its answer.
+    answered: Option<Instant>,
     /// Scheme, host and path: the query string may hold tokens and never reaches an error.
     url: String,
 }
 
+/// How long a request whose answer came may still stream its body before it no longer counts.
+const ANSWERED_GRACE: Duration = Duration::from_millis(500);
+
 struct Net {
     in_flight: HashMap<String, Request>,
+    /// Requests seen ending before their start was seen (the events come on separate streams).
+    ended_early: HashMap<String, Instant>,
     last_activity: Instant,
 }
 
@@ -59,6 +68,7 @@ impl NetworkTracker {
         Arc::new(Self {
             net: Mutex::new(Net {
                 in_flight: HashMap::new(),
+                ended_early: HashMap::new(),
                 last_activity: Instant::now(),
             }),
         })
@@ -67,16 +77,34 @@ impl NetworkTracker {
     fn started(&self, id: String, url: &str) {
         let mut n = self.net.lock().expect("network tracker");
         n.last_activity = Instant::now();
+        if n.ended_early.remove(&id).is_some() {
+            return;
+        }
         n.in_flight.entry(id).or_insert(Request {
             started: Instant::now(),
+            answered: None,
             url: without_query(url),
         });
     }
 
     fn ended(&self, id: &str) {
         let mut n = self.net.lock().expect("network tracker");
-        n.last_activity = Instant::now();
-        n.in_flight.remove(id);
+        let now = Instant::now();
+        n.last_activity = now;
+        if n.in_flight.remove(id).is_none() {
+            n.ended_early
+                .retain(|_, at| now.duration_since(*at) < Duration::from_secs(60));
+            n.ended_early.insert(id.to_owned(), now);
+        }
+    }
+
+    fn answered(&self, id: &str) {
+        let mut n = self.net.lock().expect("network tracker");
+        let now = Instant::now();
+        n.last_activity = now;
+        if let Some(r) = n.in_flight.get_mut(id) {
+            r.answered.get_or_insert(now);
+        }
     }
 
     /// The requests in flight younger than `max_age`, and when the network was last active.
@@ -87,6 +115,10 @@ impl NetworkTracker {
             .in_flight
             .values()
             .filter(|r| now.duration_since(r.started) < max_age)
+            .filter(|r| {
+                r.answered
+                    .is_none_or(|at| now.duration_since(at) < ANSWERED_GRACE)
+            })
             .map(|r| r.url.clone())
             .collect();
         urls.sort();
@@ -97,21 +129,26 @@ impl NetworkTracker {
     pub(crate) fn spawn(self: &Arc<Self>, cdp: chromiumoxide::Page) -> JoinHandle<()> {
         let me = self.clone();
         tokio::spawn(async move {
-            let (Ok(mut sent), Ok(mut done), Ok(mut failed)) = (
+            let (Ok(mut sent), Ok(mut answered), Ok(mut done), Ok(mut failed)) = (
                 cdp.event_listener::<EventRequestWillBeSent>().await,
+                cdp.event_listener::<EventResponseReceived>().await,
                 cdp.event_listener::<EventLoadingFinished>().await,
                 cdp.event_listener::<EventLoadingFailed>().await,
             ) else {
                 return;
             };
             loop {
+                // Biased: the handler fills the streams in protocol order, so a start already
+                // queued is taken before the end that followed it.
                 tokio::select! {
+                    biased;
                     Some(ev) = sent.next() => {
                         let endless = matches!(ev.r#type, Some(ResourceType::EventSource | ResourceType::WebSocket));
                         if !endless && !ev.request.url.starts_with("data:") {
                             me.started(ev.request_id.inner().clone(), &ev.request.url);
                         }
                     }
+                    Some(ev) = answered.next() => me.answered(ev.request_id.inner()),
                     Some(ev) = done.next() => me.ended(ev.request_id.inner()),
                     Some(ev) = failed.next() => me.ended(ev.request_id.inner()),
                     else => break,
