@@ -96,6 +96,8 @@ const QUEUE_CALL_BOUND: Duration = Duration::from_millis(1500);
 const PROMOTE_BATCH: usize = 500;
 /// Most handled wake-ups deleted in one Lua call.
 const SWEEP_BATCH: usize = 1000;
+/// Most batches of handled wake-ups deleted in one reaper pass (100,000 wake-ups).
+const SWEEP_BATCHES_PER_PASS: usize = 100;
 
 static PROMOTE: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
     redis::Script::new(
@@ -156,7 +158,11 @@ impl Queue {
                 let cfg = apalis_sqlite::Config::default()
                     .queue("monopco.jobs")
                     .heartbeat_interval(*poll_interval)
-                    .persist_results(false);
+                    // A handled wake-up must be acknowledged: apalis-redis moves it out of the
+                    // worker's in-flight set into the done set only then, where the reapers'
+                    // sweep deletes its data. Without the acknowledgement every wake-up stays
+                    // in Redis for good (the result kept is `null`, deleted with it).
+                    .persist_results(true);
                 let storage = SqliteStorage::new(&pool).with_config(cfg.clone());
                 Ok(Self::Sqlite {
                     storage,
@@ -175,7 +181,11 @@ impl Queue {
                 let cfg = apalis_redis::Config::default()
                     .queue(format!("{namespace}:jobs"))
                     .heartbeat_interval(*poll_interval)
-                    .persist_results(false);
+                    // A handled wake-up must be acknowledged: apalis-redis moves it out of the
+                    // worker's in-flight set into the done set only then, where the reapers'
+                    // sweep deletes its data. Without the acknowledgement every wake-up stays
+                    // in Redis for good (the result kept is `null`, deleted with it).
+                    .persist_results(true);
                 let storage = RedisStorage::new(conn.clone()).with_config(cfg.clone());
                 Ok(Self::Redis {
                     storage,
@@ -322,15 +332,22 @@ impl Queue {
         let mut conn = conn.clone();
         let mut total = 0;
         for set in [config.done_jobs_set(), config.dead_jobs_set()] {
-            let n: usize = SWEEP
-                .key(set)
-                .key(config.job_data_hash())
-                .key(config.job_meta_hash())
-                .arg(SWEEP_BATCH)
-                .invoke_async(&mut conn)
-                .await
-                .map_err(queue_err)?;
-            total += n;
+            // Batch after batch, so that a drained backlog is swept in one pass; each call is
+            // short, so Redis stays responsive between them.
+            for _ in 0..SWEEP_BATCHES_PER_PASS {
+                let n: usize = SWEEP
+                    .key(set.clone())
+                    .key(config.job_data_hash())
+                    .key(config.job_meta_hash())
+                    .arg(SWEEP_BATCH)
+                    .invoke_async(&mut conn)
+                    .await
+                    .map_err(queue_err)?;
+                total += n;
+                if n < SWEEP_BATCH {
+                    break;
+                }
+            }
         }
         Ok(total)
     }
