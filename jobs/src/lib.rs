@@ -7,7 +7,6 @@
 //! own orphan recovery does not (apalis issue 504, apalis-redis issue 76).
 
 mod error;
-mod filings;
 mod kind;
 mod metrics;
 mod queue;
@@ -17,9 +16,6 @@ mod store;
 pub mod webhook;
 
 pub use error::{JobError, Retry, StoreError};
-pub use filings::{
-    Filing, FilingActionError, FilingEvent, PolledChange, PolledStatus, StaffSession,
-};
 pub use kind::{JobKind, UnknownKind};
 pub use metrics::Metrics;
 pub use queue::{Queue, QueueConfig, Wake};
@@ -28,6 +24,6 @@ pub use runtime::{
 };
 pub use state::{IllegalTransition, JobState, UnknownState};
 pub use store::{
-    CancelOutcome, Claimed, ErrorInfo, Finish, Inserted, Job, JobEvent, Lease, ListFilter, NewJob,
-    Store, StoreBackend, WebhookDelivery, now_ms,
+    CancelOutcome, Claimed, ErrorInfo, Finish, Inserted, Job, JobEvent, JobObserver, Lease,
+    ListFilter, MIGRATOR, NewJob, Store, StoreBackend, Tx, WebhookDelivery, now_ms, to_time,
 };

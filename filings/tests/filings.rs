@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::{FilingState, JobId};
+use filings::{FilingActionError, FilingStore, PolledStatus};
 use futures::future::BoxFuture;
 use jobs::{
-    FieldError, FilingActionError, Handler, Inserted, Job, JobContext, JobError, JobKind, JobState,
-    Metrics, NewJob, Outcome, PolledStatus, Queue, QueueConfig, Registry, Runtime, RuntimeConfig,
-    Store,
+    FieldError, Handler, Inserted, Job, JobContext, JobError, JobKind, JobState, Metrics, NewJob,
+    Outcome, Queue, QueueConfig, Registry, Runtime, RuntimeConfig,
 };
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -39,9 +39,10 @@ impl Handler for Portal {
 }
 
 async fn runtime(dir: &std::path::Path) -> Arc<Runtime> {
-    let store = Store::connect(
+    let store = filings::connect(
         &format!("sqlite://{}", dir.join("state.db").display()),
         vec!["http://127.0.0.1:9/hook".to_owned()],
+        &[],
     )
     .await
     .unwrap();
