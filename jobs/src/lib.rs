@@ -5,6 +5,10 @@
 //! worker runs a job only while it holds the job's lease; a reaper gives the jobs of dead workers
 //! to live ones. This is what makes "no job is lost when a worker dies" hold even where apalis'
 //! own orphan recovery does not (apalis issue 504, apalis-redis issue 76).
+//!
+//! Jobs stay generic: what a kind of job means elsewhere (a filing) lives in the crates above,
+//! which register a [`JobObserver`] on the store; the store calls it inside the transaction that
+//! records each job change.
 
 mod error;
 mod kind;
