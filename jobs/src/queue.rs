@@ -8,8 +8,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::runtime::Runtime;
-
 use apalis::prelude::{BoxDynError, Data, TaskBuilder, TaskSink, WorkerBuilder, WorkerBuilderExt};
 use apalis_redis::{ConnectionManager, RedisStorage};
 use apalis_sqlite::{SqlitePool, SqliteStorage};
@@ -26,15 +24,31 @@ pub struct Wake {
     pub job_id: JobId,
 }
 
-/// One queue worker's identity and the runtime it hands wake-ups to.
-#[derive(Clone, Debug)]
+/// What a queue worker does with a wake-up: claim the job and run it (the runtime's), given the
+/// job, the queue worker's id and the shutdown token. The queue knows no more of the runtime.
+pub type Executor = Arc<
+    dyn Fn(JobId, String, CancellationToken) -> futures::future::BoxFuture<'static, ()>
+        + Send
+        + Sync,
+>;
+
+/// One queue worker's identity and what it hands wake-ups to.
+#[derive(Clone)]
 pub struct WorkerSlot {
-    /// The runtime that claims and runs jobs.
-    pub runtime: Arc<Runtime>,
+    /// Claims and runs the woken job.
+    pub execute: Executor,
     /// This queue worker's unique id.
     pub worker_id: String,
     /// Cancelled on shutdown.
     pub shutdown: CancellationToken,
+}
+
+impl std::fmt::Debug for WorkerSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerSlot")
+            .field("worker_id", &self.worker_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where the queue lives.
@@ -135,10 +149,7 @@ fn queue_err(e: impl std::fmt::Display) -> StoreError {
 /// (a failed attempt is retried through the store, not through apalis).
 async fn deliver(wake: Wake, slot: Data<WorkerSlot>) -> Result<(), BoxDynError> {
     let slot = WorkerSlot::clone(&slot);
-    slot.runtime.queue.delivered(wake.job_id).await;
-    slot.runtime
-        .execute(wake.job_id, slot.worker_id, slot.shutdown)
-        .await;
+    (slot.execute)(wake.job_id, slot.worker_id, slot.shutdown).await;
     Ok(())
 }
 
@@ -244,7 +255,7 @@ impl Queue {
     }
 
     /// Notes that a job's wake-up left the queue (a worker received it).
-    async fn delivered(&self, job_id: JobId) {
+    pub(crate) async fn delivered(&self, job_id: JobId) {
         if let Self::Redis { conn, .. } = self {
             let mut conn = conn.clone();
             let removed: Result<i64, _> = redis::cmd("ZREM")

@@ -22,7 +22,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{Local, NaiveDate, Utc};
 use domain::{FilingState, JobId, OpcoId};
-use jobs::{Filing, FilingActionError, Runtime, StaffSession, Store};
+use filings::{Filing, FilingActionError, FilingStore, StaffSession};
+use jobs::{Runtime, Store};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -669,7 +670,7 @@ fn detail_body(
     who: &Staff,
     filing: &Filing,
     asked: &Value,
-    events: &[jobs::FilingEvent],
+    events: &[filings::FilingEvent],
 ) -> String {
     let csrf = &who.session.csrf;
     let base = format!("/review/filings/{}", filing.id);

@@ -6,7 +6,7 @@ use axum::extract::{Form, Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use domain::OpcoId;
-use jobs::Filing;
+use filings::{Filing, FilingStore};
 use serde::Deserialize;
 use serde_json::Value;
 
