@@ -7,6 +7,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use sandboxes::directory::{CompanyFixture, Directory, siret_with_key};
 use serde_json::{Value, json};
 use support::*;
@@ -244,13 +246,9 @@ const STAFF_PASSWORD: &str = "relecture-des-depots-2026";
 const LOAD: Duration = Duration::from_secs(20);
 const PROVIDER: &str = "55208131766522";
 
-fn filing(dir: &std::path::Path, company: &str, last_name: &str) -> Value {
-    let mut paths = Vec::new();
-    for name in ["devis.pdf", "programme.pdf", "convention.pdf"] {
-        let p = dir.join(name);
-        std::fs::write(&p, PDF).unwrap();
-        paths.push(p.display().to_string());
-    }
+/// A filing whose attachments travel in the request, as an upstream system sends them.
+fn filing(company: &str, last_name: &str) -> Value {
+    let attachment = |name: &str| json!({ "name": format!("{last_name}-{name}"), "content_base64": BASE64.encode(PDF) });
     json!({
         "company": { "siret": company, "opco_account": "ADH-448812" },
         "trainee": {
@@ -263,7 +261,11 @@ fn filing(dir: &std::path::Path, company: &str, last_name: &str) -> Value {
         },
         "subrogation": true,
         "provider": { "name": "Haguenau Formation", "siret": PROVIDER, "nda": "42670000000", "qualiopi": true },
-        "attachments": { "quote": paths[0], "programme": paths[1], "agreement": paths[2] }
+        "attachments": {
+            "quote": attachment("devis.pdf"),
+            "programme": attachment("programme.pdf"),
+            "agreement": attachment("convention.pdf")
+        }
     })
 }
 
@@ -326,15 +328,13 @@ async fn a_filing_without_opco_is_routed_from_its_siret_and_an_ambiguous_one_wai
         )
         .await;
     assert_eq!(status, 204, "{body}");
-    let pdfs = dir.path().join("pdf");
-    std::fs::create_dir_all(&pdfs).unwrap();
 
     // Routed from the SIRET: Syntec → Atlas, prefilled on the Atlas sandbox.
     let (status, job) = api
         .create(
             Some(WRITE_TOKEN),
             None,
-            &json!({"kind": "prefill_filing", "input": {"filing": filing(&pdfs, &clear, "Martin")}}),
+            &json!({"kind": "prefill_filing", "input": {"filing": filing(&clear, "Martin")}}),
         )
         .await;
     assert_eq!(status, 201, "{job}");
@@ -358,7 +358,7 @@ async fn a_filing_without_opco_is_routed_from_its_siret_and_an_ambiguous_one_wai
         .create(
             Some(WRITE_TOKEN),
             None,
-            &json!({"kind": "prefill_filing", "input": {"filing": filing(&pdfs, &ambiguous, "Durand")}}),
+            &json!({"kind": "prefill_filing", "input": {"filing": filing(&ambiguous, "Durand")}}),
         )
         .await;
     assert_eq!(status, 201, "{job}");

@@ -9,6 +9,10 @@ use futures::StreamExt;
 use serde_json::Value;
 use support::*;
 
+/// The drills that load the machine (several worker processes, thousands of jobs) and the one
+/// that measures seconds run one at a time, so that one's load does not decide another's timing.
+static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn fleet_backend(redis_url: &str) -> (Backend, TestDatabase) {
     let db = TestDatabase::create().await;
     let backend = Backend::Fleet {
@@ -48,6 +52,7 @@ async fn all_end(api: &Api, ids: &[String], timeout: Duration) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_job_ends_exactly_once_when_redis_restarts_empty_twice_under_load() {
+    let _one_at_a_time = HEAVY.lock().await;
     let mut redis = TestRedis::start();
     let (backend, _db) = fleet_backend(&redis.url).await;
     let dir = tempfile::tempdir().unwrap();
@@ -310,6 +315,7 @@ async fn the_documents_of_a_render_job_are_attached_by_reference() {
 /// restart that loses every key: every job ends, and ends once.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_fleet_under_random_kills_and_a_redis_restart_ends_every_job_once() {
+    let _one_at_a_time = HEAVY.lock().await;
     let started = Instant::now();
     let mut redis = TestRedis::start();
     let (backend, _db) = fleet_backend(&redis.url).await;
@@ -413,6 +419,7 @@ async fn redis_backlog(conn: &mut redis::aio::MultiplexedConnection, ns: &str) -
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backlog_queued_while_no_worker_runs_drains_without_growing_and_leaves_nothing_in_redis()
 {
+    let _one_at_a_time = HEAVY.lock().await;
     let n: usize = std::env::var("MONOPCO_BACKLOG")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -544,6 +551,7 @@ async fn readiness_turns(api: &Api, status: u16, within: Duration) -> Duration {
 #[tokio::test(flavor = "multi_thread")]
 async fn readiness_goes_red_within_two_seconds_when_redis_or_postgres_goes_away_and_green_when_back()
  {
+    let _one_at_a_time = HEAVY.lock().await;
     let mut redis = TestRedis::start();
     let proxy = CutProxy::start("127.0.0.1:5432".parse().unwrap()).await;
     let db = TestDatabase::create().await;

@@ -151,6 +151,13 @@ async fn start_fleet_on(
     }
 }
 
+/// Snapshots the API's JSON of `value`, with what changes from run to run redacted.
+fn snapshot(name: &str, fleet: &Fleet, sandbox: &sandboxes::RunningSandbox, value: &Value) {
+    let dir = fleet.dir.path().display().to_string();
+    let value = redacted(value, &[(&dir, "[dir]"), (sandbox.url(), "[sandbox]")]);
+    insta::assert_json_snapshot!(name, value);
+}
+
 async fn filing_view(api: &Api, id: &str) -> Value {
     let (status, body) = api.get(READ_TOKEN, &format!("/v1/filings/{id}")).await;
     assert_eq!(status, 200, "{body}");
@@ -359,9 +366,20 @@ async fn staff_check_and_confirm(
     sandbox: &sandboxes::RunningSandbox,
     slug: &str,
     (id, trainee): (&str, &str),
+    snapshots: bool,
 ) -> String {
     let filed_before = sandbox.dossiers().len();
     let view = settle(fleet, reviewer, sandbox, id, trainee, "ready_for_review").await;
+    // The API's JSON of the job and of the filing, as an integrator reads them.
+    if snapshots {
+        snapshot(
+            "atlas_prefill_job_ready_for_review",
+            fleet,
+            sandbox,
+            &fleet.api.job(id).await,
+        );
+        snapshot("atlas_filing_ready_for_review", fleet, sandbox, &view);
+    }
     // Recordings: every filled page's screenshot is on disk and is a PNG.
     let shots = view["review"]["final_screenshots"].as_array().unwrap();
     assert!(shots.len() >= 2, "{view:#}");
@@ -420,6 +438,16 @@ async fn staff_check_and_confirm(
     reviewer.click("Confirmer le dépôt").await;
     let view = settle(fleet, reviewer, sandbox, id, trainee, "submitted").await;
     let dossier = view["dossier"].as_str().unwrap().to_owned();
+    if snapshots {
+        let submit = view["current_job_id"].as_str().unwrap();
+        snapshot(
+            "atlas_submit_job_succeeded",
+            fleet,
+            sandbox,
+            &fleet.api.job(submit).await,
+        );
+        snapshot("atlas_filing_submitted", fleet, sandbox, &view);
+    }
     assert!(
         sandbox
             .dossiers()
@@ -525,8 +553,11 @@ async fn the_whole_path(portal: sandboxes::Portal, slug: &str) {
     let reviewer = Reviewer::login(&chromium, &fleet.api.base).await;
     let mut dossiers = Vec::new();
     for (id, trainee) in &ids {
-        dossiers
-            .push(staff_check_and_confirm(&fleet, &reviewer, &sandbox, slug, (id, trainee)).await);
+        let snapshots = slug == "atlas" && dossiers.is_empty();
+        dossiers.push(
+            staff_check_and_confirm(&fleet, &reviewer, &sandbox, slug, (id, trainee), snapshots)
+                .await,
+        );
     }
     assert_eq!(
         sandbox.dossiers().len(),
@@ -651,6 +682,13 @@ async fn the_kept_column_is_read_from_the_portal_and_a_value_it_shortened_cannot
     // The sandbox kept 12 characters of the job title: the prefill stops, never ready for review.
     let view = settle(&fleet, &reviewer, &sandbox, &id, trainee, "needs_attention").await;
     assert_eq!(view["state_code"], "values_not_kept", "{view:#}");
+    snapshot(
+        "values_not_kept_job",
+        &fleet,
+        &sandbox,
+        &fleet.api.job(&id).await,
+    );
+    snapshot("values_not_kept_filing", &fleet, &sandbox, &view);
     let message = view["state_message"].as_str().unwrap();
     assert!(
         message.contains("« Intitulé du poste » : demandé « Assistante de direction », conservé par le portail « Assistante d »"),
@@ -742,6 +780,14 @@ async fn a_submit_whose_acknowledgement_cannot_be_read_is_to_be_checked_and_a_re
 
     // The portal filed and then answered with its error page.
     let view = settle(&fleet, &reviewer, &sandbox, &id, trainee, "filed_unknown").await;
+    let submit = view["current_job_id"].as_str().unwrap();
+    snapshot(
+        "filed_unknown_submit_job",
+        &fleet,
+        &sandbox,
+        &fleet.api.job(submit).await,
+    );
+    snapshot("filed_unknown_filing", &fleet, &sandbox, &view);
     let on_portal = sandbox.dossiers();
     assert_eq!(on_portal.len(), 1);
     let number = on_portal[0].dossier.clone().unwrap();

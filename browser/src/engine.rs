@@ -27,6 +27,10 @@ const FLAGS: &[&str] = &[
     "disable-dev-shm-usage",
     "font-render-hinting=none",
     "lang=fr-FR",
+    // Frames of another site stay in the page's renderer, so a locator reaches them through
+    // their execution contexts like any frame (chromiumoxide gives no handle on out-of-process
+    // frames). Each job still gets its own incognito context.
+    "disable-site-isolation-trials",
 ];
 
 /// One running Chromium process with its own profile directory.

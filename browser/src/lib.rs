@@ -16,6 +16,6 @@ pub use config::{BrowserConfig, Viewport};
 pub use context::Context;
 pub use engine::Browser;
 pub use error::{BrowserError, with_timeout};
-pub use locator::{Locator, LocatorError, Role};
+pub use locator::{Locator, LocatorError, Role, Scope, Settle, wait_until_settled};
 pub use orphans::reap_orphans;
 pub use page::{Page, PdfOptions};

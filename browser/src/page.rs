@@ -8,6 +8,7 @@ use chromiumoxide::error::CdpError;
 
 use crate::context::ContextInner;
 use crate::error::{BrowserError, with_timeout};
+use crate::locator::NetworkTracker;
 
 const MM_PER_INCH: f64 = 25.4;
 
@@ -127,6 +128,9 @@ fn escape_html(s: &str) -> String {
 pub struct Page {
     cdp: chromiumoxide::Page,
     timeout: Duration,
+    // Requests in flight, followed from the page's first moment (see `locator::Settle`).
+    network: Arc<NetworkTracker>,
+    network_task: tokio::task::JoinHandle<()>,
     // Keeps the context (and so the Chromium process) alive while the page is used.
     _context: Arc<ContextInner>,
 }
@@ -145,11 +149,19 @@ impl Page {
         context: Arc<ContextInner>,
         timeout: Duration,
     ) -> Self {
+        let network = NetworkTracker::new();
+        let network_task = network.spawn(cdp.clone());
         Self {
             cdp,
             timeout,
+            network,
+            network_task,
             _context: context,
         }
+    }
+
+    pub(crate) fn network(&self) -> &NetworkTracker {
+        &self.network
     }
 
     /// The chromiumoxide page, for calls this crate does not wrap; wrap them in [`crate::with_timeout`].
@@ -244,5 +256,11 @@ impl Page {
     /// Closes the tab (the context stays until it is closed or dropped).
     pub async fn close(self) -> Result<(), BrowserError> {
         with_timeout("close the page", self.timeout, self.cdp.clone().close()).await
+    }
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        self.network_task.abort();
     }
 }

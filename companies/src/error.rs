@@ -71,9 +71,20 @@ impl LookupError {
         }
     }
 
-    /// The French message for people (the error's display, capitalised).
+    /// The French message for people: the display, capitalised, without the English detail of
+    /// a connection or store failure.
     pub fn message_fr(&self) -> String {
-        let text = self.to_string();
+        let text = match self {
+            // The connection's and the store's own wording is English: it stays in the logs.
+            Self::Unreachable { attempts, .. } => format!(
+                "l'annuaire des entreprises est injoignable après {attempts} essais : vérifiez le réseau et company_lookup.base_url"
+            ),
+            Self::Store(_) => {
+                "le cache des entreprises est inaccessible : la recherche sera reprise plus tard"
+                    .to_owned()
+            }
+            _ => self.to_string(),
+        };
         let mut chars = text.chars();
         match chars.next() {
             Some(first) => first.to_uppercase().chain(chars).collect(),

@@ -8,10 +8,12 @@ mod filing;
 mod ids;
 mod money;
 mod opco;
+pub mod outcome;
 mod siret;
 
 pub use filing::{FilingState, UnknownFilingState};
 pub use ids::{JobId, JobIdError};
 pub use money::{Euros, EurosError};
 pub use opco::{Idcc, IdccError, OpcoId, OpcoLookup, UnknownOpco, opco_for_idcc};
+pub use outcome::{NeedsHuman, ReasonCode};
 pub use siret::{Nda, NdaError, Siret, SiretError};

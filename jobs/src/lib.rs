@@ -5,9 +5,12 @@
 //! worker runs a job only while it holds the job's lease; a reaper gives the jobs of dead workers
 //! to live ones. This is what makes "no job is lost when a worker dies" hold even where apalis'
 //! own orphan recovery does not (apalis issue 504, apalis-redis issue 76).
+//!
+//! Jobs stay generic: what a kind of job means elsewhere (a filing) lives in the crates above,
+//! which register a [`JobObserver`] on the store; the store calls it inside the transaction that
+//! records each job change.
 
 mod error;
-mod filings;
 mod kind;
 mod metrics;
 mod queue;
@@ -17,9 +20,6 @@ mod store;
 pub mod webhook;
 
 pub use error::{JobError, Retry, StoreError};
-pub use filings::{
-    Filing, FilingActionError, FilingEvent, PolledChange, PolledStatus, StaffSession,
-};
 pub use kind::{JobKind, UnknownKind};
 pub use metrics::Metrics;
 pub use queue::{Queue, QueueConfig, Wake};
@@ -28,6 +28,6 @@ pub use runtime::{
 };
 pub use state::{IllegalTransition, JobState, UnknownState};
 pub use store::{
-    CancelOutcome, Claimed, ErrorInfo, Finish, Inserted, Job, JobEvent, Lease, ListFilter, NewJob,
-    Store, StoreBackend, WebhookDelivery, now_ms,
+    CancelOutcome, Claimed, ErrorInfo, Finish, Inserted, Job, JobEvent, JobObserver, Lease,
+    ListFilter, MIGRATOR, NewJob, Store, StoreBackend, Tx, WebhookDelivery, now_ms, to_time,
 };

@@ -8,8 +8,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::runtime::Runtime;
-
 use apalis::prelude::{BoxDynError, Data, TaskBuilder, TaskSink, WorkerBuilder, WorkerBuilderExt};
 use apalis_redis::{ConnectionManager, RedisStorage};
 use apalis_sqlite::{SqlitePool, SqliteStorage};
@@ -26,15 +24,31 @@ pub struct Wake {
     pub job_id: JobId,
 }
 
-/// One queue worker's identity and the runtime it hands wake-ups to.
-#[derive(Clone, Debug)]
+/// What a queue worker does with a wake-up: claim the job and run it (the runtime's), given the
+/// job, the queue worker's id and the shutdown token. The queue knows no more of the runtime.
+pub type Executor = Arc<
+    dyn Fn(JobId, String, CancellationToken) -> futures::future::BoxFuture<'static, ()>
+        + Send
+        + Sync,
+>;
+
+/// One queue worker's identity and what it hands wake-ups to.
+#[derive(Clone)]
 pub struct WorkerSlot {
-    /// The runtime that claims and runs jobs.
-    pub runtime: Arc<Runtime>,
+    /// Claims and runs the woken job.
+    pub execute: Executor,
     /// This queue worker's unique id.
     pub worker_id: String,
     /// Cancelled on shutdown.
     pub shutdown: CancellationToken,
+}
+
+impl std::fmt::Debug for WorkerSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerSlot")
+            .field("worker_id", &self.worker_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where the queue lives.
@@ -96,6 +110,8 @@ const QUEUE_CALL_BOUND: Duration = Duration::from_millis(1500);
 const PROMOTE_BATCH: usize = 500;
 /// Most handled wake-ups deleted in one Lua call.
 const SWEEP_BATCH: usize = 1000;
+/// Most batches of handled wake-ups deleted in one reaper pass (100,000 wake-ups).
+const SWEEP_BATCHES_PER_PASS: usize = 100;
 
 static PROMOTE: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
     redis::Script::new(
@@ -133,10 +149,7 @@ fn queue_err(e: impl std::fmt::Display) -> StoreError {
 /// (a failed attempt is retried through the store, not through apalis).
 async fn deliver(wake: Wake, slot: Data<WorkerSlot>) -> Result<(), BoxDynError> {
     let slot = WorkerSlot::clone(&slot);
-    slot.runtime.queue.delivered(wake.job_id).await;
-    slot.runtime
-        .execute(wake.job_id, slot.worker_id, slot.shutdown)
-        .await;
+    (slot.execute)(wake.job_id, slot.worker_id, slot.shutdown).await;
     Ok(())
 }
 
@@ -156,7 +169,11 @@ impl Queue {
                 let cfg = apalis_sqlite::Config::default()
                     .queue("monopco.jobs")
                     .heartbeat_interval(*poll_interval)
-                    .persist_results(false);
+                    // A handled wake-up must be acknowledged: apalis-redis moves it out of the
+                    // worker's in-flight set into the done set only then, where the reapers'
+                    // sweep deletes its data. Without the acknowledgement every wake-up stays
+                    // in Redis for good (the result kept is `null`, deleted with it).
+                    .persist_results(true);
                 let storage = SqliteStorage::new(&pool).with_config(cfg.clone());
                 Ok(Self::Sqlite {
                     storage,
@@ -175,7 +192,11 @@ impl Queue {
                 let cfg = apalis_redis::Config::default()
                     .queue(format!("{namespace}:jobs"))
                     .heartbeat_interval(*poll_interval)
-                    .persist_results(false);
+                    // A handled wake-up must be acknowledged: apalis-redis moves it out of the
+                    // worker's in-flight set into the done set only then, where the reapers'
+                    // sweep deletes its data. Without the acknowledgement every wake-up stays
+                    // in Redis for good (the result kept is `null`, deleted with it).
+                    .persist_results(true);
                 let storage = RedisStorage::new(conn.clone()).with_config(cfg.clone());
                 Ok(Self::Redis {
                     storage,
@@ -234,7 +255,7 @@ impl Queue {
     }
 
     /// Notes that a job's wake-up left the queue (a worker received it).
-    async fn delivered(&self, job_id: JobId) {
+    pub(crate) async fn delivered(&self, job_id: JobId) {
         if let Self::Redis { conn, .. } = self {
             let mut conn = conn.clone();
             let removed: Result<i64, _> = redis::cmd("ZREM")
@@ -322,15 +343,22 @@ impl Queue {
         let mut conn = conn.clone();
         let mut total = 0;
         for set in [config.done_jobs_set(), config.dead_jobs_set()] {
-            let n: usize = SWEEP
-                .key(set)
-                .key(config.job_data_hash())
-                .key(config.job_meta_hash())
-                .arg(SWEEP_BATCH)
-                .invoke_async(&mut conn)
-                .await
-                .map_err(queue_err)?;
-            total += n;
+            // Batch after batch, so that a drained backlog is swept in one pass; each call is
+            // short, so Redis stays responsive between them.
+            for _ in 0..SWEEP_BATCHES_PER_PASS {
+                let n: usize = SWEEP
+                    .key(set.clone())
+                    .key(config.job_data_hash())
+                    .key(config.job_meta_hash())
+                    .arg(SWEEP_BATCH)
+                    .invoke_async(&mut conn)
+                    .await
+                    .map_err(queue_err)?;
+                total += n;
+                if n < SWEEP_BATCH {
+                    break;
+                }
+            }
         }
         Ok(total)
     }

@@ -538,8 +538,15 @@ impl Runtime {
                 format!("{}-w{index}r{generation}", self.process_id)
             };
             generation += 1;
+            let runtime = Arc::clone(&self);
             let slot = WorkerSlot {
-                runtime: Arc::clone(&self),
+                execute: Arc::new(move |job_id, worker_id, shutdown| {
+                    let runtime = Arc::clone(&runtime);
+                    Box::pin(async move {
+                        runtime.queue.delivered(job_id).await;
+                        runtime.execute(job_id, worker_id, shutdown).await;
+                    })
+                }),
                 worker_id,
                 shutdown: shutdown.clone(),
             };

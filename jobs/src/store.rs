@@ -8,8 +8,11 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::sync::{Arc, RwLock};
+
 use chrono::{DateTime, TimeZone, Utc};
 use domain::JobId;
+use futures::future::BoxFuture;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -19,7 +22,41 @@ use crate::error::{JobError, StoreError};
 use crate::kind::JobKind;
 use crate::state::JobState;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The jobs' own tables; the crates above add theirs to the same ordered set (`connect_with`).
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A transaction on the store, for the observers and the crates above that write in one.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Follows job changes inside the transaction that records them (a projection, such as the
+/// filings': what it writes commits or rolls back with the job's change).
+pub trait JobObserver: Send + Sync + 'static {
+    /// `job` as changed (its row already written), `from` its state before (none: inserted).
+    fn on_job_change<'a>(
+        &'a self,
+        store: &'a Store,
+        tx: &'a mut Tx,
+        job: &'a Job,
+        from: Option<JobState>,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+}
+
+/// The observers registered on a store, shared by its clones.
+#[derive(Clone, Default)]
+struct Observers(Arc<RwLock<Vec<Arc<dyn JobObserver>>>>);
+
+impl std::fmt::Debug for Observers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.read().map(|o| o.len()).unwrap_or_default();
+        write!(f, "Observers({n})")
+    }
+}
+
+impl Observers {
+    fn all(&self) -> Vec<Arc<dyn JobObserver>> {
+        self.0.read().map(|o| o.clone()).unwrap_or_default()
+    }
+}
 
 /// Which database is behind the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,7 +72,8 @@ pub enum StoreBackend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: StoreBackend,
-    pub(crate) webhook_urls: Vec<String>,
+    webhook_urls: Vec<String>,
+    observers: Observers,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -43,7 +81,8 @@ pub fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
 
-pub(crate) fn to_time(ms: i64) -> DateTime<Utc> {
+/// A stored timestamp (unix milliseconds) as a time.
+pub fn to_time(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
@@ -297,8 +336,19 @@ struct Change<'a> {
 }
 
 impl Store {
-    /// Connects, creates the SQLite file if needed, and applies migrations.
+    /// Connects, creates the SQLite file if needed, and applies the jobs' migrations.
     pub async fn connect(url: &str, webhook_urls: Vec<String>) -> Result<Self, StoreError> {
+        Self::connect_with(url, webhook_urls, &[]).await
+    }
+
+    /// Connects and applies the jobs' migrations and those of the crates above, as one set
+    /// ordered by version (the versions are unique across crates). A database migrated by a
+    /// larger set opens with a smaller one: the tables of the crates above are left alone.
+    pub async fn connect_with(
+        url: &str,
+        webhook_urls: Vec<String>,
+        schemas: &[&'static sqlx::migrate::Migrator],
+    ) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             StoreBackend::Postgres
@@ -343,12 +393,42 @@ impl Store {
             })
             .connect(&url)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        let mut migrations: Vec<sqlx::migrate::Migration> = MIGRATOR.iter().cloned().collect();
+        for schema in schemas {
+            migrations.extend(schema.iter().cloned());
+        }
+        let mut migrator = sqlx::migrate::Migrator::with_migrations(migrations);
+        if let Some(w) = migrator
+            .iter()
+            .collect::<Vec<_>>()
+            .windows(2)
+            .find(|w| w[0].version == w[1].version)
+        {
+            return Err(StoreError::Corrupt(format!(
+                "two migrations have the version {}",
+                w[0].version
+            )));
+        }
+        migrator.set_ignore_missing(true);
+        migrator.run(&pool).await?;
         Ok(Self {
             pool,
             backend,
             webhook_urls,
+            observers: Observers::default(),
         })
+    }
+
+    /// Registers an observer of job changes, for this store and all its clones.
+    pub fn observe(&self, observer: Arc<dyn JobObserver>) {
+        if let Ok(mut all) = self.observers.0.write() {
+            all.push(observer);
+        }
+    }
+
+    /// Whether state changes are sent to webhook receivers.
+    pub fn has_webhooks(&self) -> bool {
+        !self.webhook_urls.is_empty()
     }
 
     /// Which database is behind the store.
@@ -367,7 +447,8 @@ impl Store {
         Ok(())
     }
 
-    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+    /// Opens a write transaction.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
         // SQLite: take the write lock at once, so two processes never deadlock upgrading a read.
         let tx = match self.backend {
             StoreBackend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
@@ -398,7 +479,9 @@ impl Store {
         .bind(change.message.map(str::to_owned))
         .execute(&mut **tx)
         .await?;
-        self.project_filing(tx, job, change.from).await?;
+        for observer in self.observers.all() {
+            observer.on_job_change(self, tx, job, change.from).await?;
+        }
         if self.webhook_urls.is_empty() {
             return Ok(());
         }
@@ -422,7 +505,7 @@ impl Store {
     }
 
     /// Queues one event for every webhook receiver, inside the caller's transaction.
-    pub(crate) async fn outbox(
+    pub async fn outbox(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         job_id: JobId,
@@ -466,7 +549,7 @@ impl Store {
 
     /// Reads the changed job back and records its history event and webhook deliveries, inside
     /// a transaction the caller commits.
-    pub(crate) async fn change_in(
+    pub async fn change_in(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         id: JobId,
@@ -493,7 +576,8 @@ impl Store {
         Ok(job)
     }
 
-    pub(crate) async fn fetch_in(
+    /// One job, inside a transaction.
+    pub async fn fetch_in(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         id: JobId,
@@ -505,6 +589,74 @@ impl Store {
         .fetch_optional(&mut **tx)
         .await?;
         row.as_ref().map(job_from_row).transpose()
+    }
+
+    /// Moves a job that waits for a person, on that person's decision: to `to`, with `error`
+    /// (when it ends failed or cancelled) and the `input` its next run takes. Inside a
+    /// transaction the caller commits; a job no longer waiting is left as it is.
+    pub async fn decide_in(
+        &self,
+        tx: &mut Tx,
+        job: &Job,
+        to: JobState,
+        error: Option<&JobError>,
+        input: Option<&Value>,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        if job.state != JobState::NeedsHuman {
+            return Ok(());
+        }
+        let to = job.state.transition(to)?;
+        let now = now_ms();
+        sqlx::query(
+            "UPDATE jobs SET state = $1, error_code = $2, error_message = $3, input = COALESCE($4, input), \
+             next_run_at = $5, updated_at = $5, finished_at = $6, last_pushed_at = NULL WHERE id = $7",
+        )
+        .bind(to.as_str())
+        .bind(error.map(|e| e.code.clone()))
+        .bind(error.map(|e| e.message.clone()))
+        .bind(input.map(Value::to_string))
+        .bind(now)
+        .bind(to.is_final().then_some(now))
+        .bind(job.id.to_string())
+        .execute(&mut **tx)
+        .await?;
+        let (code, message) = match (to, error) {
+            (_, Some(e)) => (e.code.as_str(), e.message.as_str()),
+            (JobState::Queued, None) => ("answered", "Une personne a répondu : la tâche repart."),
+            _ => ("decided", "Une personne a tranché."),
+        };
+        self.change_in(
+            tx,
+            job.id,
+            Some(JobState::NeedsHuman),
+            Some(actor),
+            Some(code),
+            Some(message),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces the input of a running job, fenced by its lease: `false` when `worker_id` no
+    /// longer holds it. Inside a transaction the caller commits.
+    pub async fn replace_input_in(
+        &self,
+        tx: &mut Tx,
+        id: JobId,
+        worker_id: &str,
+        input: &Value,
+    ) -> Result<bool, StoreError> {
+        let updated = sqlx::query(
+            "UPDATE jobs SET input = $1, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND state = 'running'",
+        )
+        .bind(input.to_string())
+        .bind(now_ms())
+        .bind(id.to_string())
+        .bind(worker_id.to_owned())
+        .execute(&mut **tx)
+        .await?;
+        Ok(updated.rows_affected() == 1)
     }
 
     /// Inserts a job, or returns the one its idempotency key already made.
@@ -547,7 +699,7 @@ impl Store {
     }
 
     /// Inserts a queued job inside a transaction the caller records and commits.
-    pub(crate) async fn insert_in(
+    pub async fn insert_in(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         new: &NewJob,

@@ -201,7 +201,7 @@ pub(crate) fn consensus(readings: &[Reading]) -> Consensus {
     let mrzs: Vec<&Mrz> = order.iter().map(|r| &r.mrz).collect();
     let combos = Mrz::combinations(&mrzs).unwrap_or_default();
     let mut distinct: Vec<(Key, Mrz, Vec<u8>, Vec<Repair>)> = Vec::new();
-    for c in combos {
+    for c in combos.valid {
         let k = key(&c.mrz);
         if distinct.iter().any(|d| d.0 == k) {
             continue;
@@ -235,8 +235,21 @@ pub(crate) fn consensus(readings: &[Reading]) -> Consensus {
         distinct.push((k, c.mrz, numbers, repairs));
     }
     match distinct.len() {
-        0 if groups.is_empty() => Consensus::Unread,
+        0 if groups.is_empty() => zero_confusion(readings),
         0 => unconfirmed(&groups),
+        // One mix of readings that validates is what they read only where the check digits
+        // can tell (see `Combinations::decidable`); otherwise it is a candidate for a person.
+        1 if !combos.decidable => {
+            let (_, mut m, numbers, _) = distinct.remove(0);
+            m.surname = base.mrz.surname.clone();
+            m.given_names = base.mrz.given_names.clone();
+            let mut out = vec![candidate(&m, numbers)];
+            for g in groups.iter().filter(|g| key(&g[0].mrz) != key(&m)) {
+                out.push(candidate(&g[0].mrz, g.iter().map(|r| r.number).collect()));
+            }
+            out.truncate(MAX_CANDIDATES);
+            Consensus::Unconfirmed(out)
+        }
         1 if groups.iter().all(|g| key(&g[0].mrz) == distinct[0].0) => {
             let (_, mut m, numbers, repairs) = distinct.remove(0);
             m.repairs = repairs;
@@ -267,6 +280,58 @@ pub(crate) fn consensus(readings: &[Reading]) -> Consensus {
             out.truncate(MAX_CANDIDATES);
             Consensus::Ambiguous(out)
         }
+    }
+}
+
+/// Readings that agree on a number whose check digit fails, settled when exactly one `0`/`O`
+/// confusion in it validates every check (see [`Mrz::zero_confusions`]).
+fn zero_confusion(readings: &[Reading]) -> Consensus {
+    let mut best: Option<Vec<&Reading>> = None;
+    for r in readings {
+        let alike: Vec<&Reading> = readings
+            .iter()
+            .filter(|o| key(&o.mrz) == key(&r.mrz))
+            .collect();
+        if alike.len() >= 2 && best.as_ref().is_none_or(|b| alike.len() > b.len()) {
+            best = Some(alike);
+        }
+    }
+    let Some(alike) = best else {
+        return Consensus::Unread;
+    };
+    let base = alike
+        .iter()
+        .min_by_key(|r| r.mrz.repairs.len())
+        .expect("two readings");
+    let numbers: Vec<u8> = alike.iter().map(|r| r.number).collect();
+    let mut found = base.mrz.zero_confusions();
+    match found.len() {
+        0 => Consensus::Unread,
+        1 => {
+            let (mut m, ch) = found.remove(0);
+            m.repairs = base.mrz.repairs.clone();
+            for r in &mut m.repairs {
+                r.supported_by = numbers.clone();
+            }
+            m.repairs.push(Repair {
+                field: ch.field.to_owned(),
+                read: ch.read,
+                corrected: ch.corrected,
+                confirmed_by_check_digit: true,
+                supported_by: numbers.clone(),
+            });
+            match with_names(m.clone(), readings) {
+                Some(m) => Consensus::Agreed(m),
+                None => Consensus::Unconfirmed(vec![candidate(&m, numbers)]),
+            }
+        }
+        _ => Consensus::Ambiguous(
+            found
+                .iter()
+                .take(MAX_CANDIDATES)
+                .map(|(m, _)| candidate(m, numbers.clone()))
+                .collect(),
+        ),
     }
 }
 
@@ -355,6 +420,79 @@ mod tests {
             (r.read, r.corrected, r.supported_by.as_slice()),
             ('O', '0', &[2][..])
         );
+    }
+
+    #[test]
+    fn a_mix_of_two_readings_that_neither_made_is_not_reported_though_it_validates() {
+        // Printed KWJ07PDR7; every reading took its 0 for an O, and they disagree on the 7
+        // (I in one, T in the other). KWJO7PDRT with the first reading's check digit
+        // validates: O for 0 and T for 7 shift the sum by 7×24 + 1×22 = 190.
+        assert_eq!(check_digit("KWJO7PDRT"), check_digit("KWJ07PDR7"));
+        let l2 = "8009098F3509076FRA<<<<<<<<<<<2";
+        let l3 = "BERNARD<<CHLOE<<<<<<<<<<<<<<<<";
+        let a = reading(1, &["IDFRAKWJO7PDRI0<<<<<<<<<<<<<<<", l2, l3]);
+        let b = reading(2, &["IDFRAKWJO7PDRT1<<<<<<<<<<<<<<<", l2, l3]);
+        let Consensus::Unconfirmed(c) = consensus(&[a, b]) else {
+            panic!("a mix of readings was reported");
+        };
+        assert_eq!(c[0].document_number, "KWJO7PDRT", "listed for a person");
+    }
+
+    #[test]
+    fn two_confusions_in_one_number_are_not_settled_by_its_check_digit() {
+        // Printed AA0000000; the readings took its zeros for O, Q and D, differently at two
+        // places of the number. One mix of them validates by chance.
+        assert_eq!(check_digit("AAQOOOOO0"), check_digit("AA0000000"));
+        let names = "P<POLKOWALSKA<KWIATKOWSKA<<JOANNA<<<<<<<<<<<";
+        let a = reading(1, &[names, "AAQOOOOOO0POL6002084F1412314<<<<<<<<<<<<<<<4"]);
+        let b = reading(2, &[names, "AAQDOOOO00POL6002084F1412314<<<<<<<<<<<<<<<4"]);
+        assert!(!a.mrz.all_checks_valid() && !b.mrz.all_checks_valid());
+        let Consensus::Unconfirmed(c) = consensus(&[a, b]) else {
+            panic!("a number settled across two disputed characters");
+        };
+        assert_eq!(c[0].document_number, "AAQOOOOO0");
+    }
+
+    #[test]
+    fn a_zero_every_reading_takes_for_an_o_is_restored_when_only_that_change_validates() {
+        let truth = td3_line2("L898902C3", "L898902C3");
+        let misread = truth.replacen("L898902C3", "L8989O2C3", 1);
+        let one = [reading(1, &[NAMES, &misread])];
+        assert!(
+            matches!(consensus(&one), Consensus::Unread),
+            "one reading is not enough"
+        );
+        let two = [
+            reading(1, &[NAMES, &misread]),
+            reading(2, &[NAMES, &misread]),
+        ];
+        let Consensus::Agreed(m) = consensus(&two) else {
+            panic!("not agreed");
+        };
+        assert_eq!(m.document_number, "L898902C3");
+        let r = m
+            .repairs
+            .iter()
+            .find(|r| r.field == "document_number")
+            .unwrap();
+        assert_eq!(
+            (r.read, r.corrected, r.supported_by.as_slice()),
+            ('O', '0', &[1, 2][..])
+        );
+    }
+
+    #[test]
+    fn a_number_with_several_zero_look_alikes_is_not_changed_though_one_change_validates() {
+        // 000000000 read 0O0000000 twice: restoring the O (weight 3, +72) validates, and so
+        // does an O for a 0 at a place of weight 7 (+168, since 72 + 168 = 240): with more
+        // than one look-alike, the check digit cannot tell which.
+        let truth = td3_line2("000000000", "000000000");
+        let misread = truth.replacen("000000000", "0O0000000", 1);
+        let two = [
+            reading(1, &[NAMES, &misread]),
+            reading(2, &[NAMES, &misread]),
+        ];
+        assert!(matches!(consensus(&two), Consensus::Unread));
     }
 
     #[test]

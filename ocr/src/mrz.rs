@@ -282,6 +282,20 @@ pub(crate) struct Combination {
     pub changes: Vec<Change>,
 }
 
+/// The ways of resolving a disagreement between readings that validate every check.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Combinations {
+    pub valid: Vec<Combination>,
+    /// The check digits may choose between them: the document number and each date (with
+    /// its check digit) have at most one disputed character, and the characters read there
+    /// are one OCR confusion (`0`/`O`, `1`/`I`, `<`/`K`…). A check digit catches one wrong
+    /// character; across several, or between unrelated characters (a misaligned reading), a
+    /// mix of readings that no reading made validates by chance one time in ten. Elsewhere
+    /// (optional data, the composite's digit) disputes are free: the reported fields are
+    /// then read alike by the readings combined.
+    pub decidable: bool,
+}
+
 /// At most this many disagreeing characters are combined: beyond, some wrong combination
 /// would validate by chance (each check digit lets one in ten through).
 const MAX_COMBINED_POSITIONS: usize = 8;
@@ -328,7 +342,7 @@ impl Mrz {
     /// readings agree on is never changed. `None` when fewer
     /// than two readings line up with the first one or when they disagree in too many places
     /// for check digits to settle.
-    pub(crate) fn combinations(readings: &[&Mrz]) -> Option<Vec<Combination>> {
+    pub(crate) fn combinations(readings: &[&Mrz]) -> Option<Combinations> {
         let base = readings.first()?;
         let grid =
             |m: &Mrz| -> Vec<Vec<char>> { m.lines.iter().map(|l| l.chars().collect()).collect() };
@@ -375,6 +389,14 @@ impl Mrz {
         if positions.is_empty() || positions.len() > MAX_COMBINED_POSITIONS {
             return None;
         }
+        let mut fields: Vec<CheckedField> = Vec::new();
+        let mut decidable = true;
+        for (l, i, choices) in &positions {
+            if let Some(field) = reported_field(base.format, *l, *i) {
+                decidable &= !fields.contains(&field) && one_confusion(choices);
+                fields.push(field);
+            }
+        }
         let total: usize = positions.iter().map(|p| p.2.len()).product();
         let mut out = Vec::new();
         // Index 0 is the first reading itself, already judged on its own.
@@ -404,8 +426,84 @@ impl Mrz {
                 out.push(Combination { mrz: m, changes });
             }
         }
-        Some(out)
+        Some(Combinations {
+            valid: out,
+            decidable,
+        })
     }
+}
+
+impl Mrz {
+    /// This reading with the one `0`/`O` look-alike of its document number (`O`, `Q` or `D`
+    /// for `0`, `0` for `O`) turned into the other, when that validates every check.
+    ///
+    /// For a number several readings read alike whose check digit fails: the readings agree
+    /// on the glyph, and a letter/digit confusion is the one thing they cannot tell. A single
+    /// such change never keeps a check digit (24 or 26 times a weight of 7, 3 or 1 is never a
+    /// multiple of 10), so the check digit tests it. With two look-alikes or more in the
+    /// number, more than one may be misread and one change validates by chance one time in
+    /// ten per place: nothing is tried.
+    pub(crate) fn zero_confusions(&self) -> Vec<(Mrz, Change)> {
+        let Some((line, from, to)) = field_span(self.format, CheckedField::DocumentNumber) else {
+            return Vec::new();
+        };
+        let look_alikes = self.lines[line].chars().skip(from).take(to - 1 - from);
+        if look_alikes
+            .filter(|c| matches!(c, 'O' | 'Q' | 'D' | '0'))
+            .count()
+            != 1
+        {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        // The field's own check digit (its last place) is a digit already.
+        for at in from..to - 1 {
+            let mut chars: Vec<char> = self.lines[line].chars().collect();
+            let read = chars[at];
+            let corrected = match read {
+                'O' | 'Q' | 'D' => '0',
+                '0' => 'O',
+                _ => continue,
+            };
+            chars[at] = corrected;
+            let mut lines = self.lines.clone();
+            lines[line] = chars.into_iter().collect();
+            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+            if let Some(m) = parse_as(self.format, &refs)
+                && m.all_checks_valid()
+            {
+                let change = Change {
+                    field: "document_number",
+                    line,
+                    at,
+                    read,
+                    corrected,
+                };
+                out.push((m, change));
+            }
+        }
+        out
+    }
+}
+
+/// The reported field (document number or a date) a position belongs to, with its check digit.
+fn reported_field(format: MrzFormat, line: usize, at: usize) -> Option<CheckedField> {
+    use CheckedField as F;
+    [F::DocumentNumber, F::BirthDate, F::ExpiryDate]
+        .into_iter()
+        .find(|&f| field_span(format, f).is_some_and(|(l, a, b)| l == line && (a..b).contains(&at)))
+}
+
+/// The characters are all readings of one glyph under a known OCR confusion.
+fn one_confusion(chars: &[char]) -> bool {
+    let filler = |c: char| matches!(c, '<' | 'K' | 'L' | 'X');
+    chars.iter().all(|&a| {
+        chars.iter().all(|&b| {
+            a == b
+                || (filler(a) && filler(b))
+                || digit_for(a).is_some_and(|d| digit_for(b) == Some(d))
+        })
+    })
 }
 
 fn score(m: &Mrz) -> (bool, usize, usize, i64) {

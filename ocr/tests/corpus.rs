@@ -17,9 +17,10 @@ fn today() -> NaiveDate {
 fn corpus() -> &'static [(Sample, Verdict)] {
     static CORPUS: OnceLock<Vec<(Sample, Verdict)>> = OnceLock::new();
     CORPUS.get_or_init(|| {
+        // Eight of each condition: every fourth document is expired, so two sharp ones are.
         let samples = generate(
             7,
-            6,
+            8,
             &[Condition::Sharp, Condition::StrongBlur, Condition::Rotated],
             1200,
             780,
@@ -74,10 +75,13 @@ fn sharp_valid_documents_are_accepted() {
 
 #[test]
 fn accepted_documents_carry_the_fields_of_their_zone() {
-    for (s, v) in corpus()
+    let accepted: Vec<_> = corpus()
         .iter()
         .filter(|(_, v)| v.verdict == Outcome::Accepted)
-    {
+        .collect();
+    // A loop over nothing would prove nothing.
+    assert!(accepted.len() >= 5, "{} accepted", accepted.len());
+    for (s, v) in accepted {
         let d = v
             .document
             .as_ref()
@@ -140,7 +144,14 @@ fn an_expired_document_read_clearly_is_rejected_with_its_expiry_date() {
         .find(|(s, v)| {
             s.expired && s.condition == Condition::Sharp && v.reasons.contains(&ReasonCode::Expired)
         })
-        .expect("a sharp expired document read");
+        .unwrap_or_else(|| {
+            let sharp: Vec<String> = corpus()
+                .iter()
+                .filter(|(s, _)| s.expired && s.condition == Condition::Sharp)
+                .map(|(s, v)| describe(s, v))
+                .collect();
+            panic!("no sharp expired document read as expired: {sharp:#?}")
+        });
     assert_eq!(v.verdict, Outcome::Rejected);
     let expiry = v.expiry.as_ref().unwrap();
     assert!(!expiry.valid_today);

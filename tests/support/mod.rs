@@ -651,3 +651,70 @@ impl Drop for CutProxy {
         self.task.abort();
     }
 }
+
+/// `value` with what changes from run to run replaced by a placeholder, for snapshots: every
+/// `(text, placeholder)` pair (a temporary directory, a sandbox's address), UUIDs, timestamps,
+/// worker ids, the state of webhook deliveries and the provider check's wording (which depend
+/// on timing).
+pub fn redacted(value: &Value, replace: &[(&str, &str)]) -> Value {
+    fn is_uuid(s: &[u8]) -> bool {
+        s.len() == 36
+            && s.iter().enumerate().all(|(i, c)| match i {
+                8 | 13 | 18 | 23 => *c == b'-',
+                _ => c.is_ascii_hexdigit(),
+            })
+    }
+    fn text(s: &str, replace: &[(&str, &str)]) -> String {
+        let mut s = s.to_owned();
+        for (from, to) in replace {
+            s = s.replace(from, to);
+        }
+        let mut out = String::new();
+        let mut i = 0;
+        while i < s.len() {
+            if s.is_char_boundary(i) && s.len() >= i + 36 && is_uuid(&s.as_bytes()[i..i + 36]) {
+                out.push_str("[uuid]");
+                i += 36;
+            } else {
+                let c = s[i..].chars().next().unwrap();
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+        out
+    }
+    fn walk(key: &str, v: &Value, replace: &[(&str, &str)]) -> Value {
+        match v {
+            Value::String(_) if key == "at" || key.ends_with("_at") => json!("[time]"),
+            Value::String(_) if key == "worker_id" || key == "lease_owner" => json!("[worker]"),
+            Value::String(s) => json!(text(s, replace)),
+            Value::Array(items) if key == "webhooks" => Value::Array(
+                items
+                    .iter()
+                    .map(|d| match d {
+                        Value::Object(m) => m.keys().map(|k| (k.clone(), json!("[…]"))).collect(),
+                        other => other.clone(),
+                    })
+                    .collect(),
+            ),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|i| walk(key, i, replace)).collect())
+            }
+            // Whether the provider check answers in time, and how it fails, depends on the
+            // network and the machine's load: its wording is not compared.
+            Value::Object(m) if m.get("code") == Some(&json!("provider_unchecked")) => m
+                .iter()
+                .map(|(k, v)| match k.as_str() {
+                    "message" => (k.clone(), json!("[provider check]")),
+                    _ => (k.clone(), walk(k, v, replace)),
+                })
+                .collect(),
+            Value::Object(m) => m
+                .iter()
+                .map(|(k, v)| (k.clone(), walk(k, v, replace)))
+                .collect(),
+            other => other.clone(),
+        }
+    }
+    walk("", value, replace)
+}

@@ -46,7 +46,7 @@ impl Application {
             )
         })?;
         let webhook_urls = settings.webhooks.iter().map(|w| w.url.clone()).collect();
-        let store = Store::connect(&settings.store_url(), webhook_urls)
+        let store = connect_store(&settings.store_url(), webhook_urls)
             .await
             .with_context(|| {
                 format!(
@@ -284,4 +284,13 @@ pub fn shutdown_on_signals() -> CancellationToken {
         t.cancel();
     });
     token
+}
+
+/// Opens the store with every crate's tables in one ordered set of migrations (the jobs', the
+/// filings', the vault's) and the filings' projection registered on it.
+pub async fn connect_store(
+    url: &str,
+    webhook_urls: Vec<String>,
+) -> Result<Store, jobs::StoreError> {
+    filings::connect(url, webhook_urls, &[&crate::vault::MIGRATOR]).await
 }

@@ -143,7 +143,7 @@ async fn open_vault(settings: &Settings) -> anyhow::Result<crate::vault::Vault> 
             settings.data_dir.display()
         )
     })?;
-    let store = jobs::Store::connect(&settings.store_url(), Vec::new())
+    let store = crate::app::connect_store(&settings.store_url(), Vec::new())
         .await
         .with_context(|| {
             format!(
@@ -245,7 +245,7 @@ pub async fn resolve_company(settings: &Settings, siret: &str, json: bool) -> Ex
                 settings.data_dir.display()
             )
         })?;
-        let store = jobs::Store::connect(&settings.store_url(), Vec::new())
+        let store = crate::app::connect_store(&settings.store_url(), Vec::new())
             .await
             .with_context(|| {
                 format!(

@@ -189,7 +189,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             serve(settings, Role::Work).await
         }
         Command::Migrate => {
-            jobs::Store::connect(&settings.store_url(), Vec::new()).await?;
+            worker::app::connect_store(&settings.store_url(), Vec::new()).await?;
             println!(
                 "migrations applied to {}",
                 worker::settings::redact_url(&settings.store_url())

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Local};
+use filings::FilingStore;
 use jobs::{Inserted, JobKind, NewJob, Runtime};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;

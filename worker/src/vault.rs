@@ -10,6 +10,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
+/// The vault's table, in the fleet's one ordered set of migrations.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
 use aes_gcm::aead::{Aead, Generate, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
@@ -567,7 +570,7 @@ mod tests {
 
     async fn store(dir: &Path) -> jobs::Store {
         let url = format!("sqlite://{}", dir.join("state.db").display());
-        jobs::Store::connect(&url, Vec::new()).await.unwrap()
+        crate::app::connect_store(&url, Vec::new()).await.unwrap()
     }
 
     fn secret(s: &str) -> SecretString {

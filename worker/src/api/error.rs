@@ -139,10 +139,15 @@ pub async fn json_errors(response: Response) -> Response {
             "unsupported_media_type",
             "Envoyez le corps en JSON (Content-Type: application/json).".to_owned(),
         ),
-        _ => (
-            "invalid_request",
-            format!("La requête est invalide : {detail}"),
-        ),
+        // axum's own wording is English: it goes to the log, the caller reads ours.
+        _ => {
+            tracing::debug!(%status, %detail, "Request refused by the router");
+            (
+                "invalid_request",
+                "La requête est invalide (adresse, paramètres ou en-têtes) : voir /v1/openapi.json."
+                    .to_owned(),
+            )
+        }
     };
     ApiError::new(status, code, message).into_response()
 }

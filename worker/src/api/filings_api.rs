@@ -6,7 +6,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::JobId;
-use jobs::{FieldError, Filing, FilingEvent};
+use filings::{Filing, FilingEvent, FilingStore};
+use jobs::FieldError;
 use serde::Serialize;
 
 use super::AppState;

@@ -130,7 +130,10 @@ pub async fn create_job(
     let mut request: CreateJob = serde_json::from_slice(&body).map_err(|e| {
         ApiError::invalid(vec![FieldError::new(
             "body",
-            format!("le corps doit être un objet JSON {{\"kind\": …, \"input\": {{…}}}} ({e})"),
+            format!(
+                "le corps doit être un objet JSON {{\"kind\": …, \"input\": {{…}}}} ({})",
+                crate::handlers::serde_reason_fr(&e)
+            ),
         )])
     })?;
     let kind = JobKind::from_str(&request.kind).map_err(|_| {

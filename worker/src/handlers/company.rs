@@ -61,7 +61,10 @@ fn parse(input: &Value) -> Result<domain::Siret, Vec<FieldError>> {
     let parsed: ResolveInput = serde_json::from_value(input.clone()).map_err(|e| {
         vec![FieldError::new(
             "input",
-            format!("entrée invalide pour « resolve_company » : {e} (attendu {{\"siret\": \"14 chiffres\"}})"),
+            format!(
+                "{} (attendu {{\"siret\": \"14 chiffres\"}})",
+                super::serde_error_fr(&e)
+            ),
         )]
     })?;
     domain::Siret::parse(&parsed.siret).map_err(|e| {

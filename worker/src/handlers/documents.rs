@@ -111,9 +111,10 @@ pub fn job_error(e: &DocumentsError) -> JobError {
 }
 
 fn io_error(e: std::io::Error) -> JobError {
+    tracing::warn!(error = %e, "Cannot write the job's files");
     JobError::retryable(
         "storage_error",
-        format!("Impossible d'écrire les fichiers de la tâche : {e}"),
+        "Impossible d'écrire les fichiers de la tâche (disque plein ou non accessible).",
     )
 }
 
@@ -179,7 +180,7 @@ fn parse_render(
     input: &Value,
 ) -> Result<(RenderInput, documents::ValidAction, Vec<DocumentKind>), Vec<FieldError>> {
     let parsed: RenderInput = serde_json::from_value(input.clone())
-        .map_err(|e| vec![FieldError::new("input", format!("entrée invalide : {e}"))])?;
+        .map_err(|e| vec![FieldError::new("input", super::serde_error_fr(&e))])?;
     let mut problems = Vec::new();
     let kinds = parse_kinds(parsed.documents.as_deref())
         .map_err(|e| problems.push(e))
@@ -208,9 +209,8 @@ impl Handler for RenderDocuments {
     fn run(&self, ctx: JobContext, input: Value) -> BoxFuture<'static, Result<Outcome, JobError>> {
         let service = Arc::clone(&self.0);
         Box::pin(async move {
-            let (input, action, kinds) = parse_render(&input).map_err(|f| {
-                JobError::permanent("invalid_input", format!("entrée invalide : {f:?}"))
-            })?;
+            let (input, action, kinds) =
+                parse_render(&input).map_err(|f| super::invalid_input(&f))?;
             let browser = service.browser().await?;
             let dir = service.files_dir(ctx.job_id);
             let mut files = Vec::new();
@@ -257,8 +257,15 @@ struct SendInput {
 }
 
 fn parse_send(input: &Value) -> Result<(JobId, String), Vec<FieldError>> {
-    let parsed: SendInput = serde_json::from_value(input.clone())
-        .map_err(|e| vec![FieldError::new("input", format!("entrée invalide : {e} (attendu : {{\"pack_from_job\": \"<id>\", \"to\": \"adresse\"}})"))])?;
+    let parsed: SendInput = serde_json::from_value(input.clone()).map_err(|e| {
+        vec![FieldError::new(
+            "input",
+            format!(
+                "{} (attendu : {{\"pack_from_job\": \"<id>\", \"to\": \"adresse\"}})",
+                super::serde_error_fr(&e)
+            ),
+        )]
+    })?;
     let mut problems = Vec::new();
     let job = JobId::from_str(&parsed.pack_from_job)
         .map_err(|e| problems.push(FieldError::new("input.pack_from_job", e.to_string())));
@@ -291,9 +298,7 @@ impl Handler for SendDocuments {
         let smtp = self.smtp.clone();
         let store = self.store.clone();
         Box::pin(async move {
-            let (source, to) = parse_send(&input).map_err(|f| {
-                JobError::permanent("invalid_input", format!("entrée invalide : {f:?}"))
-            })?;
+            let (source, to) = parse_send(&input).map_err(|f| super::invalid_input(&f))?;
             let job = store
                 .get(source)
                 .await
@@ -327,13 +332,15 @@ impl Handler for SendDocuments {
             let zip = tokio::fs::read(service.files_dir(source).join(name))
                 .await
                 .map_err(|e| {
+                    tracing::warn!(error = %e, %name, "Cannot read the pack");
                     JobError::permanent(
                         "pack_not_found",
-                        format!("Le fichier du dossier {name} est introuvable : {e}"),
+                        format!("Le fichier du dossier {name} est introuvable."),
                     )
                 })?;
             let manifest = serde_json::from_value(manifest).map_err(|e| {
-                JobError::permanent("pack_not_found", format!("Manifeste illisible : {e}"))
+                tracing::warn!(error = %e, "Cannot read the pack's manifest");
+                JobError::permanent("pack_not_found", "Le manifeste du dossier est illisible.")
             })?;
             let pack = documents::Pack {
                 zip,

@@ -39,7 +39,7 @@ fn parse(input: &Value) -> Result<(IdentityInput, Vec<u8>), Vec<FieldError>> {
     let parsed: IdentityInput = serde_json::from_value(input.clone()).map_err(|e| {
         vec![FieldError::new(
             "input",
-            format!("entrée invalide : {e}. Attendu : {{\"document\": {{\"base64\": \"…\"}}, \"expected_name\"?: {{\"surname\": \"…\", \"given_names\": \"…\"}}, \"valid_until\"?: \"AAAA-MM-JJ\"}}"),
+            format!("{}. Attendu : {{\"document\": {{\"base64\": \"…\"}}, \"expected_name\"?: {{\"surname\": \"…\", \"given_names\": \"…\"}}, \"valid_until\"?: \"AAAA-MM-JJ\"}}", super::serde_error_fr(&e)),
         )]
     })?;
     let mut problems = Vec::new();
@@ -67,7 +67,7 @@ fn parse(input: &Value) -> Result<(IdentityInput, Vec<u8>), Vec<FieldError>> {
             Err(e) => {
                 problems.push(FieldError::new(
                     "input.document.base64",
-                    format!("base64 invalide ({e})"),
+                    format!("base64 invalide ({})", base64_error_fr(&e)),
                 ));
                 Vec::new()
             }
@@ -111,9 +111,7 @@ impl Handler for CheckIdentityDocument {
 
     fn run(&self, ctx: JobContext, input: Value) -> BoxFuture<'static, Result<Outcome, JobError>> {
         Box::pin(async move {
-            let (input, bytes) = parse(&input).map_err(|f| {
-                JobError::permanent("invalid_input", format!("entrée invalide : {f:?}"))
-            })?;
+            let (input, bytes) = parse(&input).map_err(|f| super::invalid_input(&f))?;
             let request = ocr::CheckRequest {
                 expected_name: input.expected_name,
                 valid_until: input.valid_until,
@@ -125,15 +123,14 @@ impl Handler for CheckIdentityDocument {
             })
             .await
             .map_err(|e| {
-                JobError::retryable(
-                    "worker_panic",
-                    format!("La lecture du document a échoué ({e})."),
-                )
+                tracing::error!(error = %e, "The identity check panicked");
+                JobError::retryable("worker_panic", "La lecture du document a échoué.")
             })?
             .map_err(|e| job_error(&e))?;
             tracing::info!(job_id = %ctx.job_id, outcome = ?verdict.verdict, reasons = ?verdict.reasons, "Identity document checked");
             let result = serde_json::to_value(&verdict).map_err(|e| {
-                JobError::permanent("serialisation", format!("Résultat illisible : {e}"))
+                tracing::error!(error = %e, "The verdict does not serialise");
+                JobError::permanent("serialisation", "Le résultat n'a pas pu être écrit.")
             })?;
             Ok(Outcome::Done(result))
         })
@@ -146,5 +143,17 @@ impl Handler for CheckIdentityDocument {
         let digest = hex::encode(Sha256::digest(b64.as_bytes()));
         *document = json!({ "removed": "le document a été effacé à la fin de la tâche", "base64_sha256": digest });
         Some(kept)
+    }
+}
+
+/// A base64 decoding error in French.
+fn base64_error_fr(e: &base64::DecodeError) -> String {
+    match e {
+        base64::DecodeError::InvalidByte(at, _) => format!("caractère non permis en position {at}"),
+        base64::DecodeError::InvalidLength(_) => "longueur incorrecte".to_owned(),
+        base64::DecodeError::InvalidLastSymbol(at, _) => {
+            format!("dernier caractère incorrect en position {at}")
+        }
+        base64::DecodeError::InvalidPadding => "remplissage « = » incorrect".to_owned(),
     }
 }

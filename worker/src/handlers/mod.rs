@@ -50,10 +50,8 @@ impl SharedBrowser {
             .get_or_try_init(|| browser::Browser::launch(self.config.clone()))
             .await
             .map_err(|e| {
-                jobs::JobError::retryable(
-                    "browser_unavailable",
-                    format!("Chromium n'a pas démarré : {e}"),
-                )
+                tracing::error!(error = %e, "Chromium does not start");
+                jobs::JobError::retryable("browser_unavailable", "Chromium n'a pas démarré.")
             })
     }
 }
@@ -157,4 +155,75 @@ pub fn registry(
         );
     }
     Ok(registry)
+}
+
+/// Reads a job's input into its type; a refusal is told in French, field by field.
+pub fn parse_input<T: serde::de::DeserializeOwned>(
+    input: &serde_json::Value,
+) -> Result<T, Vec<jobs::FieldError>> {
+    serde_json::from_value(input.clone())
+        .map_err(|e| vec![jobs::FieldError::new("input", serde_error_fr(&e))])
+}
+
+/// A serde error in the words a person reads (serde's own are English, with Rust type names).
+pub fn serde_error_fr(e: &serde_json::Error) -> String {
+    format!("entrée invalide : {}", serde_reason_fr(e))
+}
+
+/// What a serde error says, in French, without a lead.
+pub fn serde_reason_fr(e: &serde_json::Error) -> String {
+    match e.classify() {
+        serde_json::error::Category::Syntax => {
+            return format!(
+                "JSON mal formé (ligne {}, colonne {})",
+                e.line(),
+                e.column()
+            );
+        }
+        serde_json::error::Category::Eof => return "JSON incomplet".to_owned(),
+        serde_json::error::Category::Io => return "corps illisible".to_owned(),
+        serde_json::error::Category::Data => {}
+    }
+    let text = e.to_string();
+    let text = text.split(" at line ").next().unwrap_or_default();
+    let quoted = |s: &str| s.split('`').nth(1).unwrap_or_default().to_owned();
+    if text.starts_with("missing field") {
+        format!("le champ « {} » manque", quoted(text))
+    } else if text.starts_with("unknown field") {
+        format!("le champ « {} » n'est pas attendu ici", quoted(text))
+    } else if text.starts_with("unknown variant") {
+        let allowed: Vec<&str> = text
+            .split_once("expected")
+            .map(|(_, rest)| rest.split('`').skip(1).step_by(2).collect())
+            .unwrap_or_default();
+        format!(
+            "la valeur « {} » n'est pas permise (valeurs permises : {})",
+            quoted(text),
+            allowed.join(", ")
+        )
+    } else if text.starts_with("invalid type") {
+        "une valeur n'a pas le type attendu (texte, nombre, booléen, objet ou liste)".to_owned()
+    } else if text.starts_with("invalid length") {
+        "une liste n'a pas le nombre d'éléments attendu".to_owned()
+    } else if text.starts_with("invalid value") {
+        "une valeur n'est pas permise".to_owned()
+    } else if text.contains("input") || text == "impossible" {
+        // chrono's: a date that does not read as one.
+        "une date n'est pas au format AAAA-MM-JJ ou n'existe pas".to_owned()
+    } else {
+        // A type's own parse error (SIRET, date…): its message is ours, in French.
+        text.to_owned()
+    }
+}
+
+/// A job's input refused when it runs: every field's reason, « champ : raison ; … ».
+pub fn invalid_input(fields: &[jobs::FieldError]) -> jobs::JobError {
+    let listed: Vec<String> = fields
+        .iter()
+        .map(|f| format!("{} : {}", f.field, f.message))
+        .collect();
+    jobs::JobError::permanent(
+        "invalid_input",
+        format!("Entrée invalide : {}.", listed.join(" ; ")),
+    )
 }

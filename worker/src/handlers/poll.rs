@@ -7,26 +7,16 @@
 use std::sync::Arc;
 
 use domain::OpcoId;
+use domain::outcome::{PollResult, PolledChangeView};
+use filings::{FilingStore, PolledStatus};
 use futures::future::BoxFuture;
-use jobs::{FieldError, Handler, JobContext, JobError, Outcome, PolledStatus, Store};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use jobs::{FieldError, Handler, JobContext, JobError, Outcome, Store};
+use serde_json::Value;
 
-use super::portal::{Done, PortalRunner, Work, outcome_of, two_factor_code, without_code};
+use super::portal::{Done, PortalRunner, Work, done, outcome_of, two_factor_code, without_code};
 
 /// The input of a `poll_status` job.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PollInput {
-    /// The OPCO.
-    opco: String,
-    /// The client's account on its portal.
-    account: String,
-    /// A code the portal sent, typed by staff on the review page (one run only).
-    #[serde(default)]
-    #[allow(dead_code)]
-    two_factor_code: Option<String>,
-}
+type PollInput = domain::outcome::PollInput;
 
 /// The `poll_status` handler.
 pub struct PollStatus {
@@ -41,8 +31,7 @@ impl PollStatus {
     }
 
     fn parse(&self, input: &Value) -> Result<(OpcoId, String), Vec<FieldError>> {
-        let parsed: PollInput = serde_json::from_value(input.clone())
-            .map_err(|e| vec![FieldError::new("input", format!("entrée invalide : {e}"))])?;
+        let parsed: PollInput = super::parse_input(input)?;
         let opco = self
             .runner
             .check_portal(&parsed.opco)
@@ -71,9 +60,7 @@ impl Handler for PollStatus {
         let runner = Arc::clone(&self.runner);
         let store = self.store.clone();
         Box::pin(async move {
-            let (opco, account_id) = parsed.map_err(|f| {
-                JobError::permanent("invalid_input", format!("entrée invalide : {f:?}"))
-            })?;
+            let (opco, account_id) = parsed.map_err(|f| super::invalid_input(&f))?;
             let account = match runner.account(opco, &account_id).await {
                 Ok(a) => a,
                 Err(outcome) => return outcome,
@@ -107,9 +94,10 @@ impl Handler for PollStatus {
                 .apply_polled_statuses(opco.slug(), &account_id, &polled, usual_days)
                 .await
                 .map_err(|e| {
+                    tracing::warn!(error = %e, "Cannot store the statuses read");
                     JobError::retryable(
                         "store_unavailable",
-                        format!("Les statuts lus n'ont pas pu être enregistrés : {e}"),
+                        "Les statuts lus n'ont pas pu être enregistrés (base indisponible) ; nouvel essai plus tard.",
                     )
                 })?;
             tracing::info!(
@@ -118,17 +106,20 @@ impl Handler for PollStatus {
                 changes = changes.len(),
                 "Statuses read"
             );
-            Ok(Outcome::Done(json!({
-                "dossiers_on_portal": polled.len(),
-                "changes": changes.iter().map(|c| json!({
-                    "filing_id": c.filing_id,
-                    "dossier": c.dossier,
-                    "from": c.from,
-                    "to": c.to,
-                    "what": c.action,
-                })).collect::<Vec<_>>(),
-                "recordings": recordings,
-            })))
+            Ok(done(PollResult::Read {
+                dossiers_on_portal: polled.len(),
+                changes: changes
+                    .iter()
+                    .map(|c| PolledChangeView {
+                        filing_id: c.filing_id,
+                        dossier: c.dossier.clone(),
+                        from: c.from,
+                        to: c.to,
+                        what: c.action.to_owned(),
+                    })
+                    .collect(),
+                recordings,
+            }))
         })
     }
 }

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use domain::NeedsHuman;
 use domain::OpcoId;
+use domain::outcome::{Kept, NoLogin, NotKept, Stopped};
 use jobs::{FieldError, JobContext, JobError, Outcome};
 use portals::{
     Credentials, Difference, DossierStatus, ErrorClass, Filing, HumanInput, KeptValue,
@@ -14,7 +16,7 @@ use portals::{
 };
 use recordings::{Recorder, Redactor};
 use secrecy::SecretString;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::SharedBrowser;
 use crate::settings::Settings;
@@ -119,16 +121,15 @@ impl PortalRunner {
             Ok(Some(login)) => Ok(login),
             Ok(None) => {
                 tracing::warn!(portal = opco.slug(), %account, "No credentials registered for the account; waiting for staff");
-                Err(Ok(Outcome::NeedsHuman(
-                    json!({ "opco": opco, "account": account }),
-                    JobError::permanent(
-                        "credentials_missing",
-                        format!(
-                            "Aucun identifiant de connexion n'est enregistré pour le compte {account} sur le portail {} : enregistrez-le (PUT /v1/portal-accounts/{}/{account}), puis relancez.",
-                            opco.name(),
-                            opco.slug()
-                        ),
-                    ),
+                Err(Ok(waiting(
+                    NoLogin {
+                        opco,
+                        account: account.to_owned(),
+                    },
+                    NeedsHuman::CredentialsMissing {
+                        opco,
+                        account: account.to_owned(),
+                    },
                 )))
             }
             Err(error) if error.is_retryable() => {
@@ -187,9 +188,10 @@ impl PortalRunner {
             redactor,
         )
         .map_err(|e| {
+            tracing::warn!(error = %e, "Cannot record the portal session");
             JobError::retryable(
                 "recording_failed",
-                format!("Impossible d'enregistrer la session : {e}"),
+                "Impossible d'enregistrer la session (disque plein ou non accessible).",
             )
         })?;
         let recordings = format!("recordings/{}/attempt-{attempt}", ctx.job_id);
@@ -197,10 +199,8 @@ impl PortalRunner {
         // often in a row pauses the job (it waits without spending an attempt).
         let permit = self.politeness.enter(opco).await.map_err(JobError::from)?;
         let page = self.browser.get().await?.new_page().await.map_err(|e| {
-            JobError::retryable(
-                "browser_unavailable",
-                format!("Chromium n'a pas ouvert de page : {e}"),
-            )
+            tracing::warn!(error = %e, "Chromium did not open a page");
+            JobError::retryable("browser_unavailable", "Chromium n'a pas ouvert de page.")
         })?;
         let credentials = Credentials {
             username: account.username,
@@ -236,10 +236,8 @@ impl PortalRunner {
         })
         .await
         .map_err(|e| {
-            JobError::retryable(
-                "worker_panic",
-                format!("La session sur le portail a échoué ({e})."),
-            )
+            tracing::error!(error = %e, "The portal session panicked");
+            JobError::retryable("worker_panic", "La session sur le portail a échoué.")
         })?;
         match &result {
             Ok(_) => permit.succeeded(),
@@ -249,143 +247,164 @@ impl PortalRunner {
     }
 }
 
-fn screenshot(path: Option<&std::path::Path>) -> Value {
-    path.map(|p| json!(p.display().to_string()))
-        .unwrap_or(Value::Null)
+fn screenshot(path: Option<&std::path::Path>) -> Option<String> {
+    path.map(|p| p.display().to_string())
+}
+
+/// A job that waits for a person: its result so far and why.
+pub fn waiting(result: impl serde::Serialize, reason: NeedsHuman) -> Outcome {
+    Outcome::NeedsHuman(
+        serde_json::to_value(result).unwrap_or(Value::Null),
+        JobError::permanent(reason.code().as_str(), reason.message_fr()),
+    )
+}
+
+/// A finished job's result as JSON.
+pub fn done(result: impl serde::Serialize) -> Outcome {
+    Outcome::Done(serde_json::to_value(result).unwrap_or(Value::Null))
+}
+
+/// Why a portal refused or failed, in the words staff read (the script's own account, in
+/// English, stays in the logs and in the result's `error` field for operators).
+pub fn portal_error_fr(e: &PortalError) -> String {
+    match e {
+        PortalError::Retryable { step, .. } => {
+            format!("panne passagère à l'étape « {step} »")
+        }
+        PortalError::NeedsHuman { step, .. } => {
+            format!("une personne doit intervenir à l'étape « {step} »")
+        }
+        PortalError::PortalChanged { step, .. } => {
+            format!("le portail a changé à l'étape « {step} »")
+        }
+        PortalError::Permanent { reason, .. } => match reason {
+            PermanentReason::BadCredentials => {
+                "le portail refuse l'identifiant ou le mot de passe du client".into()
+            }
+            PermanentReason::InvalidFiling(why) => format!("le dossier n'est pas valide : {why}"),
+            PermanentReason::UploadRefused { file, message } => {
+                format!("le portail a refusé le fichier {file} : {message}")
+            }
+            PermanentReason::ValueRefused(message) => {
+                format!("le portail a refusé une valeur : {message}")
+            }
+            PermanentReason::NoDraft => "aucun brouillon pour ce stagiaire et cette action sur le portail : préremplissez à nouveau".into(),
+            PermanentReason::ValueDoesNotFit { field, limit, .. } => {
+                format!("le champ « {field} » du portail accepte {limit}")
+            }
+        },
+        PortalError::AlreadyFiled { dossier } => {
+            format!("le portail tient déjà cette demande, dossier n° {dossier}")
+        }
+        PortalError::ValuesDiffer { differences, .. } => format!(
+            "{} valeur(s) du portail diffèrent du dossier confirmé",
+            differences.len()
+        ),
+        PortalError::FiledUnknown { .. } => {
+            "le dépôt a été pressé mais son accusé n'a pas pu être lu".into()
+        }
+        PortalError::Recording(_) => "l'enregistrement de la session a échoué".into(),
+    }
 }
 
 /// Maps a portal error to the job's outcome: retry, a person, or a failure. `AlreadyFiled` is
 /// handled by each job, since it means different things before and after staff confirmed.
 pub fn outcome_of(e: PortalError, recordings: &str) -> Result<Outcome, JobError> {
-    let shot = screenshot(e.screenshot());
-    let detail = json!({ "recordings": recordings, "screenshot": shot, "error": e.to_string() });
-    match (e.class(), &e) {
-        (
-            _,
-            PortalError::NeedsHuman {
-                ask: HumanInput::Captcha,
-                step,
-                ..
-            },
-        ) => Ok(Outcome::NeedsHuman(
-            detail,
-            JobError::permanent(
-                "captcha",
-                format!(
-                    "Le portail demande un CAPTCHA à l'étape « {step} » : connectez-vous une fois à la main, puis relancez."
-                ),
-            ),
-        )),
-        (
-            _,
-            PortalError::NeedsHuman {
-                ask:
-                    HumanInput::TwoFactorCode {
-                        prompt,
-                        previous_code_refused,
-                    },
-                ..
-            },
-        ) => Ok(Outcome::NeedsHuman(
-            detail,
-            JobError::permanent(
-                "two_factor_code_needed",
-                if *previous_code_refused {
-                    format!("Le code saisi a été refusé par le portail. {prompt}")
-                } else {
-                    format!("Le portail a envoyé un code : {prompt}")
+    let stopped = Stopped {
+        recordings: recordings.to_owned(),
+        screenshot: screenshot(e.screenshot()),
+        error: e.to_string(),
+    };
+    let reason = match &e {
+        PortalError::NeedsHuman {
+            ask: HumanInput::Captcha,
+            step,
+            ..
+        } => NeedsHuman::Captcha { step: step.clone() },
+        PortalError::NeedsHuman {
+            ask:
+                HumanInput::TwoFactorCode {
+                    prompt,
+                    previous_code_refused,
                 },
-            ),
-        )),
-        (_, PortalError::PortalChanged { step, what, .. }) => Ok(Outcome::NeedsHuman(
-            detail,
-            JobError::permanent(
-                "portal_changed",
+            ..
+        } => NeedsHuman::CodeNeeded {
+            prompt: prompt.clone(),
+            previous_code_refused: *previous_code_refused,
+        },
+        PortalError::PortalChanged { step, what, .. } => NeedsHuman::PortalChanged {
+            step: step.clone(),
+            what: what.clone(),
+        },
+        PortalError::Permanent {
+            reason:
+                PermanentReason::ValueDoesNotFit {
+                    field,
+                    value,
+                    limit,
+                },
+            ..
+        } => NeedsHuman::ValueDoesNotFit {
+            field: field.clone(),
+            value: value.clone(),
+            limit: limit.clone(),
+        },
+        _ if e.class() == ErrorClass::Retryable => {
+            return Err(JobError::retryable(
+                "portal_unavailable",
                 format!(
-                    "Le portail ne ressemble plus à ce qui est attendu à l'étape « {step} » ({what}) : rien n'a été déposé, voyez la capture."
+                    "Le portail ne répond pas comme il faut : {}.",
+                    portal_error_fr(&e)
                 ),
-            ),
-        )),
-        (
-            _,
-            PortalError::Permanent {
-                reason:
-                    PermanentReason::ValueDoesNotFit {
-                        field,
-                        value,
-                        limit,
-                    },
-                ..
-            },
-        ) => Ok(Outcome::NeedsHuman(
-            detail,
-            JobError::permanent(
-                "value_does_not_fit",
-                format!(
-                    "Le champ « {field} » du portail accepte {limit} : la valeur « {value} » ({} caractères) n'y tient pas. Rien n'a été tapé ni déposé : raccourcissez la valeur dans le dossier, puis relancez.",
-                    value.chars().count()
-                ),
-            ),
-        )),
-        (ErrorClass::Retryable, _) => Err(JobError::retryable(
-            "portal_unavailable",
-            format!("Le portail ne répond pas comme il faut : {e}"),
-        )),
-        _ => Err(JobError::permanent(
-            "portal_refused",
-            format!("Le portail refuse la demande : {e}"),
-        )),
-    }
+            ));
+        }
+        _ => {
+            return Err(JobError::permanent(
+                "portal_refused",
+                format!("Le portail refuse la demande : {}.", portal_error_fr(&e)),
+            ));
+        }
+    };
+    Ok(waiting(stopped, reason))
 }
 
 /// What the portal kept, one row per field, for the review page.
-pub fn kept_json(kept: &[KeptValue]) -> Value {
-    Value::Array(
-        kept.iter()
-            .map(|k| json!({ "label": k.label, "asked": k.asked, "kept": k.kept, "same": k.same }))
-            .collect(),
-    )
+pub fn kept_rows(kept: &[KeptValue]) -> Vec<Kept> {
+    kept.iter()
+        .map(|k| Kept {
+            label: k.label.clone(),
+            asked: k.asked.clone(),
+            kept: k.kept.clone(),
+            same: k.same,
+        })
+        .collect()
 }
 
-/// One difference in the words staff read.
-fn difference_fr(d: &Difference) -> String {
-    if d.expected.is_empty() {
-        format!(
-            "« {} » : champ que l'automate ne connaît pas, rempli par le portail à « {} »",
-            d.label, d.found
-        )
-    } else {
-        format!(
-            "« {} » : demandé « {} », conservé par le portail « {} »",
-            d.label, d.expected, d.found
-        )
-    }
+/// The differences read on the portal, in the shared vocabulary.
+pub fn differences(differences: &[Difference]) -> Vec<domain::outcome::Difference> {
+    differences
+        .iter()
+        .map(|d| domain::outcome::Difference {
+            label: d.label.clone(),
+            expected: d.expected.clone(),
+            found: d.found.clone(),
+        })
+        .collect()
 }
 
 /// The portal does not hold what the filing asks: a person reads the differences (field,
-/// asked, kept) and the screenshot; nothing goes further.
+/// asked, kept) and the screenshot; nothing goes further. `reason` builds the prefill's or the
+/// submit's reason from them.
 pub fn not_kept(
-    code: &'static str,
-    lead: &str,
-    differences: &[Difference],
-    screenshot: Option<&std::path::Path>,
+    reason: fn(Vec<domain::outcome::Difference>) -> NeedsHuman,
+    found: &[Difference],
+    shot: Option<&std::path::Path>,
     recordings: &str,
 ) -> Outcome {
-    let listed: Vec<String> = differences.iter().map(difference_fr).collect();
-    Outcome::NeedsHuman(
-        json!({
-            "differences": differences.iter().map(|d| json!({"label": d.label, "expected": d.expected, "found": d.found})).collect::<Vec<_>>(),
-            "kept": differences.iter().map(|d| json!({"label": d.label, "asked": d.expected, "kept": d.found, "same": false})).collect::<Vec<_>>(),
-            "screenshot": screenshot.map(|p| p.display().to_string()),
-            "recordings": recordings,
-        }),
-        JobError::permanent(
-            code,
-            format!(
-                "{lead} : {}. Corrigez le dossier ou le portail, puis relancez.",
-                listed.join(" ; ")
-            ),
-        ),
+    let listed = differences(found);
+    waiting(
+        NotKept::new(listed.clone(), screenshot(shot), recordings.to_owned()),
+        reason(listed),
     )
 }
 

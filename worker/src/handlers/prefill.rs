@@ -6,32 +6,24 @@
 
 use std::sync::Arc;
 
+use domain::NeedsHuman;
 use domain::OpcoId;
+use domain::outcome::{Filed, PrefillResult, Prefilled, Warning};
 use futures::future::BoxFuture;
 use jobs::{FieldError, Handler, JobContext, JobError, Outcome};
 use portals::{Filing, PortalError};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::portal::{Done, PortalRunner, Work, outcome_of, two_factor_code, without_code};
+use super::portal::{
+    Done, PortalRunner, Work, done, kept_rows, not_kept, outcome_of, two_factor_code, waiting,
+    without_code,
+};
 use super::routing;
 use companies::CompanyLookup;
 use jobs::Store;
 
 /// The input of a `prefill_filing` job.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PrefillInput {
-    /// The OPCO whose portal receives the request; without it, resolved from the company's SIRET.
-    #[serde(default)]
-    opco: Option<String>,
-    /// What to file.
-    filing: Filing,
-    /// A code the portal sent, typed by staff on the review page (one run only).
-    #[serde(default)]
-    #[allow(dead_code)]
-    two_factor_code: Option<String>,
-}
+type PrefillInput = domain::outcome::PrefillInput<Filing>;
 
 /// The `prefill_filing` handler.
 pub struct PrefillFiling {
@@ -61,8 +53,7 @@ fn parse(
     runner: &PortalRunner,
     input: &Value,
 ) -> Result<(Option<OpcoId>, Filing), Vec<FieldError>> {
-    let parsed: PrefillInput = serde_json::from_value(input.clone())
-        .map_err(|e| vec![FieldError::new("input", format!("entrée invalide : {e}"))])?;
+    let parsed: PrefillInput = super::parse_input(input)?;
     let opco = match &parsed.opco {
         Some(slug) => Some(runner.check_filing(slug, &parsed.filing)?),
         None => {
@@ -96,9 +87,7 @@ impl Handler for PrefillFiling {
                     .await
                     .map_err(|e| JobError::retryable("internal", e.to_string()))?
             };
-            let (opco, filing) = parsed.map_err(|f| {
-                JobError::permanent("invalid_input", format!("entrée invalide : {f:?}"))
-            })?;
+            let (opco, filing) = parsed.map_err(|f| super::invalid_input(&f))?;
             let opco = match opco {
                 Some(opco) => opco,
                 None => match routing::resolve_opco(&ctx, &store, &lookup, &runner, &filing).await?
@@ -126,10 +115,13 @@ impl Handler for PrefillFiling {
                 .await?;
             match result {
                 Ok(Done::Prefilled(prefilled)) => {
-                    let mut warnings: Vec<Value> = prefilled
+                    let mut warnings: Vec<Warning> = prefilled
                         .warnings
                         .iter()
-                        .map(|w| json!({ "code": w.code(), "message": w.to_string() }))
+                        .map(|w| Warning {
+                            code: w.code().to_owned(),
+                            message: w.to_string(),
+                        })
                         .collect();
                     warnings.extend(routing::provider_check_result(provider_check).await);
                     tracing::info!(
@@ -137,20 +129,21 @@ impl Handler for PrefillFiling {
                         pages = prefilled.final_screenshots.len(),
                         "Filing prefilled; waiting for review"
                     );
-                    Ok(Outcome::NeedsHuman(
-                        json!({
-                            "opco": opco,
-                            "draft_url": prefilled.draft_url,
-                            "resumed_draft": prefilled.resumed_draft,
-                            "final_screenshots": prefilled.final_screenshots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-                            "warnings": warnings,
-                            "kept": super::portal::kept_json(&prefilled.kept),
-                            "recordings": recordings,
+                    Ok(waiting(
+                        PrefillResult::Prefilled(Prefilled {
+                            opco,
+                            draft_url: prefilled.draft_url,
+                            resumed_draft: prefilled.resumed_draft,
+                            final_screenshots: prefilled
+                                .final_screenshots
+                                .iter()
+                                .map(|p| p.display().to_string())
+                                .collect(),
+                            warnings,
+                            kept: kept_rows(&prefilled.kept),
+                            recordings,
                         }),
-                        JobError::permanent(
-                            "ready_for_review",
-                            "Le dossier est prérempli sur le portail : vérifiez-le, puis confirmez le dépôt.",
-                        ),
+                        NeedsHuman::ReadyForReview,
                     ))
                 }
                 Ok(_) => Err(JobError::permanent(
@@ -159,17 +152,21 @@ impl Handler for PrefillFiling {
                 )),
                 // Already submitted for the same trainee and action (a retry after a crash, or
                 // filed by hand): nothing more to fill; the filing follows that dossier.
-                Err(PortalError::AlreadyFiled { dossier }) => Ok(Outcome::Done(
-                    json!({ "already_filed": dossier, "recordings": recordings }),
-                )),
+                Err(PortalError::AlreadyFiled { dossier }) => {
+                    Ok(done(PrefillResult::Filed(Filed {
+                        dossier,
+                        receipt: None,
+                        already_filed: true,
+                        recordings,
+                    })))
+                }
                 // The portal did not keep what was typed, or holds a value nobody chose: the
                 // prefill stops there and never reaches review.
                 Err(PortalError::ValuesDiffer {
                     differences,
                     screenshot,
-                }) => Ok(super::portal::not_kept(
-                    "values_not_kept",
-                    "Préremplissage arrêté, rien n'a été déposé",
+                }) => Ok(not_kept(
+                    |differences| NeedsHuman::ValuesNotKept { differences },
                     &differences,
                     screenshot.as_deref(),
                     &recordings,

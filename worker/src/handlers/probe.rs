@@ -38,12 +38,8 @@ pub struct Probe;
 
 impl Handler for Probe {
     fn validate(&self, input: &Value) -> Result<(), Vec<FieldError>> {
-        let parsed: ProbeInput = serde_json::from_value(input.clone()).map_err(|e| {
-            vec![FieldError::new(
-                "input",
-                format!("entrée invalide pour « probe » : {e}"),
-            )]
-        })?;
+        let parsed: ProbeInput = serde_json::from_value(input.clone())
+            .map_err(|e| vec![FieldError::new("input", super::serde_error_fr(&e))])?;
         if parsed.sleep_ms > MAX_SLEEP_MS {
             return Err(vec![FieldError::new(
                 "input.sleep_ms",

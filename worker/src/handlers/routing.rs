@@ -4,10 +4,15 @@
 //! SIRET is checked too: an open training organisation whose NDA list holds the filing's NDA.
 
 use companies::{CompanyLookup, Resolution};
+use domain::NeedsHuman;
 use domain::OpcoId;
+use domain::outcome::{AutomatedPortal, PrefillResult, Unresolved, Warning};
+use filings::FilingStore;
 use jobs::{JobContext, JobError, Outcome, Store};
 use portals::Filing;
-use serde_json::{Value, json};
+use serde_json::json;
+
+use super::portal::waiting;
 
 use super::company::job_error;
 use super::portal::PortalRunner;
@@ -34,24 +39,27 @@ pub async fn resolve_opco(
                 .unwrap_or_else(|| "L'établissement de l'entreprise est fermé.".into()),
         ));
     }
-    let automated: Vec<Value> = OpcoId::ALL
+    let automated: Vec<AutomatedPortal> = OpcoId::ALL
         .into_iter()
         .filter(|o| runner.check_portal(o.slug()).is_ok())
-        .map(|o| json!({ "opco": o, "name": o.name() }))
+        .map(|o| AutomatedPortal {
+            opco: o,
+            name: o.name().to_owned(),
+        })
         .collect();
-    let waiting = |reason: String| {
+    let for_staff = |reason: String| {
         tracing::info!(resolution = ?company.resolution, "The company's OPCO is not resolved; waiting for staff");
-        Ok(Err(Outcome::NeedsHuman(
-            json!({
-                "company": {
+        Ok(Err(waiting(
+            PrefillResult::Unresolved(Unresolved {
+                company: json!({
                     "siret": company.siret, "name": company.name, "naf": company.naf,
                     "idcc": company.idcc, "warnings": company.warnings,
-                },
-                "candidates": company.candidates,
-                "automated_portals": automated,
-                "reason": reason,
+                }),
+                candidates: json!(company.candidates),
+                automated_portals: automated.clone(),
+                reason: reason.clone(),
             }),
-            JobError::permanent("opco_unresolved", reason.clone()),
+            NeedsHuman::OpcoUnresolved { reason },
         )))
     };
     let opco = match (company.resolution, company.opco) {
@@ -60,11 +68,11 @@ pub async fn resolve_opco(
             let reason = company.reason.clone().unwrap_or_else(|| {
                 "L'OPCO de l'entreprise n'a pas pu être déterminé : choisissez-le.".into()
             });
-            return waiting(format!("OPCO à choisir : {reason}"));
+            return for_staff(format!("OPCO à choisir : {reason}"));
         }
     };
     if let Err(why) = runner.check_portal(opco.slug()) {
-        return waiting(format!(
+        return for_staff(format!(
             "L'entreprise relève de {} ({why}) : choisissez un autre portail ou déposez à la main.",
             opco.name()
         ));
@@ -102,32 +110,38 @@ pub async fn resolve_opco(
 /// Warnings on the filing's provider, from its SIRET: not a training organisation, NDA not
 /// declared, not Qualiopi, closed. The check never stops a filing: a lookup that fails is a
 /// warning too.
-pub async fn provider_warnings(lookup: &CompanyLookup, filing: &Filing) -> Vec<Value> {
+pub async fn provider_warnings(lookup: &CompanyLookup, filing: &Filing) -> Vec<Warning> {
     match lookup.resolve(&filing.provider.siret).await {
         Ok(provider) => provider
             .provider_warnings(&filing.provider.nda)
             .into_iter()
-            .map(|w| json!({ "code": w.code, "message": w.message }))
+            .map(|w| Warning {
+                code: w.code.to_string(),
+                message: w.message.to_string(),
+            })
             .collect(),
-        Err(e) => vec![json!({
-            "code": "provider_unchecked",
-            "message": format!("Le SIRET du prestataire n'a pas pu être vérifié : {}", e.message_fr()),
-        })],
+        Err(e) => vec![Warning {
+            code: "provider_unchecked".into(),
+            message: format!(
+                "Le SIRET du prestataire n'a pas pu être vérifié : {}",
+                e.message_fr()
+            ),
+        }],
     }
 }
 
 /// The provider check started beside the portal run, waited for a little once the portal is
 /// done: a slow directory delays the review by at most a few seconds, never the filing itself.
-pub async fn provider_check_result(check: tokio::task::JoinHandle<Vec<Value>>) -> Vec<Value> {
+pub async fn provider_check_result(check: tokio::task::JoinHandle<Vec<Warning>>) -> Vec<Warning> {
     let abort = check.abort_handle();
     match tokio::time::timeout(std::time::Duration::from_secs(3), check).await {
         Ok(Ok(warnings)) => warnings,
         Ok(Err(_)) | Err(_) => {
             abort.abort();
-            vec![json!({
-                "code": "provider_unchecked",
-                "message": "Le SIRET du prestataire n'a pas pu être vérifié à temps (annuaire des entreprises lent ou injoignable) : vérifiez-le à la main.",
-            })]
+            vec![Warning {
+                code: "provider_unchecked".into(),
+                message: "Le SIRET du prestataire n'a pas pu être vérifié à temps (annuaire des entreprises lent ou injoignable) : vérifiez-le à la main.".into(),
+            }]
         }
     }
 }

@@ -6,31 +6,20 @@
 
 use std::sync::Arc;
 
+use domain::NeedsHuman;
 use domain::OpcoId;
+use domain::outcome::{AfterSubmit, Filed, FiledUnknown, SubmitResult};
 use futures::future::BoxFuture;
 use jobs::{FieldError, Handler, JobContext, JobError, Outcome};
 use portals::{Filing, PortalError};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::portal::{Done, PortalRunner, Work, outcome_of, two_factor_code, without_code};
+use super::portal::{
+    Done, PortalRunner, Work, done, not_kept, outcome_of, two_factor_code, waiting, without_code,
+};
 
-/// The input of a `submit_filing` job (written by the review page on confirm).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SubmitInput {
-    /// The filing (its prefill job's id).
-    #[allow(dead_code)]
-    filing_id: String,
-    /// The OPCO whose portal holds the draft.
-    opco: String,
-    /// The filing as staff confirmed it.
-    filing: Filing,
-    /// A code the portal sent, typed by staff (one run only).
-    #[serde(default)]
-    #[allow(dead_code)]
-    two_factor_code: Option<String>,
-}
+/// The input of a `submit_filing` job (written by the staff decision on confirm).
+type SubmitInput = domain::outcome::SubmitInput<Filing>;
 
 /// The `submit_filing` handler.
 pub struct SubmitFiling {
@@ -44,8 +33,7 @@ impl SubmitFiling {
     }
 
     fn parse(&self, input: &Value) -> Result<(OpcoId, Filing), Vec<FieldError>> {
-        let parsed: SubmitInput = serde_json::from_value(input.clone())
-            .map_err(|e| vec![FieldError::new("input", format!("entrée invalide : {e}"))])?;
+        let parsed: SubmitInput = super::parse_input(input)?;
         let opco = self.runner.check_filing(&parsed.opco, &parsed.filing)?;
         Ok((opco, parsed.filing))
     }
@@ -64,9 +52,7 @@ impl Handler for SubmitFiling {
         let parsed = self.parse(&input);
         let runner = Arc::clone(&self.runner);
         Box::pin(async move {
-            let (opco, filing) = parsed.map_err(|f| {
-                JobError::permanent("invalid_input", format!("entrée invalide : {f:?}"))
-            })?;
+            let (opco, filing) = parsed.map_err(|f| super::invalid_input(&f))?;
             let account = match runner.account(opco, &filing.company.opco_account).await {
                 Ok(a) => a,
                 Err(outcome) => return outcome,
@@ -85,10 +71,11 @@ impl Handler for SubmitFiling {
                     // The portal has the dossier; we have not saved it yet.
                     crate::failpoint::hit("after_portal_submit");
                     tracing::info!(portal = opco.slug(), dossier = %submitted.dossier, "Filing submitted");
-                    Ok(Outcome::Done(json!({
-                        "dossier": submitted.dossier,
-                        "receipt": submitted.receipt_screenshot.display().to_string(),
-                        "recordings": recordings,
+                    Ok(done(SubmitResult::Filed(Filed {
+                        dossier: submitted.dossier,
+                        receipt: Some(submitted.receipt_screenshot.display().to_string()),
+                        already_filed: false,
+                        recordings,
                     })))
                 }
                 Ok(_) => Err(JobError::permanent(
@@ -99,18 +86,18 @@ impl Handler for SubmitFiling {
                 // saying so. Record that dossier; never file again.
                 Err(PortalError::AlreadyFiled { dossier }) => {
                     tracing::info!(portal = opco.slug(), %dossier, "Filing found already submitted; recording its dossier");
-                    Ok(Outcome::Done(json!({
-                        "dossier": dossier,
-                        "already_filed": true,
-                        "recordings": recordings,
+                    Ok(done(SubmitResult::Filed(Filed {
+                        dossier,
+                        receipt: None,
+                        already_filed: true,
+                        recordings,
                     })))
                 }
                 Err(PortalError::ValuesDiffer {
                     differences,
                     screenshot,
-                }) => Ok(super::portal::not_kept(
-                    "values_differ",
-                    "Rien n'a été déposé : le portail ne montre pas les valeurs confirmées",
+                }) => Ok(not_kept(
+                    |differences| NeedsHuman::ValuesDiffer { differences },
                     &differences,
                     screenshot.as_deref(),
                     &recordings,
@@ -119,32 +106,22 @@ impl Handler for SubmitFiling {
                 // nothing was filed. A person checks; a retry searches the portal first.
                 Err(PortalError::FiledUnknown { after, screenshot }) => {
                     tracing::warn!(portal = opco.slug(), reason = %after.reason, "Submit pressed, outcome unknown; a person checks");
-                    let reference = match (&after.reference, after.reference_recognised) {
-                        (Some(r), true) => format!(
-                            " La liste du portail montre pour cette demande le dossier n° {r}."
-                        ),
-                        (Some(r), false) => format!(
-                            " La liste du portail montre pour cette demande la référence « {r} », d'un format que l'automate ne connaît pas."
-                        ),
-                        (None, _) => String::new(),
+                    let reason = NeedsHuman::FiledUnknown {
+                        reference: after.reference.clone(),
+                        reference_recognised: after.reference_recognised,
                     };
-                    Ok(Outcome::NeedsHuman(
-                        json!({
-                            "after_submit": {
-                                "reason": after.reason,
-                                "reference": after.reference,
-                                "reference_recognised": after.reference_recognised,
-                                "list": after.list,
+                    Ok(waiting(
+                        SubmitResult::FiledUnknown(FiledUnknown {
+                            after_submit: AfterSubmit {
+                                reason: after.reason,
+                                reference: after.reference,
+                                reference_recognised: after.reference_recognised,
+                                list: after.list,
                             },
-                            "screenshot": screenshot.map(|p| p.display().to_string()),
-                            "recordings": recordings,
+                            screenshot: screenshot.map(|p| p.display().to_string()),
+                            recordings,
                         }),
-                        JobError::permanent(
-                            "filed_unknown",
-                            format!(
-                                "Déposé ou non : à vérifier. Le bouton de dépôt a été pressé mais l'accusé de dépôt n'a pas pu être lu.{reference} Ne redéposez pas à la main : regardez la liste des demandes sur le portail (capture et liste jointes). « Relancer » recherche le dossier sur le portail et l'enregistre, sans redéposer."
-                            ),
-                        ),
+                        reason,
                     ))
                 }
                 Err(e) => outcome_of(e, &recordings),

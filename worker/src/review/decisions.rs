@@ -9,7 +9,7 @@ use axum::extract::{Form, Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::JobId;
-use jobs::FilingActionError;
+use filings::{FilingActionError, FilingStore};
 
 use super::detail::load;
 use super::forms::{CodeForm, CorrectForm, CsrfForm, RefuseForm, portal_code};

@@ -41,7 +41,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use domain::JobId;
-use jobs::{Runtime, StaffSession, Store};
+use filings::{FilingStore, StaffSession};
+use jobs::{Runtime, Store};
 use maud::Markup;
 
 pub use auth::hash_password;

@@ -6,6 +6,7 @@ use axum::extract::{Form, Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use domain::OpcoId;
+use filings::FilingStore;
 use maud::{Markup, html};
 use serde::Deserialize;
 

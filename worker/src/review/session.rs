@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use filings::FilingStore;
 use serde::Deserialize;
 
 use super::forms::CsrfForm;

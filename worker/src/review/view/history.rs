@@ -2,6 +2,7 @@
 
 use chrono::Local;
 use domain::JobId;
+use filings::FilingStore;
 use jobs::{Store, StoreError};
 
 use crate::settings::ReviewSettings;

@@ -1,4 +1,4 @@
-//! What the review page reads, as typed rows: the one place that knows `jobs::Filing`, its
+//! What the review page reads, as typed rows: the one place that knows `filings::Filing`, its
 //! `review` JSON, the prefill's input and the store calls that fetch them. Templates and
 //! decisions take these rows and never walk JSON themselves.
 
@@ -12,7 +12,8 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{FilingState, JobId, OpcoId};
-use jobs::{Filing, Store, StoreError};
+use filings::{Filing, FilingStore};
+use jobs::{Store, StoreError};
 use serde_json::Value;
 
 /// An OPCO's name from its slug (the slug itself when unknown).

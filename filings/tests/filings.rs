@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::{FilingState, JobId};
+use filings::{FilingActionError, FilingStore, PolledStatus};
 use futures::future::BoxFuture;
 use jobs::{
-    FieldError, FilingActionError, Handler, Inserted, Job, JobContext, JobError, JobKind, JobState,
-    Metrics, NewJob, Outcome, PolledStatus, Queue, QueueConfig, Registry, Runtime, RuntimeConfig,
-    Store,
+    FieldError, Handler, Inserted, Job, JobContext, JobError, JobKind, JobState, Metrics, NewJob,
+    Outcome, Queue, QueueConfig, Registry, Runtime, RuntimeConfig, Store,
 };
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -39,9 +39,10 @@ impl Handler for Portal {
 }
 
 async fn runtime(dir: &std::path::Path) -> Arc<Runtime> {
-    let store = Store::connect(
+    let store = filings::connect(
         &format!("sqlite://{}", dir.join("state.db").display()),
         vec!["http://127.0.0.1:9/hook".to_owned()],
+        &[],
     )
     .await
     .unwrap();
@@ -223,4 +224,23 @@ async fn a_dossier_the_portal_no_longer_lists_goes_to_a_person() {
     let filing = store.filing(prefill.id).await.unwrap().unwrap();
     assert_eq!(filing.state, FilingState::NeedsAttention);
     assert_eq!(filing.state_code.as_deref(), Some("missing_on_portal"));
+}
+
+#[tokio::test]
+async fn one_database_opens_with_the_jobs_tables_alone_then_with_the_filings_and_again_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("state.db").display());
+    // The generic store first (its own migrations only), then the filings' added to the set,
+    // then the generic store again on the database a larger set migrated.
+    drop(Store::connect(&url, Vec::new()).await.unwrap());
+    let store = filings::connect(&url, Vec::new(), &[]).await.unwrap();
+    assert!(store.filing(JobId::new()).await.unwrap().is_none());
+    drop(store);
+    let again = Store::connect(&url, Vec::new()).await.unwrap();
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(again.pool())
+            .await
+            .unwrap();
+    assert_eq!(applied, vec![1, 2, 4]);
 }

@@ -6,8 +6,18 @@
 //! too: each moves the job waiting for a person and the filing together and writes the audit
 //! trail. Every change of a filing's state is kept in `filing_events` and sent as a
 //! `filing.state_changed` webhook through the same outbox as the jobs'.
+//!
+//! This crate sits above the generic queue: `jobs` knows nothing of filings. The projection is a
+//! [`JobObserver`] registered on the store ([`connect`]), which the store calls inside every
+//! job-change transaction. What a filing's jobs bring back is typed in `domain::outcome`; the
+//! projection matches on those types, never on strings. The filings' tables (and the staff
+//! sessions') are this crate's migrations, run in one ordered set with the jobs' own.
 
 use std::str::FromStr;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use sqlx::migrate::Migrator;
 
 use chrono::{DateTime, Utc};
 use domain::{FilingState, JobId};
@@ -16,12 +26,48 @@ use serde_json::{Value, json};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::error::{JobError, StoreError};
-use crate::kind::JobKind;
-use crate::state::JobState;
-use crate::store::{Job, NewJob, Store, corrupt, now_ms, to_time};
+use domain::ReasonCode;
+use domain::outcome::{Filed, PrefillInput, SubmitInput, with_code};
+use jobs::{
+    Job, JobError, JobKind, JobObserver, JobState, NewJob, Store, StoreError, Tx, now_ms, to_time,
+};
 
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
+/// The filings' and staff sessions' tables, run in one ordered set with the other crates'.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Connects to the store with the filings' tables (and `more` crates' migrations, all run in one
+/// ordered set) and registers the projection, so that every job change moves its filing.
+pub async fn connect(
+    url: &str,
+    webhook_urls: Vec<String>,
+    more: &[&'static Migrator],
+) -> Result<Store, StoreError> {
+    let mut schemas: Vec<&'static Migrator> = vec![&MIGRATOR];
+    schemas.extend_from_slice(more);
+    let store = Store::connect_with(url, webhook_urls, &schemas).await?;
+    store.observe(Arc::new(Projection));
+    Ok(store)
+}
+
+/// Filings projected from their jobs: the observer [`connect`] registers on the store.
+#[derive(Debug, Default)]
+pub struct Projection;
+
+impl JobObserver for Projection {
+    fn on_job_change<'a>(
+        &'a self,
+        store: &'a Store,
+        tx: &'a mut Tx,
+        job: &'a Job,
+        from: Option<JobState>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(project_filing(store, tx, job, from))
+    }
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
 
 /// A funding request as followed by the fleet.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -227,292 +273,135 @@ fn text(v: &Value, path: &[&str]) -> String {
         .to_owned()
 }
 
-impl Store {
-    async fn filing_in(&self, tx: &mut Tx, id: JobId) -> Result<Option<Filing>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {FILING_COLUMNS} FROM filings WHERE id = $1"
-        )))
-        .bind(id.to_string())
-        .fetch_optional(&mut **tx)
-        .await?;
-        row.as_ref().map(filing_from_row).transpose()
-    }
-
-    /// Applies a move: the row, its history line, and its webhook deliveries.
-    async fn move_filing(
-        &self,
-        tx: &mut Tx,
-        before: &Filing,
-        m: Move<'_>,
-    ) -> Result<(), StoreError> {
-        let now = now_ms();
-        let e = &m.extra;
-        sqlx::query(
-            "UPDATE filings SET state = $1, state_code = $2, state_message = $3, review = COALESCE($4, review), \
-             current_job_id = COALESCE($5, current_job_id), submit_job_id = COALESCE($6, submit_job_id), \
-             dossier = COALESCE($7, dossier), receipt = COALESCE($8, receipt), \
-             portal_status = COALESCE($9, portal_status), portal_label = COALESCE($10, portal_label), \
-             submitted_at = COALESCE(submitted_at, $11), status_changed_at = COALESCE($12, status_changed_at), \
-             updated_at = $13 WHERE id = $14",
-        )
-        .bind(m.to.as_str())
-        .bind(m.code.map(str::to_owned))
-        .bind(m.message.map(str::to_owned))
-        .bind(e.review.as_ref().map(Value::to_string))
-        .bind(e.current_job_id.map(|j| j.to_string()))
-        .bind(e.submit_job_id.map(|j| j.to_string()))
-        .bind(e.dossier.clone())
-        .bind(e.receipt.clone())
-        .bind(e.portal_status.as_ref().map(Value::to_string))
-        .bind(e.portal_label.clone())
-        .bind(e.submitted.then_some(now))
-        .bind(e.status_changed.then_some(now))
-        .bind(now)
-        .bind(before.id.to_string())
-        .execute(&mut **tx)
-        .await?;
-        self.filing_event(tx, before, m.actor, m.action, m.to, m.detail, now)
-            .await
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn filing_event(
-        &self,
-        tx: &mut Tx,
-        before: &Filing,
-        actor: &str,
-        action: &str,
-        to: FilingState,
-        detail: Option<&str>,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO filing_events (id, filing_id, at, actor, action, from_state, to_state, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(before.id.to_string())
-        .bind(now)
-        .bind(actor.to_owned())
-        .bind(action.to_owned())
-        .bind(before.state.as_str())
-        .bind(to.as_str())
-        .bind(detail.map(str::to_owned))
-        .execute(&mut **tx)
-        .await?;
-        if self.webhook_urls.is_empty() || (before.state == to && action != "overdue") {
-            return Ok(());
-        }
-        let after = self
-            .filing_in(tx, before.id)
-            .await?
-            .ok_or_else(|| corrupt("a filing vanished inside its own transaction"))?;
-        let event_id = uuid::Uuid::now_v7().to_string();
-        let payload = json!({
-            "event_id": event_id,
-            "type": "filing.state_changed",
-            "occurred_at": to_time(now),
-            "filing": {
-                "id": after.id,
-                "opco": after.opco,
-                "account": after.account,
-                "state": after.state,
-                "previous_state": before.state,
-                "action": action,
-                "detail": detail,
-                "dossier": after.dossier,
-                "portal_status": after.portal_status,
-                "portal_label": after.portal_label,
-                "overdue": after.overdue_since.is_some(),
-            },
-        })
-        .to_string();
-        self.outbox(tx, after.id, &event_id, &payload, now).await
-    }
-
-    async fn create_filing(&self, tx: &mut Tx, job: &Job) -> Result<(), StoreError> {
-        let input = &job.input;
-        let trainee = format!(
-            "{} {}",
-            text(input, &["filing", "trainee", "last_name"]).to_uppercase(),
-            text(input, &["filing", "trainee", "first_names"])
-        );
-        let now = now_ms();
-        sqlx::query(
-            "INSERT INTO filings (id, opco, account, company_siret, trainee, action_title, start_date, state, \
-             current_job_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $1, $9, $9)",
-        )
-        .bind(job.id.to_string())
-        .bind(text(input, &["opco"]))
-        .bind(text(input, &["filing", "company", "opco_account"]))
-        .bind(text(input, &["filing", "company", "siret"]))
-        .bind(trainee.trim().to_owned())
-        .bind(text(input, &["filing", "action", "title"]))
-        .bind(text(input, &["filing", "action", "start"]))
-        .bind(FilingState::Prefilling.as_str())
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO filing_events (id, filing_id, at, actor, action, from_state, to_state, detail) \
-             VALUES ($1, $2, $3, 'api', 'created', NULL, $4, NULL)",
-        )
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(job.id.to_string())
-        .bind(now)
-        .bind(FilingState::Prefilling.as_str())
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    }
-
-    /// A job of a filing changed: the filing follows, in the same transaction.
-    pub(crate) async fn project_filing(
-        &self,
-        tx: &mut Tx,
-        job: &Job,
-        from: Option<JobState>,
-    ) -> Result<(), StoreError> {
-        let filing_id = match job.kind {
-            JobKind::PrefillFiling if from.is_none() => return self.create_filing(tx, job).await,
-            JobKind::PrefillFiling => job.id,
-            JobKind::SubmitFiling => match job
-                .input
-                .get("filing_id")
-                .and_then(Value::as_str)
-                .and_then(|s| JobId::from_str(s).ok())
-            {
-                Some(id) => id,
-                None => return Ok(()),
-            },
-            _ => return Ok(()),
-        };
-        let Some(filing) = self.filing_in(tx, filing_id).await? else {
-            return Ok(());
-        };
-        if filing.current_job_id != job.id {
-            return Ok(());
-        }
-        let submitting = job.kind == JobKind::SubmitFiling;
-        let working = if submitting {
-            FilingState::Submitting
-        } else {
-            FilingState::Prefilling
-        };
-        // Only the phase this job belongs to follows it: a prefill job closed by a staff
-        // decision does not pull a confirmed filing back.
-        let in_phase = if submitting {
-            matches!(
-                filing.state,
-                FilingState::Submitting
-                    | FilingState::NeedsInput
-                    | FilingState::NeedsAttention
-                    | FilingState::FiledUnknown
-            )
-        } else {
-            matches!(
-                filing.state,
-                FilingState::Prefilling
-                    | FilingState::NeedsInput
-                    | FilingState::NeedsAttention
-                    | FilingState::ReadyForReview
-            )
-        };
-        if !in_phase {
-            return Ok(());
-        }
-        let code = job.error.as_ref().map(|e| e.code.as_str());
-        let message = job.error.as_ref().map(|e| e.message.as_str());
-        let result = job.result.clone().unwrap_or(Value::Null);
-        let mut extra = Extra::default();
-        let (to, action) = match job.state {
-            JobState::Queued | JobState::Running | JobState::WaitingRetry => (working, "working"),
-            JobState::NeedsHuman => match code {
-                Some("ready_for_review") => {
-                    extra.review = Some(result.clone());
-                    (FilingState::ReadyForReview, "prefilled")
-                }
-                Some("values_differ") => (FilingState::ReadyForReview, "values_differ"),
-                // Pressed, unread: the screenshot and the list as last seen join what the
-                // prefill left, so staff check the portal with the evidence in front of them.
-                Some("filed_unknown") => {
-                    let mut review = filing.review.clone().unwrap_or_else(|| json!({}));
-                    if let (Some(map), Some(after)) = (review.as_object_mut(), result.as_object()) {
-                        for (k, v) in after {
-                            map.insert(k.clone(), v.clone());
-                        }
-                    }
-                    extra.review = Some(review);
-                    (FilingState::FiledUnknown, "filed_unknown")
-                }
-                Some("two_factor_code_needed") => (FilingState::NeedsInput, "code_requested"),
-                _ => {
-                    extra.review = (!submitting).then(|| result.clone());
-                    (FilingState::NeedsAttention, "needs_attention")
-                }
-            },
-            JobState::Succeeded => {
-                let dossier = result
-                    .get("dossier")
-                    .or_else(|| result.get("already_filed"))
-                    .and_then(Value::as_str);
-                let Some(dossier) = dossier else {
-                    return Ok(());
-                };
-                extra.dossier = Some(dossier.to_owned());
-                extra.receipt = result
-                    .get("receipt")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                extra.submitted = true;
-                (FilingState::Submitted, "submitted")
-            }
-            JobState::Failed => (FilingState::NeedsAttention, "failed"),
-            JobState::Cancelled => (FilingState::Cancelled, "cancelled"),
-        };
-        if to == filing.state && action == "working" {
-            return Ok(());
-        }
-        let waits = to.awaits_staff();
-        let detail = match action {
-            "submitted" => extra.dossier.clone(),
-            _ => message.map(str::to_owned),
-        };
-        self.move_filing(
-            tx,
-            &filing,
-            Move {
-                actor: "worker",
-                action,
-                to,
-                code: waits.then_some(code).flatten(),
-                message: waits.then_some(message).flatten(),
-                detail: detail.as_deref(),
-                extra,
-            },
-        )
-        .await
-    }
-
+/// The filings' side of the store: their projection, the staff decisions, polling rounds and
+/// staff sessions. Implemented for [`jobs::Store`] only, so its futures are `Send` wherever a
+/// `Store` is (the reason `async fn` is fine in this trait).
+#[allow(async_fn_in_trait)]
+pub trait FilingStore {
     /// One filing.
-    pub async fn filing(&self, id: JobId) -> Result<Option<Filing>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {FILING_COLUMNS} FROM filings WHERE id = $1"
-        )))
-        .bind(id.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(filing_from_row).transpose()
-    }
+    async fn filing(&self, id: JobId) -> Result<Option<Filing>, StoreError>;
 
     /// A filing's history, oldest first.
-    pub async fn filing_events(&self, id: JobId) -> Result<Vec<FilingEvent>, StoreError> {
+    async fn filing_events(&self, id: JobId) -> Result<Vec<FilingEvent>, StoreError>;
+
+    /// The filings waiting for a person, oldest first.
+    async fn filings_awaiting_staff(&self, limit: u32) -> Result<Vec<Filing>, StoreError>;
+
+    /// The latest filings in any state, newest first.
+    async fn recent_filings(&self, limit: u32) -> Result<Vec<Filing>, StoreError>;
+
+    /// Staff confirmed the prefilled filing: the prefill job ends and a `submit_filing` job is
+    /// queued with the filing as confirmed. Returns the submit job's id (to wake it).
+    async fn confirm_filing(
+        &self,
+        id: JobId,
+        staff: &str,
+        max_attempts: u32,
+    ) -> Result<JobId, FilingActionError>;
+
+    /// Staff refused the filing: nothing is submitted, the waiting job fails with the reason.
+    async fn refuse_filing(
+        &self,
+        id: JobId,
+        staff: &str,
+        reason: &str,
+    ) -> Result<(), FilingActionError>;
+
+    /// Staff corrected values: the prefill job runs again with the corrected filing. Returns the
+    /// job to wake.
+    async fn correct_filing(
+        &self,
+        id: JobId,
+        staff: &str,
+        corrected_filing: Value,
+        changes: &str,
+    ) -> Result<JobId, FilingActionError>;
+
+    /// Staff typed the code the portal sent: the waiting job runs again with it (once). Returns
+    /// the job to wake.
+    async fn answer_code(
+        &self,
+        id: JobId,
+        staff: &str,
+        code: &str,
+    ) -> Result<JobId, FilingActionError>;
+
+    /// Staff solved what blocked the job (a CAPTCHA by hand, a portal back up): it runs again.
+    async fn retry_filing(&self, id: JobId, staff: &str) -> Result<JobId, FilingActionError>;
+
+    /// Staff typed the code a portal sent to a job that is not a filing's (a polling round):
+    /// it runs again with the code. Returns whether the job was waiting for one.
+    async fn answer_job_code(&self, id: JobId, staff: &str, code: &str)
+    -> Result<bool, StoreError>;
+
+    /// The client accounts that have dossiers waiting for an answer, per OPCO.
+    async fn followed_accounts(&self) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// Stores one polling round of an account: each followed dossier takes its portal status;
+    /// a dossier still unanswered after `usual_answer_days` is flagged once; a followed dossier
+    /// the portal no longer lists goes to a person.
+    async fn apply_polled_statuses(
+        &self,
+        opco: &str,
+        account: &str,
+        statuses: &[PolledStatus],
+        usual_answer_days: Option<u32>,
+    ) -> Result<Vec<PolledChange>, StoreError>;
+
+    /// Opens a staff session under the hash of its token.
+    async fn create_staff_session(
+        &self,
+        token_hash: &str,
+        login: &str,
+        csrf: &str,
+        ttl: std::time::Duration,
+    ) -> Result<(), StoreError>;
+
+    /// The live session with this token hash.
+    async fn staff_session(&self, token_hash: &str) -> Result<Option<StaffSession>, StoreError>;
+
+    /// Ends a session (logout), and drops expired ones.
+    async fn end_staff_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// The worker resolved the OPCO of a filing that came without one: the job's input and the
+    /// filing take it, fenced by the job's lease, with a line in the filing's history. Returns
+    /// whether the lease was still held.
+    async fn route_filing(
+        &self,
+        job_id: JobId,
+        worker_id: &str,
+        opco: &str,
+        detail: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Staff chose the OPCO of a filing whose company's OPCO could not be resolved: the prefill
+    /// job runs again with it. Returns the job to wake.
+    async fn choose_filing_opco(
+        &self,
+        id: JobId,
+        staff: &str,
+        opco: &str,
+    ) -> Result<JobId, FilingActionError>;
+}
+
+impl FilingStore for Store {
+    async fn filing(&self, id: JobId) -> Result<Option<Filing>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {FILING_COLUMNS} FROM filings WHERE id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(filing_from_row).transpose()
+    }
+
+    async fn filing_events(&self, id: JobId) -> Result<Vec<FilingEvent>, StoreError> {
         let rows = sqlx::query(
             "SELECT at, actor, action, from_state, to_state, detail FROM filing_events \
              WHERE filing_id = $1 ORDER BY id",
         )
         .bind(id.to_string())
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool())
         .await?;
         rows.iter()
             .map(|r| {
@@ -533,108 +422,40 @@ impl Store {
             .collect()
     }
 
-    /// The filings waiting for a person, oldest first.
-    pub async fn filings_awaiting_staff(&self, limit: u32) -> Result<Vec<Filing>, StoreError> {
+    async fn filings_awaiting_staff(&self, limit: u32) -> Result<Vec<Filing>, StoreError> {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {FILING_COLUMNS} FROM filings WHERE state IN ('ready_for_review', 'needs_input', 'needs_attention', 'filed_unknown') \
              ORDER BY created_at, id LIMIT {limit}"
         )))
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool())
         .await?;
         rows.iter().map(filing_from_row).collect()
     }
 
-    /// The latest filings in any state, newest first.
-    pub async fn recent_filings(&self, limit: u32) -> Result<Vec<Filing>, StoreError> {
+    async fn recent_filings(&self, limit: u32) -> Result<Vec<Filing>, StoreError> {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {FILING_COLUMNS} FROM filings ORDER BY updated_at DESC, id DESC LIMIT {limit}"
         )))
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool())
         .await?;
         rows.iter().map(filing_from_row).collect()
     }
 
-    async fn staff_filing(
-        &self,
-        tx: &mut Tx,
-        id: JobId,
-        action: &'static str,
-        allowed: &[FilingState],
-    ) -> Result<(Filing, Job), FilingActionError> {
-        let filing = self
-            .filing_in(tx, id)
-            .await?
-            .ok_or(FilingActionError::NotFound(id))?;
-        if !allowed.contains(&filing.state) {
-            return Err(FilingActionError::WrongState {
-                state: filing.state,
-                action,
-            });
-        }
-        let job = self
-            .fetch_in(tx, filing.current_job_id)
-            .await?
-            .ok_or(FilingActionError::NotFound(id))?;
-        Ok((filing, job))
-    }
-
-    /// Moves a job that waits for a person, on that person's decision.
-    async fn decide_job(
-        &self,
-        tx: &mut Tx,
-        job: &Job,
-        to: JobState,
-        error: Option<&JobError>,
-        input: Option<&Value>,
-        actor: &str,
-    ) -> Result<(), StoreError> {
-        if job.state != JobState::NeedsHuman {
-            return Ok(());
-        }
-        let to = job.state.transition(to)?;
-        let now = now_ms();
-        sqlx::query(
-            "UPDATE jobs SET state = $1, error_code = $2, error_message = $3, input = COALESCE($4, input), \
-             next_run_at = $5, updated_at = $5, finished_at = $6, last_pushed_at = NULL WHERE id = $7",
-        )
-        .bind(to.as_str())
-        .bind(error.map(|e| e.code.clone()))
-        .bind(error.map(|e| e.message.clone()))
-        .bind(input.map(Value::to_string))
-        .bind(now)
-        .bind(to.is_final().then_some(now))
-        .bind(job.id.to_string())
-        .execute(&mut **tx)
-        .await?;
-        let (code, message) = match (to, error) {
-            (_, Some(e)) => (e.code.as_str(), e.message.as_str()),
-            (JobState::Queued, None) => ("answered", "Une personne a répondu : la tâche repart."),
-            _ => ("decided", "Une personne a tranché."),
-        };
-        self.change_in(
-            tx,
-            job.id,
-            Some(JobState::NeedsHuman),
-            Some(actor),
-            Some(code),
-            Some(message),
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// Staff confirmed the prefilled filing: the prefill job ends and a `submit_filing` job is
-    /// queued with the filing as confirmed. Returns the submit job's id (to wake it).
-    pub async fn confirm_filing(
+    async fn confirm_filing(
         &self,
         id: JobId,
         staff: &str,
         max_attempts: u32,
     ) -> Result<JobId, FilingActionError> {
         let mut tx = self.begin().await?;
-        let (filing, job) = self
-            .staff_filing(&mut tx, id, "confirmer", &[FilingState::ReadyForReview])
-            .await?;
+        let (filing, job) = staff_filing(
+            self,
+            &mut tx,
+            id,
+            "confirmer",
+            &[FilingState::ReadyForReview],
+        )
+        .await?;
         let actor = format!("staff:{staff}");
         let prefill = if job.kind == JobKind::PrefillFiling {
             job.clone()
@@ -644,11 +465,15 @@ impl Store {
                 .ok_or(FilingActionError::NotFound(id))?
         };
         let confirmation = uuid::Uuid::now_v7().to_string();
-        let input = json!({
-            "filing_id": id,
-            "opco": prefill.input.get("opco"),
-            "filing": prefill.input.get("filing"),
-        });
+        let prefilled: PrefillInput =
+            serde_json::from_value(prefill.input.clone()).map_err(corrupt)?;
+        let input = serde_json::to_value(SubmitInput {
+            filing_id: id,
+            opco: prefilled.opco.unwrap_or_default(),
+            filing: prefilled.filing,
+            two_factor_code: None,
+        })
+        .map_err(corrupt)?;
         let submit = self
             .insert_in(
                 &mut tx,
@@ -662,7 +487,8 @@ impl Store {
                 },
             )
             .await?;
-        self.move_filing(
+        move_filing(
+            self,
             &mut tx,
             &filing,
             Move {
@@ -692,7 +518,7 @@ impl Store {
                 )),
             )
         };
-        self.decide_job(&mut tx, &job, closed, error.as_ref(), None, &actor)
+        self.decide_in(&mut tx, &job, closed, error.as_ref(), None, &actor)
             .await?;
         self.change_in(&mut tx, submit, None, Some(&actor), None, None)
             .await?;
@@ -700,32 +526,32 @@ impl Store {
         Ok(submit)
     }
 
-    /// Staff refused the filing: nothing is submitted, the waiting job fails with the reason.
-    pub async fn refuse_filing(
+    async fn refuse_filing(
         &self,
         id: JobId,
         staff: &str,
         reason: &str,
     ) -> Result<(), FilingActionError> {
         let mut tx = self.begin().await?;
-        let (filing, job) = self
-            .staff_filing(
-                &mut tx,
-                id,
-                "refuser",
-                &[
-                    FilingState::ReadyForReview,
-                    FilingState::NeedsInput,
-                    FilingState::NeedsAttention,
-                ],
-            )
-            .await?;
+        let (filing, job) = staff_filing(
+            self,
+            &mut tx,
+            id,
+            "refuser",
+            &[
+                FilingState::ReadyForReview,
+                FilingState::NeedsInput,
+                FilingState::NeedsAttention,
+            ],
+        )
+        .await?;
         let actor = format!("staff:{staff}");
         let error = JobError::permanent(
             "refused_by_staff",
             format!("Dépôt refusé par l'équipe : {reason}"),
         );
-        self.move_filing(
+        move_filing(
+            self,
             &mut tx,
             &filing,
             Move {
@@ -739,15 +565,13 @@ impl Store {
             },
         )
         .await?;
-        self.decide_job(&mut tx, &job, JobState::Failed, Some(&error), None, &actor)
+        self.decide_in(&mut tx, &job, JobState::Failed, Some(&error), None, &actor)
             .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
 
-    /// Staff corrected values: the prefill job runs again with the corrected filing. Returns the
-    /// job to wake.
-    pub async fn correct_filing(
+    async fn correct_filing(
         &self,
         id: JobId,
         staff: &str,
@@ -755,14 +579,14 @@ impl Store {
         changes: &str,
     ) -> Result<JobId, FilingActionError> {
         let mut tx = self.begin().await?;
-        let (filing, job) = self
-            .staff_filing(
-                &mut tx,
-                id,
-                "corriger",
-                &[FilingState::ReadyForReview, FilingState::NeedsAttention],
-            )
-            .await?;
+        let (filing, job) = staff_filing(
+            self,
+            &mut tx,
+            id,
+            "corriger",
+            &[FilingState::ReadyForReview, FilingState::NeedsAttention],
+        )
+        .await?;
         if job.kind != JobKind::PrefillFiling || job.state != JobState::NeedsHuman {
             return Err(FilingActionError::WrongState {
                 state: filing.state,
@@ -770,8 +594,10 @@ impl Store {
             });
         }
         let actor = format!("staff:{staff}");
-        let mut input = job.input.clone();
-        input["filing"] = corrected_filing;
+        let mut corrected: PrefillInput =
+            serde_json::from_value(job.input.clone()).map_err(corrupt)?;
+        corrected.filing = corrected_filing;
+        let input = serde_json::to_value(corrected).map_err(corrupt)?;
         sqlx::query("UPDATE filings SET action_title = $1, start_date = $2 WHERE id = $3")
             .bind(text(&input, &["filing", "action", "title"]))
             .bind(text(&input, &["filing", "action", "start"]))
@@ -779,7 +605,8 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(StoreError::from)?;
-        self.move_filing(
+        move_filing(
+            self,
             &mut tx,
             &filing,
             Move {
@@ -793,21 +620,20 @@ impl Store {
             },
         )
         .await?;
-        self.decide_job(&mut tx, &job, JobState::Queued, None, Some(&input), &actor)
+        self.decide_in(&mut tx, &job, JobState::Queued, None, Some(&input), &actor)
             .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(job.id)
     }
 
-    /// Staff typed the code the portal sent: the waiting job runs again with it (once). Returns
-    /// the job to wake.
-    pub async fn answer_code(
+    async fn answer_code(
         &self,
         id: JobId,
         staff: &str,
         code: &str,
     ) -> Result<JobId, FilingActionError> {
-        self.rerun(
+        rerun(
+            self,
             id,
             staff,
             "code_entered",
@@ -817,9 +643,9 @@ impl Store {
         .await
     }
 
-    /// Staff solved what blocked the job (a CAPTCHA by hand, a portal back up): it runs again.
-    pub async fn retry_filing(&self, id: JobId, staff: &str) -> Result<JobId, FilingActionError> {
-        self.rerun(
+    async fn retry_filing(&self, id: JobId, staff: &str) -> Result<JobId, FilingActionError> {
+        rerun(
+            self,
             id,
             staff,
             "retried",
@@ -833,60 +659,7 @@ impl Store {
         .await
     }
 
-    async fn rerun(
-        &self,
-        id: JobId,
-        staff: &str,
-        action: &'static str,
-        code: Option<&str>,
-        allowed: &[FilingState],
-    ) -> Result<JobId, FilingActionError> {
-        let mut tx = self.begin().await?;
-        let (filing, job) = self.staff_filing(&mut tx, id, action, allowed).await?;
-        if job.state != JobState::NeedsHuman {
-            return Err(FilingActionError::WrongState {
-                state: filing.state,
-                action,
-            });
-        }
-        let actor = format!("staff:{staff}");
-        let mut input = job.input.clone();
-        match code {
-            Some(code) => input["two_factor_code"] = json!(code),
-            None => {
-                if let Some(map) = input.as_object_mut() {
-                    map.remove("two_factor_code");
-                }
-            }
-        }
-        let to = if job.kind == JobKind::SubmitFiling {
-            FilingState::Submitting
-        } else {
-            FilingState::Prefilling
-        };
-        self.move_filing(
-            &mut tx,
-            &filing,
-            Move {
-                actor: &actor,
-                action,
-                to,
-                code: None,
-                message: None,
-                detail: None,
-                extra: Extra::default(),
-            },
-        )
-        .await?;
-        self.decide_job(&mut tx, &job, JobState::Queued, None, Some(&input), &actor)
-            .await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok(job.id)
-    }
-
-    /// Staff typed the code a portal sent to a job that is not a filing's (a polling round):
-    /// it runs again with the code. Returns whether the job was waiting for one.
-    pub async fn answer_job_code(
+    async fn answer_job_code(
         &self,
         id: JobId,
         staff: &str,
@@ -898,16 +671,14 @@ impl Store {
         };
         let waiting = job.state == JobState::NeedsHuman
             && job.kind == JobKind::PollStatus
-            && job
-                .error
-                .as_ref()
-                .is_some_and(|e| e.code == "two_factor_code_needed");
+            && job.error.as_ref().is_some_and(|e| {
+                ReasonCode::of(Some(&e.code)) == Some(ReasonCode::TwoFactorCodeNeeded)
+            });
         if !waiting {
             return Ok(false);
         }
-        let mut input = job.input.clone();
-        input["two_factor_code"] = json!(code);
-        self.decide_job(
+        let input = with_code(&job.input, Some(code));
+        self.decide_in(
             &mut tx,
             &job,
             JobState::Queued,
@@ -920,23 +691,19 @@ impl Store {
         Ok(true)
     }
 
-    /// The client accounts that have dossiers waiting for an answer, per OPCO.
-    pub async fn followed_accounts(&self) -> Result<Vec<(String, String)>, StoreError> {
+    async fn followed_accounts(&self) -> Result<Vec<(String, String)>, StoreError> {
         let rows = sqlx::query(
             "SELECT DISTINCT opco, account FROM filings WHERE state IN ('submitted', 'documents_requested') \
              AND dossier IS NOT NULL ORDER BY opco, account",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool())
         .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("opco")?, r.try_get("account")?)))
             .collect()
     }
 
-    /// Stores one polling round of an account: each followed dossier takes its portal status;
-    /// a dossier still unanswered after `usual_answer_days` is flagged once; a followed dossier
-    /// the portal no longer lists goes to a person.
-    pub async fn apply_polled_statuses(
+    async fn apply_polled_statuses(
         &self,
         opco: &str,
         account: &str,
@@ -963,7 +730,8 @@ impl Store {
                     if p.state != filing.state
                         || filing.portal_label.as_deref() != Some(p.label.as_str()) =>
                 {
-                    self.move_filing(
+                    move_filing(
+                        self,
                         &mut tx,
                         &filing,
                         Move {
@@ -1010,7 +778,8 @@ impl Store {
                             "Pas de réponse de l'OPCO après {} jours (délai habituel)",
                             usual_answer_days.unwrap_or_default()
                         );
-                        self.filing_event(
+                        filing_event(
+                            self,
                             &mut tx,
                             &filing,
                             "poller",
@@ -1033,14 +802,15 @@ impl Store {
                     let message = format!(
                         "Le dossier {dossier} n'apparaît plus dans la liste des demandes du portail : vérifiez-le à la main."
                     );
-                    self.move_filing(
+                    move_filing(
+                        self,
                         &mut tx,
                         &filing,
                         Move {
                             actor: "poller",
                             action: "missing_on_portal",
                             to: FilingState::NeedsAttention,
-                            code: Some("missing_on_portal"),
+                            code: Some(ReasonCode::MissingOnPortal.as_str()),
                             message: Some(&message),
                             detail: Some(&message),
                             extra: Extra::default(),
@@ -1067,8 +837,7 @@ impl Store {
         Ok(changes)
     }
 
-    /// Opens a staff session under the hash of its token.
-    pub async fn create_staff_session(
+    async fn create_staff_session(
         &self,
         token_hash: &str,
         login: &str,
@@ -1084,22 +853,18 @@ impl Store {
         .bind(csrf.to_owned())
         .bind(now)
         .bind(now + i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2))
-        .execute(&self.pool)
+        .execute(self.pool())
         .await?;
         Ok(())
     }
 
-    /// The live session with this token hash.
-    pub async fn staff_session(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<StaffSession>, StoreError> {
+    async fn staff_session(&self, token_hash: &str) -> Result<Option<StaffSession>, StoreError> {
         let row = sqlx::query(
             "SELECT login, csrf, expires_at FROM staff_sessions WHERE token_hash = $1 AND expires_at > $2",
         )
         .bind(token_hash.to_owned())
         .bind(now_ms())
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.pool())
         .await?;
         row.map(|r| {
             Ok(StaffSession {
@@ -1111,23 +876,16 @@ impl Store {
         .transpose()
     }
 
-    /// Ends a session (logout), and drops expired ones.
-    pub async fn end_staff_session(&self, token_hash: &str) -> Result<(), StoreError> {
+    async fn end_staff_session(&self, token_hash: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1 OR expires_at <= $2")
             .bind(token_hash.to_owned())
             .bind(now_ms())
-            .execute(&self.pool)
+            .execute(self.pool())
             .await?;
         Ok(())
     }
-}
 
-/// Routing a filing that came without its OPCO (resolved from the company's SIRET).
-impl Store {
-    /// The worker resolved the OPCO of a filing that came without one: the job's input and the
-    /// filing take it, fenced by the job's lease, with a line in the filing's history. Returns
-    /// whether the lease was still held.
-    pub async fn route_filing(
+    async fn route_filing(
         &self,
         job_id: JobId,
         worker_id: &str,
@@ -1141,24 +899,24 @@ impl Store {
         if job.lease_owner.as_deref() != Some(worker_id) || job.state != JobState::Running {
             return Ok(false);
         }
-        let mut input = job.input.clone();
-        input["opco"] = json!(opco);
-        sqlx::query(
-            "UPDATE jobs SET input = $1, updated_at = $2 WHERE id = $3 AND lease_owner = $4",
-        )
-        .bind(input.to_string())
-        .bind(now_ms())
-        .bind(job_id.to_string())
-        .bind(worker_id.to_owned())
-        .execute(&mut *tx)
-        .await?;
+        let mut routed: PrefillInput =
+            serde_json::from_value(job.input.clone()).map_err(corrupt)?;
+        routed.opco = Some(opco.to_owned());
+        let input = serde_json::to_value(routed).map_err(corrupt)?;
+        if !self
+            .replace_input_in(&mut tx, job_id, worker_id, &input)
+            .await?
+        {
+            return Ok(false);
+        }
         sqlx::query("UPDATE filings SET opco = $1 WHERE id = $2")
             .bind(opco.to_owned())
             .bind(job_id.to_string())
             .execute(&mut *tx)
             .await?;
-        if let Some(filing) = self.filing_in(&mut tx, job_id).await? {
-            self.move_filing(
+        if let Some(filing) = filing_in(&mut tx, job_id).await? {
+            move_filing(
+                self,
                 &mut tx,
                 &filing,
                 Move {
@@ -1177,29 +935,27 @@ impl Store {
         Ok(true)
     }
 
-    /// Staff chose the OPCO of a filing whose company's OPCO could not be resolved: the prefill
-    /// job runs again with it. Returns the job to wake.
-    pub async fn choose_filing_opco(
+    async fn choose_filing_opco(
         &self,
         id: JobId,
         staff: &str,
         opco: &str,
     ) -> Result<JobId, FilingActionError> {
         let mut tx = self.begin().await?;
-        let (filing, job) = self
-            .staff_filing(
-                &mut tx,
-                id,
-                "choisir l'OPCO",
-                &[FilingState::NeedsAttention],
-            )
-            .await?;
+        let (filing, job) = staff_filing(
+            self,
+            &mut tx,
+            id,
+            "choisir l'OPCO",
+            &[FilingState::NeedsAttention],
+        )
+        .await?;
         let waiting = job.kind == JobKind::PrefillFiling
             && job.state == JobState::NeedsHuman
             && job
                 .error
                 .as_ref()
-                .is_some_and(|e| e.code == "opco_unresolved");
+                .is_some_and(|e| ReasonCode::of(Some(&e.code)) == Some(ReasonCode::OpcoUnresolved));
         if !waiting {
             return Err(FilingActionError::WrongState {
                 state: filing.state,
@@ -1207,15 +963,18 @@ impl Store {
             });
         }
         let actor = format!("staff:{staff}");
-        let mut input = job.input.clone();
-        input["opco"] = json!(opco);
+        let mut chosen: PrefillInput =
+            serde_json::from_value(job.input.clone()).map_err(corrupt)?;
+        chosen.opco = Some(opco.to_owned());
+        let input = serde_json::to_value(chosen).map_err(corrupt)?;
         sqlx::query("UPDATE filings SET opco = $1 WHERE id = $2")
             .bind(opco.to_owned())
             .bind(id.to_string())
             .execute(&mut *tx)
             .await
             .map_err(StoreError::from)?;
-        self.move_filing(
+        move_filing(
+            self,
             &mut tx,
             &filing,
             Move {
@@ -1229,9 +988,331 @@ impl Store {
             },
         )
         .await?;
-        self.decide_job(&mut tx, &job, JobState::Queued, None, Some(&input), &actor)
+        self.decide_in(&mut tx, &job, JobState::Queued, None, Some(&input), &actor)
             .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(job.id)
     }
+}
+
+async fn filing_in(tx: &mut Tx, id: JobId) -> Result<Option<Filing>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {FILING_COLUMNS} FROM filings WHERE id = $1"
+    )))
+    .bind(id.to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(filing_from_row).transpose()
+}
+
+/// Applies a move: the row, its history line, and its webhook deliveries.
+async fn move_filing(
+    store: &Store,
+    tx: &mut Tx,
+    before: &Filing,
+    m: Move<'_>,
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    let e = &m.extra;
+    sqlx::query(
+        "UPDATE filings SET state = $1, state_code = $2, state_message = $3, review = COALESCE($4, review), \
+         current_job_id = COALESCE($5, current_job_id), submit_job_id = COALESCE($6, submit_job_id), \
+         dossier = COALESCE($7, dossier), receipt = COALESCE($8, receipt), \
+         portal_status = COALESCE($9, portal_status), portal_label = COALESCE($10, portal_label), \
+         submitted_at = COALESCE(submitted_at, $11), status_changed_at = COALESCE($12, status_changed_at), \
+         updated_at = $13 WHERE id = $14",
+    )
+    .bind(m.to.as_str())
+    .bind(m.code.map(str::to_owned))
+    .bind(m.message.map(str::to_owned))
+    .bind(e.review.as_ref().map(Value::to_string))
+    .bind(e.current_job_id.map(|j| j.to_string()))
+    .bind(e.submit_job_id.map(|j| j.to_string()))
+    .bind(e.dossier.clone())
+    .bind(e.receipt.clone())
+    .bind(e.portal_status.as_ref().map(Value::to_string))
+    .bind(e.portal_label.clone())
+    .bind(e.submitted.then_some(now))
+    .bind(e.status_changed.then_some(now))
+    .bind(now)
+    .bind(before.id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    filing_event(store, tx, before, m.actor, m.action, m.to, m.detail, now).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn filing_event(
+    store: &Store,
+    tx: &mut Tx,
+    before: &Filing,
+    actor: &str,
+    action: &str,
+    to: FilingState,
+    detail: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO filing_events (id, filing_id, at, actor, action, from_state, to_state, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(before.id.to_string())
+    .bind(now)
+    .bind(actor.to_owned())
+    .bind(action.to_owned())
+    .bind(before.state.as_str())
+    .bind(to.as_str())
+    .bind(detail.map(str::to_owned))
+    .execute(&mut **tx)
+    .await?;
+    if !store.has_webhooks() || (before.state == to && action != "overdue") {
+        return Ok(());
+    }
+    let after = filing_in(tx, before.id)
+        .await?
+        .ok_or_else(|| corrupt("a filing vanished inside its own transaction"))?;
+    let event_id = uuid::Uuid::now_v7().to_string();
+    let payload = json!({
+        "event_id": event_id,
+        "type": "filing.state_changed",
+        "occurred_at": to_time(now),
+        "filing": {
+            "id": after.id,
+            "opco": after.opco,
+            "account": after.account,
+            "state": after.state,
+            "previous_state": before.state,
+            "action": action,
+            "detail": detail,
+            "dossier": after.dossier,
+            "portal_status": after.portal_status,
+            "portal_label": after.portal_label,
+            "overdue": after.overdue_since.is_some(),
+        },
+    })
+    .to_string();
+    store.outbox(tx, after.id, &event_id, &payload, now).await
+}
+
+async fn create_filing(tx: &mut Tx, job: &Job) -> Result<(), StoreError> {
+    let input = &job.input;
+    let trainee = format!(
+        "{} {}",
+        text(input, &["filing", "trainee", "last_name"]).to_uppercase(),
+        text(input, &["filing", "trainee", "first_names"])
+    );
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO filings (id, opco, account, company_siret, trainee, action_title, start_date, state, \
+         current_job_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $1, $9, $9)",
+    )
+    .bind(job.id.to_string())
+    .bind(text(input, &["opco"]))
+    .bind(text(input, &["filing", "company", "opco_account"]))
+    .bind(text(input, &["filing", "company", "siret"]))
+    .bind(trainee.trim().to_owned())
+    .bind(text(input, &["filing", "action", "title"]))
+    .bind(text(input, &["filing", "action", "start"]))
+    .bind(FilingState::Prefilling.as_str())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO filing_events (id, filing_id, at, actor, action, from_state, to_state, detail) \
+         VALUES ($1, $2, $3, 'api', 'created', NULL, $4, NULL)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(job.id.to_string())
+    .bind(now)
+    .bind(FilingState::Prefilling.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A job of a filing changed: the filing follows, in the same transaction.
+async fn project_filing(
+    store: &Store,
+    tx: &mut Tx,
+    job: &Job,
+    from: Option<JobState>,
+) -> Result<(), StoreError> {
+    let filing_id = match job.kind {
+        JobKind::PrefillFiling if from.is_none() => return create_filing(tx, job).await,
+        JobKind::PrefillFiling => job.id,
+        JobKind::SubmitFiling => match serde_json::from_value::<SubmitInput>(job.input.clone()) {
+            Ok(input) => input.filing_id,
+            Err(_) => return Ok(()),
+        },
+        _ => return Ok(()),
+    };
+    let Some(filing) = filing_in(tx, filing_id).await? else {
+        return Ok(());
+    };
+    if filing.current_job_id != job.id {
+        return Ok(());
+    }
+    let submitting = job.kind == JobKind::SubmitFiling;
+    let working = if submitting {
+        FilingState::Submitting
+    } else {
+        FilingState::Prefilling
+    };
+    // Only the phase this job belongs to follows it: a prefill job closed by a staff
+    // decision does not pull a confirmed filing back.
+    let in_phase = if submitting {
+        matches!(
+            filing.state,
+            FilingState::Submitting
+                | FilingState::NeedsInput
+                | FilingState::NeedsAttention
+                | FilingState::FiledUnknown
+        )
+    } else {
+        matches!(
+            filing.state,
+            FilingState::Prefilling
+                | FilingState::NeedsInput
+                | FilingState::NeedsAttention
+                | FilingState::ReadyForReview
+        )
+    };
+    if !in_phase {
+        return Ok(());
+    }
+    let code = job.error.as_ref().map(|e| e.code.as_str());
+    let message = job.error.as_ref().map(|e| e.message.as_str());
+    let result = job.result.clone().unwrap_or(Value::Null);
+    let mut extra = Extra::default();
+    let (to, action) = match job.state {
+        JobState::Queued | JobState::Running | JobState::WaitingRetry => (working, "working"),
+        JobState::NeedsHuman => match ReasonCode::of(code) {
+            Some(ReasonCode::ReadyForReview) => {
+                extra.review = Some(result.clone());
+                (FilingState::ReadyForReview, "prefilled")
+            }
+            Some(ReasonCode::ValuesDiffer) => (FilingState::ReadyForReview, "values_differ"),
+            // Pressed, unread: the screenshot and the list as last seen join what the
+            // prefill left, so staff check the portal with the evidence in front of them.
+            Some(ReasonCode::FiledUnknown) => {
+                let mut review = filing.review.clone().unwrap_or_else(|| json!({}));
+                if let (Some(map), Some(after)) = (review.as_object_mut(), result.as_object()) {
+                    for (k, v) in after {
+                        map.insert(k.clone(), v.clone());
+                    }
+                }
+                extra.review = Some(review);
+                (FilingState::FiledUnknown, "filed_unknown")
+            }
+            Some(ReasonCode::TwoFactorCodeNeeded) => (FilingState::NeedsInput, "code_requested"),
+            _ => {
+                extra.review = (!submitting).then(|| result.clone());
+                (FilingState::NeedsAttention, "needs_attention")
+            }
+        },
+        JobState::Succeeded => {
+            // Submitted now or found already filed, by the prefill or the submit: one type.
+            let Ok(filed) = serde_json::from_value::<Filed>(result) else {
+                return Ok(());
+            };
+            extra.dossier = Some(filed.dossier);
+            extra.receipt = filed.receipt;
+            extra.submitted = true;
+            (FilingState::Submitted, "submitted")
+        }
+        JobState::Failed => (FilingState::NeedsAttention, "failed"),
+        JobState::Cancelled => (FilingState::Cancelled, "cancelled"),
+    };
+    if to == filing.state && action == "working" {
+        return Ok(());
+    }
+    let waits = to.awaits_staff();
+    let detail = match action {
+        "submitted" => extra.dossier.clone(),
+        _ => message.map(str::to_owned),
+    };
+    move_filing(
+        store,
+        tx,
+        &filing,
+        Move {
+            actor: "worker",
+            action,
+            to,
+            code: waits.then_some(code).flatten(),
+            message: waits.then_some(message).flatten(),
+            detail: detail.as_deref(),
+            extra,
+        },
+    )
+    .await
+}
+
+async fn staff_filing(
+    store: &Store,
+    tx: &mut Tx,
+    id: JobId,
+    action: &'static str,
+    allowed: &[FilingState],
+) -> Result<(Filing, Job), FilingActionError> {
+    let filing = filing_in(tx, id)
+        .await?
+        .ok_or(FilingActionError::NotFound(id))?;
+    if !allowed.contains(&filing.state) {
+        return Err(FilingActionError::WrongState {
+            state: filing.state,
+            action,
+        });
+    }
+    let job = store
+        .fetch_in(tx, filing.current_job_id)
+        .await?
+        .ok_or(FilingActionError::NotFound(id))?;
+    Ok((filing, job))
+}
+
+async fn rerun(
+    store: &Store,
+    id: JobId,
+    staff: &str,
+    action: &'static str,
+    code: Option<&str>,
+    allowed: &[FilingState],
+) -> Result<JobId, FilingActionError> {
+    let mut tx = store.begin().await?;
+    let (filing, job) = staff_filing(store, &mut tx, id, action, allowed).await?;
+    if job.state != JobState::NeedsHuman {
+        return Err(FilingActionError::WrongState {
+            state: filing.state,
+            action,
+        });
+    }
+    let actor = format!("staff:{staff}");
+    let input = with_code(&job.input, code);
+    let to = if job.kind == JobKind::SubmitFiling {
+        FilingState::Submitting
+    } else {
+        FilingState::Prefilling
+    };
+    move_filing(
+        store,
+        &mut tx,
+        &filing,
+        Move {
+            actor: &actor,
+            action,
+            to,
+            code: None,
+            message: None,
+            detail: None,
+            extra: Extra::default(),
+        },
+    )
+    .await?;
+    store
+        .decide_in(&mut tx, &job, JobState::Queued, None, Some(&input), &actor)
+        .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(job.id)
 }
