@@ -11,7 +11,7 @@ pub use history::{EventRow, events};
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::{FilingState, JobId, OpcoId};
+use domain::{FilingState, JobId, OpcoId, ReasonCode};
 use filings::{Filing, FilingStore};
 use jobs::{Store, StoreError};
 use serde_json::Value;
@@ -140,7 +140,9 @@ pub async fn lists(store: &Store) -> Result<Lists, StoreError> {
         rounds: rounds
             .into_iter()
             .filter_map(|job| {
-                let error = job.error.filter(|e| e.code == "two_factor_code_needed")?;
+                let error = job.error.filter(|e| {
+                    ReasonCode::of(Some(&e.code)) == Some(ReasonCode::TwoFactorCodeNeeded)
+                })?;
                 let field = |k: &str| job.input.get(k).map(text).unwrap_or_default();
                 Some(CodeRound {
                     job: job.id,
@@ -217,25 +219,27 @@ fn automated(review: &Value) -> Vec<OpcoId> {
 }
 
 fn opco_choice(filing: &Filing, review: &Value) -> Option<OpcoChoice> {
-    (filing.state_code.as_deref() == Some("opco_unresolved")).then(|| OpcoChoice {
-        company: review
-            .pointer("/company/name")
-            .map(text)
-            .unwrap_or_default(),
-        candidates: review
-            .get("candidates")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|c| {
-                let opco = OpcoId::from_slug(c.get("opco")?.as_str()?).ok()?;
-                Some((
-                    opco,
-                    strings(c.get("because")).collect::<Vec<_>>().join(", "),
-                ))
-            })
-            .collect(),
-        automated: automated(review),
+    (ReasonCode::of(filing.state_code.as_deref()) == Some(ReasonCode::OpcoUnresolved)).then(|| {
+        OpcoChoice {
+            company: review
+                .pointer("/company/name")
+                .map(text)
+                .unwrap_or_default(),
+            candidates: review
+                .get("candidates")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|c| {
+                    let opco = OpcoId::from_slug(c.get("opco")?.as_str()?).ok()?;
+                    Some((
+                        opco,
+                        strings(c.get("because")).collect::<Vec<_>>().join(", "),
+                    ))
+                })
+                .collect(),
+            automated: automated(review),
+        }
     })
 }
 
