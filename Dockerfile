@@ -8,7 +8,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN cargo build --release -p worker --bin monopco \
+RUN cargo build --locked --release -p worker --bin monopco \
  && cp target/release/monopco /usr/local/bin/monopco
 
 FROM debian:bookworm-slim AS runtime
