@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::spec::{Field, HARMLESS_EXTRA, Kind, Markup, PortalSpec};
+use crate::spec::{Field, HARMLESS_EXTRA, Kind, Markup, NameOrder, PortalSpec};
 use crate::state::{ExtraControl, Faults, Layout, Request, ShortField, Status};
 
 /// Escapes text for HTML content and attribute values.
@@ -68,7 +68,7 @@ fn id_of(spec: &PortalSpec, layout: Layout, key: &str, n: usize) -> String {
     if layout == Layout::ChangedMarkup {
         format!("ctl{n:03}x")
     } else {
-        format!("{}-{}", spec.portal.slug(), key.replace('_', "-"))
+        format!("{}-{}", spec.opco.slug(), key.replace('_', "-"))
     }
 }
 
@@ -398,9 +398,9 @@ fn trainee_cell(spec: &PortalSpec, r: &Request) -> String {
         .get("trainee_first_names")
         .cloned()
         .unwrap_or_default();
-    match spec.portal {
-        crate::Portal::Akto => format!("{first} {last}"),
-        _ => format!("{} {first}", last.to_uppercase()),
+    match spec.list_name {
+        NameOrder::FirstLast => format!("{first} {last}"),
+        NameOrder::LastUpperFirst => format!("{} {first}", last.to_uppercase()),
     }
 }
 
