@@ -30,6 +30,15 @@ async fn whole_path(portal: OpcoId) {
         assert_eq!(draft.values["action_cost"], "1800,00");
         assert_eq!(draft.files.len(), 3, "{portal}: three attachments uploaded");
         assert!(!p.resumed_draft);
+        if sb.spec().cookie_banner.is_some() {
+            let dismissed = common::files_under(&rec_root).iter().any(|path| {
+                std::fs::read_to_string(path).is_ok_and(|t| t.contains("dismiss banner"))
+            });
+            assert!(
+                dismissed,
+                "{portal}: the cookie banner was dismissed at login"
+            );
+        }
         let steps = sb.spec().steps.len();
         assert_eq!(
             p.final_screenshots.len(),
@@ -149,6 +158,19 @@ async fn whole_path(portal: OpcoId) {
         }
     })
     .await;
+}
+
+#[test]
+fn each_scripts_cookie_banner_button_is_the_one_its_sandbox_shows() {
+    for &opco in portals::SUPPORTED {
+        let facts = common::script_for(opco).facts();
+        assert_eq!(
+            facts.ui.cookie_banner_button.as_deref(),
+            common::spec_of(opco).cookie_banner.map(|b| b.accept_button),
+            "{opco}"
+        );
+    }
+    assert!(common::spec_of(OpcoId::Atlas).cookie_banner.is_some());
 }
 
 /// The whole path, once per portal of the registry (`portals/src/registry.rs`).

@@ -23,8 +23,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use spec::{
-    Field, HARMLESS_EXTRA, Kind, ListHeaders, Markup, NameOrder, PortalSpec, SANDBOXED,
-    StatusWords, Step, UnknownPortal, parse_portal, slugs, spec,
+    CookieBanner, Field, HARMLESS_EXTRA, Kind, ListHeaders, Markup, NameOrder, PortalSpec,
+    SANDBOXED, StatusWords, Step, UnknownPortal, parse_portal, slugs, spec,
 };
 
 /// The portal a sandbox imitates: an OPCO with a line in the registry (`portals/src/registry.rs`).

@@ -68,6 +68,13 @@ pub fn slugs() -> Vec<&'static str> {
     SANDBOXED.iter().map(|s| s.opco.slug()).collect()
 }
 
+/// A cookie banner: what it says and the button that dismisses it.
+#[derive(Clone, Copy, Debug)]
+pub struct CookieBanner {
+    pub text: &'static str,
+    pub accept_button: &'static str,
+}
+
 /// How a portal's list shows the trainee.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NameOrder {
@@ -164,6 +171,8 @@ pub struct PortalSpec {
     pub login_password_label: &'static str,
     pub login_placeholders: bool,
     pub login_button: &'static str,
+    /// A cookie banner over every page until its button is pressed (then remembered by a cookie).
+    pub cookie_banner: Option<CookieBanner>,
     pub login_error: &'static str,
     pub session_expired: &'static str,
     /// Whether a code "sent by e-mail" is asked after the password.

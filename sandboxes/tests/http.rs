@@ -698,3 +698,34 @@ async fn read_back_switches_cut_a_field_preset_a_control_restate_the_cost_and_ch
         assert_eq!(sb.dossiers().len(), 1, "{portal}");
     }
 }
+
+#[tokio::test]
+async fn a_cookie_banner_covers_the_pages_of_the_portals_that_have_one() {
+    for portal in sandboxed() {
+        let spec = spec(portal);
+        let sb = start(portal, Faults::default()).await;
+        let body = client()
+            .get(sb.login_url())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        match spec.cookie_banner {
+            Some(b) => {
+                assert!(
+                    body.contains("id=\"cookie-banner\" role=\"dialog\""),
+                    "{portal}"
+                );
+                assert!(
+                    body.contains(&sandboxes_escape(b.accept_button)),
+                    "{portal}"
+                );
+                assert!(body.contains(&sandboxes_escape(b.text)), "{portal}");
+            }
+            None => assert!(!body.contains("cookie-banner"), "{portal}"),
+        }
+    }
+    assert!(spec(OpcoId::Atlas).cookie_banner.is_some());
+}

@@ -40,6 +40,7 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
     login_password_label: "Mot de passe",
     login_placeholders: false,
     login_button: "Connexion",
+    cookie_banner: None,
     login_error: "Adresse e-mail ou mot de passe invalide.",
     session_expired: "Vous avez été déconnecté après une période d'inactivité.",
     two_factor: true,

@@ -7,7 +7,7 @@
 use domain::OpcoId;
 
 use crate::spec::{
-    Kind, ListHeaders, Markup, NameOrder, PortalSpec, StatusWords, Step, field as f,
+    CookieBanner, Kind, ListHeaders, Markup, NameOrder, PortalSpec, StatusWords, Step, field as f,
 };
 
 /// This portal's dossier numbers, as its acknowledgement shows them.
@@ -33,6 +33,11 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
     login_password_label: "Mot de passe",
     login_placeholders: false,
     login_button: "Se connecter",
+    // Invented wording (no recording of the real portal yet), the same as its facts.toml's.
+    cookie_banner: Some(CookieBanner {
+        text: "myAtlas utilise des cookies pour mesurer son audience et améliorer votre navigation.",
+        accept_button: "Tout accepter",
+    }),
     login_error: "Identifiant ou mot de passe incorrect.",
     session_expired: "Votre session a expiré. Veuillez vous reconnecter.",
     two_factor: false,
