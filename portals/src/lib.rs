@@ -1,6 +1,6 @@
 //! Portal scripts: file a funding request (DPC) on an OPCO's portal the way a person would.
 //!
-//! One folder per OPCO (`atlas/`, `akto/`, `opco_ep/`) with the same files: `facts.toml` (rules
+//! One folder per OPCO, listed once in `registry.rs`, with the same files: `facts.toml` (rules
 //! and wording as data), `steps.rs` (our [`Filing`] on the portal's pages), `statuses.rs` (the
 //! portal's status wording mapped onto [`PortalStatus`]). One flow drives them all
 //! ([`PortalScript`]): log in, look for an existing request for the same trainee and action
