@@ -166,7 +166,7 @@ const ACCOUNT: &str = "ADH-448812";
 async fn a_prefill_job_logs_in_with_registered_credentials_and_the_password_leaks_nowhere(
     backend: Backend,
 ) {
-    let sandbox = sandboxes::spawn(sandboxes::SandboxConfig::new(sandboxes::Portal::Atlas))
+    let sandbox = sandboxes::spawn(sandboxes::SandboxConfig::new(domain::OpcoId::Atlas))
         .await
         .unwrap();
     let demo = sandboxes::Account::demo();

@@ -24,9 +24,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use browser::{Browser, BrowserConfig};
+use domain::OpcoId;
 use portals::{Credentials, Filing, HumanInput, PortalError, PortalScript, Prefilled, Session};
 use recordings::{Recorder, Redactor};
-use sandboxes::{Account, Portal, RunningSandbox, SandboxConfig};
+use sandboxes::{Account, RunningSandbox, SandboxConfig};
 use secrecy::SecretString;
 
 const WARM_RUNS: usize = 10;
@@ -35,7 +36,7 @@ const DEFAULT_FILINGS_PER_LEVEL: usize = 16;
 const SAMPLE_EVERY: Duration = Duration::from_millis(200);
 
 struct Args {
-    portal: Portal,
+    portal: OpcoId,
     filings_per_level: usize,
 }
 
@@ -64,8 +65,8 @@ fn args() -> Args {
             other => usage_and_exit(&format!("unknown argument {other}")),
         }
     }
-    let portal = match portal.as_deref().map(str::parse::<Portal>) {
-        None => Portal::Atlas,
+    let portal = match portal.as_deref().map(sandboxes::parse_portal) {
+        None => OpcoId::Atlas,
         Some(Ok(p)) => p,
         Some(Err(e)) => usage_and_exit(&e.to_string()),
     };
@@ -106,7 +107,7 @@ fn slot_account(slot: usize) -> Account {
     }
 }
 
-fn script_for(portal: Portal) -> &'static PortalScript {
+fn script_for(portal: OpcoId) -> &'static PortalScript {
     common::script_for(portal)
 }
 
@@ -446,8 +447,8 @@ async fn main() {
         sb.url(),
         machine()
     );
-    if portal == Portal::Akto {
-        println!("AKTO: each filing is two attempts, the second with the e-mailed code");
+    if sb.spec().two_factor {
+        println!("{portal}: each filing is two attempts, the second with the e-mailed code");
     }
 
     let account = slot_account(0);

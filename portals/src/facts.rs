@@ -73,6 +73,9 @@ pub struct Ui {
     pub two_factor_button: Option<String>,
     pub two_factor_error: Option<String>,
     pub two_factor_prompt_marker: Option<String>,
+    /// The button that dismisses the portal's cookie banner, when it shows one at login.
+    #[serde(default)]
+    pub cookie_banner_button: Option<String>,
     pub session_expired: String,
     pub captcha_marker: String,
     pub maintenance_marker: String,

@@ -1,6 +1,6 @@
 //! Portal scripts: file a funding request (DPC) on an OPCO's portal the way a person would.
 //!
-//! One folder per OPCO (`atlas/`, `akto/`, `opco_ep/`) with the same files: `facts.toml` (rules
+//! One folder per OPCO, listed once in `registry.rs`, with the same files: `facts.toml` (rules
 //! and wording as data), `steps.rs` (our [`Filing`] on the portal's pages), `statuses.rs` (the
 //! portal's status wording mapped onto [`PortalStatus`]). One flow drives them all
 //! ([`PortalScript`]): log in, look for an existing request for the same trainee and action
@@ -9,12 +9,9 @@
 //! dossier number, read all statuses. Every step is recorded (screenshots, HTML, step log) with
 //! secrets masked. Errors say what the worker should do ([`PortalError::class`]).
 
-pub mod akto;
-pub mod atlas;
 mod error;
 mod facts;
 mod filing;
-pub mod opco_ep;
 mod readback;
 mod script;
 mod session;
@@ -34,15 +31,23 @@ pub use status::{DossierStatus, PortalStatus, StatusKind};
 
 use domain::OpcoId;
 
-/// The OPCOs that have a script.
-pub const SUPPORTED: [OpcoId; 3] = [OpcoId::Atlas, OpcoId::Akto, OpcoId::OpcoEp];
+/// Expands the registry (`registry.rs`): a module per portal folder, [`SUPPORTED`], [`script`].
+macro_rules! registered {
+    ($($folder:ident => $opco:ident),* $(,)?) => {
+        $(pub mod $folder;)*
 
-/// The script of an OPCO, if it has one.
-pub fn script(opco: OpcoId) -> Option<&'static PortalScript> {
-    match opco {
-        OpcoId::Atlas => Some(atlas::script()),
-        OpcoId::Akto => Some(akto::script()),
-        OpcoId::OpcoEp => Some(opco_ep::script()),
-        _ => None,
-    }
+        /// The OPCOs that have a script, in the registry's order.
+        pub const SUPPORTED: &[OpcoId] = &[$(OpcoId::$opco),*];
+
+        /// The script of an OPCO, if it has one.
+        pub fn script(opco: OpcoId) -> Option<&'static PortalScript> {
+            match opco {
+                $(OpcoId::$opco => Some($folder::script()),)*
+                #[allow(unreachable_patterns)]
+                _ => None,
+            }
+        }
+    };
 }
+
+include!("registry.rs");

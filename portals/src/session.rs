@@ -443,11 +443,37 @@ impl<'a> Session<'a> {
         self.url().await.unwrap_or_default()
     }
 
+    /// Dismisses a banner by its button, when it shows; a banner that stays stops the run.
+    async fn dismiss_banner(&self, facts: &Facts, button: &str) -> Flow<()> {
+        let start = Instant::now();
+        let res = locator::dismiss_banner(self.page, button, self.field_wait).await;
+        let desc = format!("banner button «{button}»");
+        let err = res.as_ref().err().map(ToString::to_string);
+        self.recorder.record(&Step {
+            action: if matches!(res, Ok(false)) {
+                "no banner"
+            } else {
+                "dismiss banner"
+            },
+            locator: Some(&desc),
+            duration: start.elapsed(),
+            error: err.as_deref(),
+            ..Step::default()
+        })?;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.locator_failure(facts, e).await),
+        }
+    }
+
     /// Logs in, answering the second factor when a code was given.
     pub(crate) async fn login(&mut self, facts: &Facts) -> Flow<()> {
         self.set_step("login");
         let ui = &facts.ui;
         self.goto(facts, &ui.login_path).await?;
+        if let Some(button) = &ui.cookie_banner_button {
+            self.dismiss_banner(facts, button).await?;
+        }
         let user = Value::Text(self.credentials.username.clone());
         self.fill(facts, &ui.user_label, &user, false).await?;
         let pass = Value::Text(self.credentials.password.expose_secret().to_owned());

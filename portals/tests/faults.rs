@@ -6,8 +6,9 @@ mod common;
 use std::time::Duration;
 
 use common::{Op, Outcome, filing, run, run_once, run_with, sandbox, with_browser};
+use domain::OpcoId;
 use portals::{ErrorClass, HumanInput, PermanentReason, PortalError};
-use sandboxes::{Account, Faults, Layout, Portal, SandboxConfig};
+use sandboxes::{Account, Faults, Layout, SandboxConfig};
 
 fn with(f: impl FnOnce(&mut Faults)) -> Faults {
     let mut faults = Faults::default();
@@ -25,12 +26,12 @@ fn assert_screenshot(e: &PortalError) {
     );
 }
 
-async fn failure_paths(portal: Portal) {
+async fn failure_paths(portal: OpcoId) {
     with_browser(|browser| async move {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("rec");
         let f = filing(dir.path(), "Martin");
-        let spec = portal.spec();
+        let spec = common::spec_of(portal);
 
         // Changed markup, same labels: the script still prefills and submits.
         let sb = sandbox(portal, with(|x| x.layout = Layout::ChangedMarkup)).await;
@@ -110,7 +111,7 @@ async fn failure_paths(portal: Portal) {
         // Session expired mid-form: the script logs in again and finishes, on one request.
         let sb = sandbox(portal, with(|x| x.expire_session_at_step = Some(2))).await;
         let mut p = run(browser, &sb, &root, "exp", Op::Prefill, &f).await;
-        if portal == Portal::Akto {
+        if spec.two_factor {
             // Logging in again means a new code by e-mail: a person is asked, then it resumes.
             assert!(
                 matches!(
@@ -228,27 +229,12 @@ async fn failure_paths(portal: Portal) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn atlas_failure_switches_end_in_their_error_classes() {
-    failure_paths(Portal::Atlas).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn akto_failure_switches_end_in_their_error_classes() {
-    failure_paths(Portal::Akto).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn opco_ep_failure_switches_end_in_their_error_classes() {
-    failure_paths(Portal::OpcoEp).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn akto_asks_a_human_for_the_emailed_code_and_resumes_with_it() {
     with_browser(|browser| async move {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("rec");
         let f = filing(dir.path(), "Bernard");
-        let sb = sandbox(Portal::Akto, Faults::default()).await;
+        let sb = sandbox(OpcoId::Akto, Faults::default()).await;
         let e = run_once(browser, &sb, &root, "2fa", 1, Op::Prefill, &f, None)
             .await
             .unwrap_err();
@@ -314,3 +300,19 @@ async fn akto_asks_a_human_for_the_emailed_code_and_resumes_with_it() {
     })
     .await;
 }
+
+/// Every failure switch and layout variant, once per portal of the registry (`portals/src/registry.rs`).
+macro_rules! registered {
+    ($($folder:ident => $opco:ident),* $(,)?) => {
+        mod failure_switches_end_in_their_error_classes {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $folder() {
+                    super::failure_paths(domain::OpcoId::$opco).await;
+                }
+            )*
+        }
+    };
+}
+
+include!("../src/registry.rs");

@@ -3,10 +3,11 @@
 mod common;
 
 use common::{Op, Outcome, filing, run, sandbox, with_browser};
+use domain::OpcoId;
 use portals::{PortalError, PortalStatus};
-use sandboxes::{Faults, Portal, StatusChange};
+use sandboxes::{Faults, StatusChange};
 
-async fn whole_path(portal: Portal) {
+async fn whole_path(portal: OpcoId) {
     with_browser(|browser| async move {
         let sb = sandbox(portal, Faults::default()).await;
         let dir = tempfile::tempdir().unwrap();
@@ -29,7 +30,16 @@ async fn whole_path(portal: Portal) {
         assert_eq!(draft.values["action_cost"], "1800,00");
         assert_eq!(draft.files.len(), 3, "{portal}: three attachments uploaded");
         assert!(!p.resumed_draft);
-        let steps = portal.spec().steps.len();
+        if sb.spec().cookie_banner.is_some() {
+            let dismissed = common::files_under(&rec_root).iter().any(|path| {
+                std::fs::read_to_string(path).is_ok_and(|t| t.contains("dismiss banner"))
+            });
+            assert!(
+                dismissed,
+                "{portal}: the cookie banner was dismissed at login"
+            );
+        }
+        let steps = sb.spec().steps.len();
         assert_eq!(
             p.final_screenshots.len(),
             steps + 1,
@@ -126,7 +136,7 @@ async fn whole_path(portal: Portal) {
                 reason: Some("Hors critères de prise en charge".into())
             }
         );
-        assert_eq!(st[0].label, portal.spec().statuses.refused);
+        assert_eq!(st[0].label, sb.spec().statuses.refused);
 
         // A wording the script has never seen goes to a human, with a screenshot.
         sb.set_status(
@@ -150,17 +160,31 @@ async fn whole_path(portal: Portal) {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn atlas_prefill_submit_and_statuses_file_exactly_one_dossier() {
-    whole_path(Portal::Atlas).await;
+#[test]
+fn each_scripts_cookie_banner_button_is_the_one_its_sandbox_shows() {
+    for &opco in portals::SUPPORTED {
+        let facts = common::script_for(opco).facts();
+        assert_eq!(
+            facts.ui.cookie_banner_button.as_deref(),
+            common::spec_of(opco).cookie_banner.map(|b| b.accept_button),
+            "{opco}"
+        );
+    }
+    assert!(common::spec_of(OpcoId::Atlas).cookie_banner.is_some());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn akto_prefill_submit_and_statuses_file_exactly_one_dossier_after_the_emailed_code() {
-    whole_path(Portal::Akto).await;
+/// The whole path, once per portal of the registry (`portals/src/registry.rs`).
+macro_rules! registered {
+    ($($folder:ident => $opco:ident),* $(,)?) => {
+        mod prefill_submit_and_statuses_file_exactly_one_dossier {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $folder() {
+                    super::whole_path(domain::OpcoId::$opco).await;
+                }
+            )*
+        }
+    };
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn opco_ep_prefill_submit_and_statuses_file_exactly_one_dossier() {
-    whole_path(Portal::OpcoEp).await;
-}
+include!("../src/registry.rs");

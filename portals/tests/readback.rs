@@ -7,8 +7,9 @@
 mod common;
 
 use common::{Op, Outcome, filing, run, sandbox, with_browser};
+use domain::OpcoId;
 use portals::{Difference, PermanentReason, PortalError, Warning};
-use sandboxes::{Acknowledgement, ExtraControl, Faults, HARMLESS_EXTRA, Portal, ShortField};
+use sandboxes::{Acknowledgement, ExtraControl, Faults, HARMLESS_EXTRA, ShortField};
 
 fn with(f: impl FnOnce(&mut Faults)) -> Faults {
     let mut faults = Faults::default();
@@ -16,7 +17,7 @@ fn with(f: impl FnOnce(&mut Faults)) -> Faults {
     faults
 }
 
-fn differences(portal: Portal, r: Result<Outcome, PortalError>) -> Vec<Difference> {
+fn differences(portal: OpcoId, r: Result<Outcome, PortalError>) -> Vec<Difference> {
     match r {
         Err(PortalError::ValuesDiffer {
             differences,
@@ -33,11 +34,11 @@ fn differences(portal: Portal, r: Result<Outcome, PortalError>) -> Vec<Differenc
     }
 }
 
-async fn readback_paths(portal: Portal) {
+async fn readback_paths(portal: OpcoId) {
     with_browser(|browser| async move {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("rec");
-        let spec = portal.spec();
+        let spec = common::spec_of(portal);
         let (short_key, keep) = spec.short_field;
         let short_label = spec.field(short_key).unwrap().label;
 
@@ -205,17 +206,18 @@ async fn readback_paths(portal: Portal) {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn atlas_stops_on_every_value_it_did_not_keep_and_never_claims_nothing_was_filed() {
-    readback_paths(Portal::Atlas).await;
+/// Every read-back switch, once per portal of the registry (`portals/src/registry.rs`).
+macro_rules! registered {
+    ($($folder:ident => $opco:ident),* $(,)?) => {
+        mod stops_on_every_value_it_did_not_keep_and_never_claims_nothing_was_filed {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $folder() {
+                    super::readback_paths(domain::OpcoId::$opco).await;
+                }
+            )*
+        }
+    };
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn akto_stops_on_every_value_it_did_not_keep_and_never_claims_nothing_was_filed() {
-    readback_paths(Portal::Akto).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn opco_ep_stops_on_every_value_it_did_not_keep_and_never_claims_nothing_was_filed() {
-    readback_paths(Portal::OpcoEp).await;
-}
+include!("../src/registry.rs");

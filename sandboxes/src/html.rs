@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::spec::{Field, HARMLESS_EXTRA, Kind, Markup, PortalSpec};
+use crate::spec::{CookieBanner, Field, HARMLESS_EXTRA, Kind, Markup, NameOrder, PortalSpec};
 use crate::state::{ExtraControl, Faults, Layout, Request, ShortField, Status};
 
 /// Escapes text for HTML content and attribute values.
@@ -68,9 +68,22 @@ fn id_of(spec: &PortalSpec, layout: Layout, key: &str, n: usize) -> String {
     if layout == Layout::ChangedMarkup {
         format!("ctl{n:03}x")
     } else {
-        format!("{}-{}", spec.portal.slug(), key.replace('_', "-"))
+        format!("{}-{}", spec.opco.slug(), key.replace('_', "-"))
     }
 }
+
+/// The cookie banner: a dialog over the whole page until its button is pressed, then gone for
+/// good (a cookie, read by the script that follows it, so later pages never show it).
+fn cookie_banner(b: CookieBanner) -> String {
+    format!(
+        "<div id=\"cookie-banner\" role=\"dialog\" aria-label=\"Gestion des cookies\" style=\"position:fixed;inset:0;z-index:1000;background:rgba(0,0,0,.45)\"><div style=\"position:absolute;left:0;right:0;bottom:0;background:#fff;padding:16px\"><p>{}</p><button type=\"button\" onclick=\"document.cookie='{COOKIES_OK}=1; path=/';document.getElementById('cookie-banner').remove()\">{}</button></div></div><script>if(document.cookie.split('; ').includes('{COOKIES_OK}=1'))document.getElementById('cookie-banner').remove();</script>",
+        esc(b.text),
+        esc(b.accept_button)
+    )
+}
+
+/// The cookie that remembers the cookie banner was dismissed.
+const COOKIES_OK: &str = "cookies_ok";
 
 /// The page chrome of the portal.
 pub(crate) fn page(spec: &PortalSpec, title: &str, body: &str, logged_in: bool) -> String {
@@ -99,8 +112,9 @@ pub(crate) fn page(spec: &PortalSpec, title: &str, body: &str, logged_in: bool) 
         Markup::ForLabel => "</main>",
         _ => "</div>",
     };
+    let banner = spec.cookie_banner.map(cookie_banner).unwrap_or_default();
     format!(
-        "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>{} — {}</title><style>{}</style></head><body>{header}<h1>{}</h1>{body}{footer}</body></html>",
+        "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>{} — {}</title><style>{}</style></head><body>{banner}{header}<h1>{}</h1>{body}{footer}</body></html>",
         esc(title),
         esc(spec.space),
         spec.css,
@@ -398,9 +412,9 @@ fn trainee_cell(spec: &PortalSpec, r: &Request) -> String {
         .get("trainee_first_names")
         .cloned()
         .unwrap_or_default();
-    match spec.portal {
-        crate::Portal::Akto => format!("{first} {last}"),
-        _ => format!("{} {first}", last.to_uppercase()),
+    match spec.list_name {
+        NameOrder::FirstLast => format!("{first} {last}"),
+        NameOrder::LastUpperFirst => format!("{} {first}", last.to_uppercase()),
     }
 }
 

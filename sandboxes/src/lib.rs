@@ -23,8 +23,12 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use spec::{
-    Field, HARMLESS_EXTRA, Kind, Markup, Portal, PortalSpec, StatusWords, Step, UnknownPortal,
+    CookieBanner, Field, HARMLESS_EXTRA, Kind, ListHeaders, Markup, NameOrder, PortalSpec,
+    SANDBOXED, StatusWords, Step, UnknownPortal, parse_portal, slugs, spec,
 };
+
+/// The portal a sandbox imitates: an OPCO with a line in the registry (`portals/src/registry.rs`).
+pub type Portal = domain::OpcoId;
 pub use state::{
     Account, Acknowledgement, ExtraControl, Faults, Layout, RequestView, SandboxConfig, ShortField,
     Status, StatusChange, StoredFile,
@@ -39,6 +43,8 @@ pub enum SandboxError {
         #[source]
         source: std::io::Error,
     },
+    #[error("no sandbox for this OPCO")]
+    Unknown(#[source] UnknownPortal),
     #[error("cannot read the state file {path}")]
     State {
         path: PathBuf,
@@ -60,7 +66,7 @@ pub struct RunningSandbox {
 impl std::fmt::Debug for RunningSandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RunningSandbox")
-            .field("portal", &self.shared.spec.portal)
+            .field("portal", &self.shared.spec.opco)
             .field("url", &self.url)
             .finish()
     }
@@ -76,7 +82,8 @@ pub async fn spawn_on(
     config: SandboxConfig,
     addr: SocketAddr,
 ) -> Result<RunningSandbox, SandboxError> {
-    let spec = config.portal.spec();
+    let spec = spec::spec(config.portal)
+        .ok_or_else(|| SandboxError::Unknown(UnknownPortal(config.portal.slug().to_owned())))?;
     let state_file = config
         .state_dir
         .as_ref()
@@ -160,7 +167,12 @@ impl RunningSandbox {
 
     /// Which portal this is.
     pub fn portal(&self) -> Portal {
-        self.shared.spec.portal
+        self.shared.spec.opco
+    }
+
+    /// What this sandbox imitates.
+    pub fn spec(&self) -> &'static PortalSpec {
+        self.shared.spec
     }
 
     /// The URL of the login page.

@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use domain::OpcoId;
 use reqwest::multipart::{Form, Part};
 use sandboxes::{
-    Account, Acknowledgement, ExtraControl, Faults, Kind, Layout, Portal, RunningSandbox,
+    Account, Acknowledgement, ExtraControl, Faults, Kind, Layout, PortalSpec, RunningSandbox,
     SandboxConfig, ShortField, StatusChange,
 };
 
@@ -17,7 +18,16 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
-async fn start(portal: Portal, faults: Faults) -> RunningSandbox {
+/// Every portal of the registry.
+fn sandboxed() -> impl Iterator<Item = OpcoId> {
+    sandboxes::SANDBOXED.iter().map(|s| s.opco)
+}
+
+fn spec(portal: OpcoId) -> &'static PortalSpec {
+    sandboxes::spec(portal).unwrap_or_else(|| panic!("{portal} has no sandbox"))
+}
+
+async fn start(portal: OpcoId, faults: Faults) -> RunningSandbox {
     let mut config = SandboxConfig::new(portal);
     config.faults = faults;
     sandboxes::spawn(config).await.unwrap()
@@ -63,7 +73,7 @@ async fn login(sb: &RunningSandbox, c: &reqwest::Client) -> reqwest::Response {
         .send()
         .await
         .unwrap();
-    if sb.portal() == Portal::Akto {
+    if sb.spec().two_factor {
         assert!(resp.url().path().ends_with("/verification"));
         let body = resp.text().await.unwrap();
         assert!(body.contains("envoyé par e-mail"), "{body}");
@@ -82,11 +92,7 @@ async fn login(sb: &RunningSandbox, c: &reqwest::Client) -> reqwest::Response {
 /// Opens a new request and returns its base URL (the portal redirects to its step 1).
 async fn new_request(sb: &RunningSandbox, c: &reqwest::Client) -> String {
     let resp = c
-        .post(format!(
-            "{}{}/nouvelle",
-            sb.url(),
-            sb.portal().spec().home_path
-        ))
+        .post(format!("{}{}/nouvelle", sb.url(), sb.spec().home_path))
         .send()
         .await
         .unwrap();
@@ -96,7 +102,7 @@ async fn new_request(sb: &RunningSandbox, c: &reqwest::Client) -> String {
 }
 
 async fn fill_all(sb: &RunningSandbox, c: &reqwest::Client, layout: Layout) -> String {
-    let spec = sb.portal().spec();
+    let spec = sb.spec();
     let base = new_request(sb, c).await;
     let prefix = if layout == Layout::ChangedMarkup {
         "q9_"
@@ -153,9 +159,9 @@ async fn transmit(c: &reqwest::Client, base: &str) -> String {
 
 #[tokio::test]
 async fn each_portal_files_one_dossier_in_its_own_number_format_and_shows_its_statuses() {
-    for portal in Portal::ALL {
+    for portal in sandboxed() {
         let sb = start(portal, Faults::default()).await;
-        let spec = portal.spec();
+        let spec = spec(portal);
         let c = client();
         let home = login(&sb, &c).await;
         assert!(home.url().path().ends_with(spec.home_path));
@@ -235,7 +241,7 @@ async fn each_portal_files_one_dossier_in_its_own_number_format_and_shows_its_st
 
 #[tokio::test]
 async fn wrong_credentials_and_wrong_codes_are_refused_in_the_portals_words() {
-    for portal in Portal::ALL {
+    for portal in sandboxed() {
         let sb = start(portal, Faults::default()).await;
         let c = client();
         let body = c
@@ -248,11 +254,11 @@ async fn wrong_credentials_and_wrong_codes_are_refused_in_the_portals_words() {
             .await
             .unwrap();
         assert!(
-            body.contains(&sandboxes_escape(portal.spec().login_error)),
+            body.contains(&sandboxes_escape(spec(portal).login_error)),
             "{body}"
         );
     }
-    let sb = start(Portal::Akto, Faults::default()).await;
+    let sb = start(OpcoId::Akto, Faults::default()).await;
     let c = client();
     let demo = Account::demo();
     c.post(sb.login_url())
@@ -278,7 +284,7 @@ async fn wrong_credentials_and_wrong_codes_are_refused_in_the_portals_words() {
         .text()
         .await
         .unwrap();
-    assert!(body.contains(portal_err(Portal::Akto)));
+    assert!(body.contains(portal_err(OpcoId::Akto)));
     // A second login while the code is valid keeps the same code, so the human's answer works.
     let c2 = client();
     c2.post(sb.login_url())
@@ -308,11 +314,11 @@ async fn wrong_credentials_and_wrong_codes_are_refused_in_the_portals_words() {
         .send()
         .await
         .unwrap();
-    assert!(home.url().path().ends_with(Portal::Akto.spec().home_path));
+    assert!(home.url().path().ends_with(spec(OpcoId::Akto).home_path));
 }
 
-fn portal_err(p: Portal) -> &'static str {
-    p.spec().two_factor_error
+fn portal_err(p: OpcoId) -> &'static str {
+    spec(p).two_factor_error
 }
 
 fn sandboxes_escape(s: &str) -> String {
@@ -321,9 +327,9 @@ fn sandboxes_escape(s: &str) -> String {
 
 #[tokio::test]
 async fn uploads_other_than_small_pdfs_are_refused_with_the_portals_message() {
-    for portal in Portal::ALL {
+    for portal in sandboxed() {
         let sb = start(portal, Faults::default()).await;
-        let spec = portal.spec();
+        let spec = spec(portal);
         let c = client();
         login(&sb, &c).await;
         let base = new_request(&sb, &c).await;
@@ -363,7 +369,7 @@ async fn uploads_other_than_small_pdfs_are_refused_with_the_portals_message() {
 #[tokio::test]
 async fn failure_switches_change_what_the_portal_answers() {
     let sb = start(
-        Portal::Atlas,
+        OpcoId::Atlas,
         Faults {
             maintenance: true,
             ..Faults::default()
@@ -401,7 +407,7 @@ async fn failure_switches_change_what_the_portal_answers() {
         .text()
         .await
         .unwrap();
-    assert!(body.contains(Portal::Atlas.spec().captcha_title));
+    assert!(body.contains(spec(OpcoId::Atlas).captcha_title));
 
     sb.set_faults(Faults {
         expire_session_at_step: Some(2),
@@ -412,7 +418,7 @@ async fn failure_switches_change_what_the_portal_answers() {
         .post(format!(
             "{}{}/nouvelle",
             sb.url(),
-            Portal::Atlas.spec().home_path
+            spec(OpcoId::Atlas).home_path
         ))
         .send()
         .await
@@ -439,8 +445,8 @@ async fn failure_switches_change_what_the_portal_answers() {
 
 #[tokio::test]
 async fn layout_variants_keep_or_change_the_labels() {
-    for portal in Portal::ALL {
-        let spec = portal.spec();
+    for portal in sandboxed() {
+        let spec = spec(portal);
         // Changed markup: names and ids differ, labels do not, and filing still works.
         let sb = start(
             portal,
@@ -533,7 +539,7 @@ async fn layout_variants_keep_or_change_the_labels() {
 #[tokio::test]
 async fn a_sandbox_with_a_state_dir_remembers_its_dossiers_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = SandboxConfig::new(Portal::OpcoEp);
+    let mut config = SandboxConfig::new(OpcoId::OpcoEp);
     config.state_dir = Some(dir.path().to_owned());
     let sb = sandboxes::spawn(config.clone()).await.unwrap();
     let c = client();
@@ -548,7 +554,7 @@ async fn a_sandbox_with_a_state_dir_remembers_its_dossiers_across_restarts() {
 
 #[tokio::test]
 async fn dossiers_move_along_by_themselves_when_auto_advance_is_on() {
-    let mut config = SandboxConfig::new(Portal::Atlas);
+    let mut config = SandboxConfig::new(OpcoId::Atlas);
     config.auto_advance = Some(std::time::Duration::from_millis(100));
     let sb = sandboxes::spawn(config).await.unwrap();
     let c = client();
@@ -574,8 +580,8 @@ async fn dossiers_move_along_by_themselves_when_auto_advance_is_on() {
 #[tokio::test]
 async fn read_back_switches_cut_a_field_preset_a_control_restate_the_cost_and_change_the_acknowledgement()
  {
-    for portal in Portal::ALL {
-        let spec = portal.spec();
+    for portal in sandboxed() {
+        let spec = spec(portal);
         let (key, keep) = spec.short_field;
         let step_of = |key: &str| {
             spec.steps
@@ -691,4 +697,35 @@ async fn read_back_switches_cut_a_field_preset_a_control_restate_the_cost_and_ch
         assert!(resp.text().await.unwrap().contains(spec.error_title));
         assert_eq!(sb.dossiers().len(), 1, "{portal}");
     }
+}
+
+#[tokio::test]
+async fn a_cookie_banner_covers_the_pages_of_the_portals_that_have_one() {
+    for portal in sandboxed() {
+        let spec = spec(portal);
+        let sb = start(portal, Faults::default()).await;
+        let body = client()
+            .get(sb.login_url())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        match spec.cookie_banner {
+            Some(b) => {
+                assert!(
+                    body.contains("id=\"cookie-banner\" role=\"dialog\""),
+                    "{portal}"
+                );
+                assert!(
+                    body.contains(&sandboxes_escape(b.accept_button)),
+                    "{portal}"
+                );
+                assert!(body.contains(&sandboxes_escape(b.text)), "{portal}");
+            }
+            None => assert!(!body.contains("cookie-banner"), "{portal}"),
+        }
+    }
+    assert!(spec(OpcoId::Atlas).cookie_banner.is_some());
 }

@@ -12,7 +12,7 @@ pub fn script() -> &'static PortalScript {
     static SCRIPT: OnceLock<PortalScript> = OnceLock::new();
     SCRIPT.get_or_init(|| {
         PortalScript::new(include_str!("facts.toml"), steps::pages, statuses::read_row)
-            .unwrap_or_else(|e| panic!("portals/src/opco_ep/facts.toml is invalid: {e}"))
+            .unwrap_or_else(|e| panic!("{}: facts.toml is invalid: {e}", module_path!()))
     })
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use browser::{Browser, BrowserConfig};
 use chrono::NaiveDate;
+use domain::OpcoId;
 use domain::{Euros, Nda, Siret};
 use futures::FutureExt;
 use portals::{
@@ -17,7 +18,7 @@ use portals::{
     Session, Trainee,
 };
 use recordings::{Recorder, Redactor};
-use sandboxes::{Account, Faults, Portal, RunningSandbox, SandboxConfig};
+use sandboxes::{Account, Faults, PortalSpec, RunningSandbox, SandboxConfig};
 use secrecy::SecretString;
 
 pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
@@ -41,18 +42,20 @@ where
     }
 }
 
-pub async fn sandbox(portal: Portal, faults: Faults) -> RunningSandbox {
+pub async fn sandbox(portal: OpcoId, faults: Faults) -> RunningSandbox {
     let mut config = SandboxConfig::new(portal);
     config.faults = faults;
     sandboxes::spawn(config).await.unwrap()
 }
 
-pub fn script_for(portal: Portal) -> &'static PortalScript {
-    match portal {
-        Portal::Atlas => portals::atlas::script(),
-        Portal::Akto => portals::akto::script(),
-        Portal::OpcoEp => portals::opco_ep::script(),
-    }
+/// The registered script of a portal.
+pub fn script_for(portal: OpcoId) -> &'static PortalScript {
+    portals::script(portal).unwrap_or_else(|| panic!("{portal} has no script"))
+}
+
+/// The registered sandbox of a portal.
+pub fn spec_of(portal: OpcoId) -> &'static PortalSpec {
+    sandboxes::spec(portal).unwrap_or_else(|| panic!("{portal} has no sandbox"))
 }
 
 /// Writes the three attachments into `dir` and returns a valid filing.

@@ -9,10 +9,10 @@ use clap::Parser;
 use sandboxes::{Account, Faults, Layout, Portal, SandboxConfig};
 
 #[derive(Parser, Debug)]
-#[command(about = "Serve a local imitation of an OPCO portal (atlas, akto, opco-ep)")]
+#[command(about = "Serve a local imitation of an OPCO portal (one of the registered portals)")]
 struct Cli {
-    /// atlas | akto | opco-ep
-    #[arg(long)]
+    /// The OPCO's slug: a portal of the registry (portals/src/registry.rs)
+    #[arg(long, value_parser = sandboxes::parse_portal)]
     opco: Portal,
     #[arg(long, default_value = "127.0.0.1:0")]
     addr: SocketAddr,

@@ -1,0 +1,175 @@
+// The sandbox of AKTO's portal: what it asks, how it words and lays it out.
+//
+// Compiled by the `sandboxes` crate, not by `portals`: `sandboxes` includes this file from the
+// registry (`portals/src/registry.rs`), so the portal's sandbox sits beside its facts and steps
+// while `portals` never depends on `sandboxes` outside its tests.
+
+use domain::OpcoId;
+
+use crate::spec::{
+    Kind, ListHeaders, Markup, NameOrder, PortalSpec, StatusWords, Step, field as f,
+};
+
+/// This portal's dossier numbers, as its acknowledgement shows them.
+fn dossier_format(prefix: &str, seq: u32, _year: i32) -> String {
+    format!("{prefix}{seq:08}")
+}
+
+const AKTO_CONTRACT: &[(&str, &str)] = &[
+    ("1", "Contrat à durée indéterminée"),
+    ("2", "Contrat à durée déterminée"),
+];
+const AKTO_MODALITY: &[(&str, &str)] = &[
+    ("presentiel", "Présentiel"),
+    ("fad", "À distance"),
+    ("mixte", "Hybride (présentiel et à distance)"),
+];
+
+/// AKTO: wrapping labels, a code sent by e-mail after the password, three steps.
+pub(crate) static SPEC: PortalSpec = PortalSpec {
+    opco: OpcoId::Akto,
+    brand: "AKTO",
+    space: "Mon Espace AKTO",
+    css: "body{font-family:Montserrat,Helvetica,sans-serif;background:#f4f1fb;margin:0}.akto-top{background:#5a2d82;color:#fff;padding:10px 20px}.akto-card{background:#fff;margin:20px auto;max-width:820px;padding:20px;border-radius:8px}.akto-field{display:flex;flex-direction:column;margin:10px 0}.akto-field span{font-size:14px}.akto-btn{background:#e6007e;color:#fff;border-radius:20px;padding:8px 18px;border:0;margin:4px}.akto-error{color:#b00020;font-weight:bold}table{width:100%}td,th{padding:4px;border-bottom:1px solid #ccc}",
+    markup: Markup::Wrapping,
+    changed_markup: Markup::ForLabel,
+    cookie: "akto_sid",
+    login_path: "/login",
+    home_path: "/mon-espace/dossiers",
+    login_user_label: "Adresse e-mail",
+    login_password_label: "Mot de passe",
+    login_placeholders: false,
+    login_button: "Connexion",
+    cookie_banner: None,
+    login_error: "Adresse e-mail ou mot de passe invalide.",
+    session_expired: "Vous avez été déconnecté après une période d'inactivité.",
+    two_factor: true,
+    two_factor_label: "Code de vérification",
+    two_factor_button: "Valider le code",
+    two_factor_error: "Le code saisi est incorrect ou a expiré.",
+    list_title: "Mes dossiers de formation",
+    new_button: "Créer une demande de financement",
+    resume_link: "Compléter",
+    view_link: "Voir le dossier",
+    list_name: NameOrder::FirstLast,
+    headers: ListHeaders {
+        reference: "N° de dossier",
+        trainee: "Bénéficiaire",
+        action: "Formation",
+        start: "Début",
+        status: "État",
+        amount: "Montant pris en charge",
+        comment: "Motif",
+    },
+    steps: &[
+        Step {
+            title: "Entreprise et bénéficiaire",
+            fields: &[
+                f("company_siret", "SIRET", Kind::Text, true),
+                f("account_id", "Numéro de compte AKTO", Kind::Text, true),
+                f("trainee_last_name", "Nom de naissance", Kind::Text, true),
+                f("trainee_first_names", "Prénom", Kind::Text, true),
+                f("trainee_birth_date", "Né(e) le", Kind::Date, true),
+                f("trainee_job", "Emploi occupé", Kind::Text, true),
+                f(
+                    "trainee_contract",
+                    "Nature du contrat",
+                    Kind::Select(AKTO_CONTRACT),
+                    true,
+                ),
+            ],
+        },
+        Step {
+            title: "Formation et prestataire",
+            fields: &[
+                f("action_title", "Intitulé de l'action", Kind::Text, true),
+                f(
+                    "action_start",
+                    "Premier jour de formation",
+                    Kind::Date,
+                    true,
+                ),
+                f("action_end", "Dernier jour de formation", Kind::Date, true),
+                f("action_hours", "Nombre d'heures", Kind::Number, true),
+                f(
+                    "action_modality",
+                    "Modalité",
+                    Kind::Select(AKTO_MODALITY),
+                    true,
+                ),
+                f("action_cost", "Coût total HT", Kind::Text, true),
+                f("provider_name", "Nom du prestataire", Kind::Text, true),
+                f("provider_siret", "SIRET du prestataire", Kind::Text, true),
+                f(
+                    "provider_nda",
+                    "N° de déclaration d'activité",
+                    Kind::Text,
+                    true,
+                ),
+                f(
+                    "provider_qualiopi",
+                    "Le prestataire est certifié Qualiopi",
+                    Kind::Checkbox,
+                    false,
+                ),
+                f(
+                    "subrogation",
+                    "Je demande la subrogation de paiement",
+                    Kind::Checkbox,
+                    false,
+                ),
+            ],
+        },
+        Step {
+            title: "Documents",
+            fields: &[
+                f("file_quote", "Devis", Kind::File, true),
+                f("file_programme", "Programme", Kind::File, true),
+                f(
+                    "file_agreement",
+                    "Convention de formation",
+                    Kind::File,
+                    true,
+                ),
+            ],
+        },
+    ],
+    next_button: "Continuer",
+    draft_button: "Sauvegarder en brouillon",
+    recap_title: "Vérifiez votre demande avant envoi",
+    submit_button: "Envoyer ma demande",
+    draft_saved: "Brouillon sauvegardé.",
+    submitted_message: "Demande envoyée. Votre numéro de dossier est",
+    statuses: StatusWords {
+        draft: "En cours de saisie",
+        filed: "Déposée",
+        in_review: "En cours de traitement",
+        documents_requested: "Dossier incomplet",
+        granted: "Acceptée",
+        refused: "Refusée",
+        cancelled: "Annulée",
+    },
+    max_upload_bytes: 10 * 1024 * 1024,
+    upload_refused: "Document refusé. Seuls les fichiers PDF de moins de 10 Mo sont acceptés.",
+    captcha_title: "Merci de confirmer que vous n'êtes pas un robot",
+    maintenance_title: "Mon Espace AKTO est momentanément indisponible",
+    error_title: "Oups, une erreur est survenue",
+    renamed: (1, "action_hours", "Durée totale en heures"),
+    new_mandatory: (
+        0,
+        f(
+            "trainee_level",
+            "Niveau de qualification",
+            Kind::Select(&[("3", "CAP/BEP"), ("4", "Bac"), ("5", "Bac+2")]),
+            true,
+        ),
+    ),
+    dossier_prefix: "DPC",
+    dossier_format,
+    short_field: ("provider_name", 10),
+    preset_extra: (
+        1,
+        f("extra_costs", "Frais prévisionnels (€)", Kind::Text, false),
+        "150,00",
+    ),
+};
