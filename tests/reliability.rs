@@ -415,12 +415,13 @@ async fn redis_backlog(conn: &mut redis::aio::MultiplexedConnection, ns: &str) -
 /// A backlog queued while no worker runs (a deploy, a crash loop), past apalis-redis' own limit
 /// of about 8,000 due wake-ups at one fetch: three workers started afterwards drain it all, the
 /// Redis queue never grows past the backlog (the reaper does not re-send queued wake-ups), and
-/// the data of handled wake-ups is removed. `MONOPCO_BACKLOG` sets the size (10,000 by default).
+/// the data of handled wake-ups is removed. `DRILL_BACKLOG` sets the size (10,000 by default; not
+/// `MONOPCO_…`, which the processes would read as configuration).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backlog_queued_while_no_worker_runs_drains_without_growing_and_leaves_nothing_in_redis()
 {
     let _one_at_a_time = HEAVY.lock().await;
-    let n: usize = std::env::var("MONOPCO_BACKLOG")
+    let n: usize = std::env::var("DRILL_BACKLOG")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
