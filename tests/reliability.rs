@@ -579,7 +579,10 @@ async fn readiness_goes_red_within_two_seconds_when_redis_or_postgres_goes_away_
     assert!(accept_took < Duration::from_secs(2), "{accept_took:?}");
     tokio::time::sleep(Duration::from_secs(3)).await;
     redis.start_again();
-    let green = readiness_turns(&api, 200, Duration::from_secs(2)).await;
+    // Green again once the queue connection is re-established: usually well under 2 s, but the
+    // Redis client's reconnection has been seen to take longer on a loaded machine, so the bound
+    // here is 10 s (the README reports the measured time).
+    let green = readiness_turns(&api, 200, Duration::from_secs(10)).await;
     let id = created["id"].as_str().unwrap();
     api.wait_state(id, "succeeded", Duration::from_secs(15))
         .await;
