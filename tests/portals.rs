@@ -358,6 +358,76 @@ async fn a_prefill_job_on_postgres_and_redis_leaks_the_password_into_no_row_nor_
     a_prefill_job_logs_in_with_registered_credentials_and_the_password_leaks_nowhere(backend).await;
 }
 
+/// A prefill cancelled while its session fills the form stops before its next step: the job
+/// ends `cancelled`, the portal holds a half-filled draft and no dossier.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_prefill_cancelled_through_the_api_stops_its_portal_session_mid_form_and_files_nothing() {
+    let mut sandbox_config = sandboxes::SandboxConfig::new(domain::OpcoId::Atlas);
+    // Slow answers: the form takes long enough to be cancelled in its middle.
+    sandbox_config.faults.slow_ms = 300;
+    let sandbox = sandboxes::spawn(sandbox_config).await.unwrap();
+    let demo = sandboxes::Account::demo();
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!("\n[portals.atlas]\nbase_url = \"{}\"\n", sandbox.url());
+    let config = write_config(dir.path(), &Backend::Embedded, None, "");
+    std::fs::write(&config, std::fs::read_to_string(&config).unwrap() + &extra).unwrap();
+    let app = Process::start(&config, &["serve", "--addr", "127.0.0.1:0"]);
+    let api = Api::new(app.addr.as_deref().unwrap());
+    let (s, body) = api
+        .put_account(
+            ACCOUNTS_TOKEN,
+            "atlas",
+            ACCOUNT,
+            &json!({ "username": demo.email, "password": demo.password }),
+        )
+        .await;
+    assert_eq!(s, 204, "{body}");
+    let (s, created) = api
+        .create(Some(WRITE_TOKEN), None, &json!({ "kind": "prefill_filing", "input": { "opco": "atlas", "filing": filing(dir.path()) } }))
+        .await;
+    assert_eq!(s, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    // Cancelled once the portal has saved the form's first page.
+    let first_page_field = sandbox.spec().steps[0].fields[0].key;
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while !sandbox
+        .requests()
+        .iter()
+        .any(|r| r.values.contains_key(first_page_field))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first page was never saved: {:#}",
+            api.job(&id).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (s, body) = api
+        .post(WRITE_TOKEN, &format!("/v1/jobs/{id}/cancel"))
+        .await;
+    assert_eq!(s, 202, "{body}");
+    let job = api
+        .wait_for(&id, Duration::from_secs(60), |j| {
+            j["state"] != "queued" && j["state"] != "running"
+        })
+        .await;
+    assert_eq!(job["state"], "cancelled", "{job:#}");
+    assert!(sandbox.dossiers().is_empty(), "nothing is filed");
+    let requests = sandbox.requests();
+    assert_eq!(requests.len(), 1, "one draft");
+    assert!(
+        requests[0].files.is_empty(),
+        "the session stopped before the attachments page"
+    );
+    let stopped = files_containing(&dir.path().join("data/recordings"), b"stopped on request");
+    assert!(
+        !stopped.is_empty(),
+        "the recording says where the session stopped"
+    );
+    drop(app);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn portal_logins_are_write_only_and_need_the_accounts_scope() {
     let dir = tempfile::tempdir().unwrap();

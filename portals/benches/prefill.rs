@@ -356,23 +356,20 @@ async fn run_level(
         );
         let root = root.to_path_buf();
         let run = run.clone();
-        let handle = tokio::runtime::Handle::current();
-        slots.push(tokio::task::spawn_blocking(move || {
-            handle.block_on(async move {
-                let account = slot_account(slot);
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(filing) = todo.get(i) else {
-                        break;
-                    };
-                    let job = format!("level{run}-filing{i:04}");
-                    let t = Instant::now();
-                    let res = prefill_job(&browser, &sb, &root, &job, &account, filing).await;
-                    let took = t.elapsed();
-                    let error = check(res, &job).err();
-                    results.lock().expect("results").push(Done { took, error });
-                }
-            })
+        slots.push(tokio::spawn(async move {
+            let account = slot_account(slot);
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(filing) = todo.get(i) else {
+                    break;
+                };
+                let job = format!("level{run}-filing{i:04}");
+                let t = Instant::now();
+                let res = prefill_job(&browser, &sb, &root, &job, &account, filing).await;
+                let took = t.elapsed();
+                let error = check(res, &job).err();
+                results.lock().expect("results").push(Done { took, error });
+            }
         }));
     }
     for s in slots {

@@ -88,6 +88,9 @@ pub enum ErrorClass {
     /// The final submit was pressed and no acknowledgement was read: filed or not, a person
     /// checks; the next attempt searches the portal before anything else.
     FiledUnknown,
+    /// The job was asked to stop (cancel, shutdown, lease lost) and the session stopped before
+    /// its next step, with nothing submitted: the job's runtime decides what comes next.
+    Stopped,
 }
 
 /// What the portal showed when the outcome of a final submit could not be read.
@@ -144,6 +147,9 @@ pub enum PortalError {
     },
     #[error("cannot write the recording")]
     Recording(#[from] recordings::RecordingError),
+    /// Asked to stop; the session stopped before `step` and never reached the final submit.
+    #[error("stopped on request before step {step}; nothing was submitted")]
+    Stopped { step: String },
 }
 
 impl PortalError {
@@ -159,6 +165,7 @@ impl PortalError {
             Self::FiledUnknown { .. } => ErrorClass::FiledUnknown,
             // The disk may come back; the portal has not been touched in a wrong way.
             Self::Recording(_) => ErrorClass::Retryable,
+            Self::Stopped { .. } => ErrorClass::Stopped,
         }
     }
 
@@ -176,7 +183,7 @@ impl PortalError {
             | Self::Permanent { screenshot, .. }
             | Self::ValuesDiffer { screenshot, .. }
             | Self::FiledUnknown { screenshot, .. } => screenshot.as_deref(),
-            Self::AlreadyFiled { .. } | Self::Recording(_) => None,
+            Self::AlreadyFiled { .. } | Self::Recording(_) | Self::Stopped { .. } => None,
         }
     }
 }

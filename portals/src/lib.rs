@@ -25,7 +25,7 @@ pub use filing::{
     Provider, Trainee,
 };
 pub use readback::{KeptValue, UnknownControl};
-pub use script::{Existing, PortalScript, Prefilled, Submitted};
+pub use script::{DRAFT_OPENED, Existing, PortalScript, Prefilled, Submitted, started_draft};
 pub use session::{Credentials, Session};
 pub use status::{DossierStatus, PortalStatus, StatusKind};
 

@@ -15,6 +15,21 @@ use crate::readback::{self, KeptValue, Readback};
 use crate::session::{Flow, PageFill, Session, Stop, Value};
 use crate::status::DossierStatus;
 
+/// The recorded step naming the draft an attempt works on (its URL).
+pub const DRAFT_OPENED: &str = "draft opened";
+
+/// The draft that earlier attempts of `job_id` started, from their recordings: the next attempt
+/// resumes it rather than opening a second one.
+pub fn started_draft(store: &recordings::Store, job_id: &str) -> Option<String> {
+    let attempts = store.attempts(job_id).ok()?;
+    attempts
+        .iter()
+        .flat_map(|a| &a.steps)
+        .filter(|st| st.action == DRAFT_OPENED)
+        .filter_map(|st| st.url.clone())
+        .next_back()
+}
+
 /// What a prefill leaves for staff: a draft on the portal and the screenshots to review.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Prefilled {
@@ -84,6 +99,29 @@ fn same_text(a: &str, b: &str) -> bool {
     a.split_whitespace().collect::<Vec<_>>() == b.split_whitespace().collect::<Vec<_>>()
 }
 
+/// Runs a flow (an expression using `$session`), logging in again once if the portal drops the
+/// session on the way. A macro rather than a function taking an async closure: the future stays
+/// `Send` for every lifetime, so a portal session runs as an ordinary task of its job.
+macro_rules! with_relogin {
+    ($script:expr, $session:ident, $flow:expr) => {{
+        let mut expired_once = false;
+        loop {
+            let res = async {
+                $session.login(&$script.facts).await?;
+                $flow.await
+            }
+            .await;
+            match res {
+                Err(Stop::Expired) if !expired_once => {
+                    tracing::info!(opco = %$script.facts.opco, step = $session.step(), "Session expired; logging in again");
+                    expired_once = true;
+                }
+                other => break finish(other),
+            }
+        }
+    }};
+}
+
 impl PortalScript {
     pub(crate) fn new(
         facts_toml: &str,
@@ -115,37 +153,13 @@ impl PortalScript {
         self.facts.warnings(filing, today)
     }
 
-    /// Runs a flow, logging in again once if the portal drops the session on the way.
-    async fn with_relogin<T>(
-        &self,
-        session: &mut Session<'_>,
-        flow: impl AsyncFn(&Self, &mut Session<'_>) -> Flow<T>,
-    ) -> Result<T, PortalError> {
-        let mut expired_once = false;
-        loop {
-            let res = async {
-                session.login(&self.facts).await?;
-                flow(self, session).await
-            }
-            .await;
-            match res {
-                Err(Stop::Expired) if !expired_once => {
-                    tracing::info!(opco = %self.facts.opco, step = session.step(), "Session expired; logging in again");
-                    expired_once = true;
-                }
-                other => return finish(other),
-            }
-        }
-    }
-
     /// Looks on the portal for a request for the same trainee and action.
     pub async fn find(
         &self,
         session: &mut Session<'_>,
         filing: &Filing,
     ) -> Result<Option<Existing>, PortalError> {
-        self.with_relogin(session, async |me, s| me.find_existing(s, filing).await)
-            .await
+        with_relogin!(self, session, self.find_existing(session, filing))
     }
 
     /// Logs in, creates or resumes the request, fills every page, uploads the attachments, saves
@@ -163,9 +177,7 @@ impl PortalScript {
             });
         }
         let mut warnings = self.warnings(filing, chrono::Local::now().date_naive());
-        let mut out = self
-            .with_relogin(session, async |me, s| me.prefill_flow(s, filing).await)
-            .await?;
+        let mut out = with_relogin!(self, session, self.prefill_flow(session, filing))?;
         warnings.append(&mut out.warnings);
         out.warnings = warnings;
         Ok(out)
@@ -185,8 +197,7 @@ impl PortalScript {
                 screenshot: None,
             });
         }
-        self.with_relogin(session, async |me, s| me.submit_flow(s, filing).await)
-            .await
+        with_relogin!(self, session, self.submit_flow(session, filing))
     }
 
     /// Every dossier of the account with its status mapped to our model. A status wording not
@@ -195,8 +206,7 @@ impl PortalScript {
         &self,
         session: &mut Session<'_>,
     ) -> Result<Vec<DossierStatus>, PortalError> {
-        self.with_relogin(session, async |me, s| me.statuses_flow(s).await)
-            .await
+        with_relogin!(self, session, self.statuses_flow(session))
     }
 
     async fn list_rows(&self, s: &mut Session<'_>) -> Flow<Vec<TableRow>> {
@@ -423,6 +433,13 @@ impl PortalScript {
         };
         let draft_url = s.current_url().await;
         s.own_draft = Some(draft_url.clone());
+        // Recorded, so that a later attempt of the same job resumes this draft even when the
+        // portal's list cannot tell it apart yet (stopped before the trainee's page).
+        s.recorder().record(&recordings::Step {
+            action: DRAFT_OPENED,
+            url: Some(&draft_url),
+            ..recordings::Step::default()
+        })?;
         let mut final_screenshots = Vec::new();
         let mut harmless = Vec::new();
         let mut readback_time = std::time::Duration::ZERO;
@@ -543,6 +560,7 @@ impl PortalScript {
         }
         s.set_step("submit");
         s.final_screenshot("avant-depot").await?;
+        s.commit_to_submit()?;
         // From this click on, the request may be filed: no outcome but a read acknowledgement
         // may say otherwise.
         if let Err(stop) = s

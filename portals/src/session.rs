@@ -8,6 +8,7 @@ use browser::Page;
 use browser::locator::{self, Locator, LocatorError, Role};
 use recordings::{Recorder, Step};
 use secrecy::{ExposeSecret, SecretString};
+use tokio_util::sync::CancellationToken;
 
 use crate::error::{HumanInput, PermanentReason, PortalError};
 use crate::facts::Facts;
@@ -91,6 +92,11 @@ pub struct Session<'a> {
     /// The draft this session created, to resume it after a re-login even before the portal's
     /// list can tell it apart (no trainee or action on it yet).
     pub(crate) own_draft: Option<String>,
+    /// Cancelled when the job must stop: the session stops before its next step.
+    stop: CancellationToken,
+    /// Set right before the final submit's click: from then on the session runs to its end (a
+    /// submit half-watched would be a filing nobody can account for).
+    committed: bool,
 }
 
 impl std::fmt::Debug for Session<'_> {
@@ -119,7 +125,47 @@ impl<'a> Session<'a> {
             load_timeout: Duration::from_secs(20),
             step: "start".into(),
             own_draft: None,
+            stop: CancellationToken::new(),
+            committed: false,
         }
+    }
+
+    /// Stops the session before its next step once `stop` is cancelled (a cancel, a shutdown,
+    /// a lost lease). The final submit, once its click is under way, is never interrupted.
+    pub fn with_stop(mut self, stop: CancellationToken) -> Self {
+        self.stop = stop;
+        self
+    }
+
+    /// Resumes the draft an earlier attempt started (see [`crate::started_draft`]) when the
+    /// portal's list does not show it as this filing's.
+    pub fn resuming(mut self, draft: Option<String>) -> Self {
+        self.own_draft = draft;
+        self
+    }
+
+    /// A safe point between two steps: stops here if asked to, unless the final submit is under
+    /// way.
+    pub(crate) fn checkpoint(&self) -> Flow<()> {
+        if self.committed || !self.stop.is_cancelled() {
+            return Ok(());
+        }
+        self.recorder.record(&Step {
+            action: "stopped on request",
+            error: Some("the job was asked to stop"),
+            ..Step::default()
+        })?;
+        Err(Stop::Fail(PortalError::Stopped {
+            step: self.step.clone(),
+        }))
+    }
+
+    /// The last safe point before the final submit: stops here if asked to, and otherwise
+    /// commits the session to run to its end, whatever is asked meanwhile.
+    pub(crate) fn commit_to_submit(&mut self) -> Flow<()> {
+        self.checkpoint()?;
+        self.committed = true;
+        Ok(())
     }
 
     /// How long to wait for a field to appear, and for a page to load.
@@ -274,6 +320,7 @@ impl<'a> Session<'a> {
 
     /// Opens a path of the portal and checks the page.
     pub(crate) async fn goto(&self, facts: &Facts, path: &str) -> Flow<()> {
+        self.checkpoint()?;
         let url = if path.starts_with("http") {
             path.to_owned()
         } else {
@@ -307,6 +354,7 @@ impl<'a> Session<'a> {
         value: &Value,
         secret: bool,
     ) -> Flow<()> {
+        self.checkpoint()?;
         let l = self.loc(Locator::label(label));
         let start = Instant::now();
         let (action, shown, res) = match value {
@@ -384,6 +432,7 @@ impl<'a> Session<'a> {
 
     /// Clicks a button (or link) and waits for the next page, then checks it.
     pub(crate) async fn click_and_load(&self, facts: &Facts, role: Role, name: &str) -> Flow<()> {
+        self.checkpoint()?;
         let l = self.loc(Locator::role(role, name));
         let start = Instant::now();
         let res = l

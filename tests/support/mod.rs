@@ -681,7 +681,23 @@ pub fn redacted(value: &Value, replace: &[(&str, &str)]) -> Value {
                 i += c.len_utf8();
             }
         }
-        out
+        // A recorded step's number counts every step before it (a banner dismissed, a draft
+        // noted): the step's name says which it is.
+        let mut numbered = String::new();
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find("step-") {
+            let (head, tail) = rest.split_at(at + 5);
+            numbered.push_str(head);
+            let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 && tail[digits..].starts_with('-') {
+                numbered.push_str("[n]");
+                rest = &tail[digits..];
+            } else {
+                rest = tail;
+            }
+        }
+        numbered.push_str(rest);
+        numbered
     }
     fn walk(key: &str, v: &Value, replace: &[(&str, &str)]) -> Value {
         match v {

@@ -213,7 +213,12 @@ pub async fn run_with(
     let ctx = browser.new_context().await.unwrap();
     let page = ctx.new_page().await.unwrap();
     let rec = recorder(root, job, attempt, code.as_deref());
-    let mut s = session(&page, &rec, sb, code, load);
+    // As the worker does: a prefill resumes the draft an earlier attempt of this job started.
+    let resume = match op {
+        Op::Prefill => portals::started_draft(&recordings::Store::new(root), job),
+        _ => None,
+    };
+    let mut s = session(&page, &rec, sb, code, load).resuming(resume);
     let res = match op {
         Op::Prefill => script.prefill(&mut s, filing).await.map(Outcome::Prefilled),
         Op::Submit => script.submit(&mut s, filing).await.map(Outcome::Submitted),

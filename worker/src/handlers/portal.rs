@@ -207,38 +207,36 @@ impl PortalRunner {
             password: account.password,
             two_factor_code,
         };
-        // The portal session's future borrows the page and recorder in a way the compiler
-        // cannot prove `Send`; it runs to its end on a blocking thread of this runtime instead.
-        let handle = tokio::runtime::Handle::current();
-        let span = tracing::Span::current();
-        let result = tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            handle.block_on(async move {
-                let result = {
-                    let mut session = Session::new(&page, &recorder, base_url, credentials);
-                    match work {
-                        Work::Prefill(filing) => script
-                            .prefill(&mut session, &filing)
-                            .await
-                            .map(Done::Prefilled),
-                        Work::Submit(filing) => script
-                            .submit(&mut session, &filing)
-                            .await
-                            .map(Done::Submitted),
-                        Work::Statuses => script.statuses(&mut session).await.map(Done::Statuses),
-                    }
-                };
-                if let Err(error) = page.close().await {
-                    tracing::warn!(%error, "Cannot close the portal page");
-                }
-                result
-            })
-        })
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "The portal session panicked");
-            JobError::retryable("worker_panic", "La session sur le portail a échoué.")
-        })?;
+        // An ordinary task of the job: the session reads the job's stop signal before each step
+        // (a cancel, a shutdown, a lost lease), stops there and closes its page; the final
+        // submit, once under way, runs to its end.
+        let result = {
+            // A prefill resumes the draft an earlier attempt of this job started.
+            let resume = match &work {
+                Work::Prefill(_) => portals::started_draft(
+                    &recordings::Store::new(&self.recordings_root),
+                    &ctx.job_id.to_string(),
+                ),
+                _ => None,
+            };
+            let mut session = Session::new(&page, &recorder, base_url, credentials)
+                .with_stop(ctx.stop.clone())
+                .resuming(resume);
+            match work {
+                Work::Prefill(filing) => script
+                    .prefill(&mut session, &filing)
+                    .await
+                    .map(Done::Prefilled),
+                Work::Submit(filing) => script
+                    .submit(&mut session, &filing)
+                    .await
+                    .map(Done::Submitted),
+                Work::Statuses => script.statuses(&mut session).await.map(Done::Statuses),
+            }
+        };
+        if let Err(error) = page.close().await {
+            tracing::warn!(%error, "Cannot close the portal page");
+        }
         match &result {
             Ok(_) => permit.succeeded(),
             Err(e) => permit.failed(e.class() == ErrorClass::Retryable),
@@ -304,6 +302,9 @@ pub fn portal_error_fr(e: &PortalError) -> String {
             "le dépôt a été pressé mais son accusé n'a pas pu être lu".into()
         }
         PortalError::Recording(_) => "l'enregistrement de la session a échoué".into(),
+        PortalError::Stopped { step } => format!(
+            "la session a été arrêtée à la demande avant l'étape « {step} », sans rien déposer"
+        ),
     }
 }
 
@@ -349,6 +350,13 @@ pub fn outcome_of(e: PortalError, recordings: &str) -> Result<Outcome, JobError>
             value: value.clone(),
             limit: limit.clone(),
         },
+        PortalError::Stopped { .. } => {
+            // The runtime knows why (cancel, shutdown, lease lost) and ends the attempt so.
+            return Err(JobError::retryable(
+                "interrupted",
+                format!("La tâche a été interrompue : {}.", portal_error_fr(&e)),
+            ));
+        }
         _ if e.class() == ErrorClass::Retryable => {
             return Err(JobError::retryable(
                 "portal_unavailable",
