@@ -179,12 +179,45 @@ async fn a_prefill_job_logs_in_with_registered_credentials_and_the_password_leak
     let app = Process::start(&config, &["serve", "--addr", "127.0.0.1:0"]);
     let api = Api::new(app.addr.as_deref().unwrap());
 
-    // A portal without an address is refused at once.
-    let (s, _) = api.create(Some(WRITE_TOKEN), None, &json!({ "kind": "prefill_filing", "input": { "opco": "akto", "filing": filing(&attachments) } })).await;
+    an_unknown_portal_is_refused_and_an_account_without_a_login_waits_for_staff(&api, &attachments)
+        .await;
+    the_login_goes_through_the_write_only_api_into_the_vault(&api, &demo).await;
+    the_prefill_stops_ready_for_review_with_warnings_one_draft_and_screenshots(
+        &api,
+        &sandbox,
+        &attachments,
+    )
+    .await;
+    let data = dir.path().join("data");
+    let rows = match &backend {
+        Backend::Embedded => Rows::Sqlite(&data),
+        Backend::Fleet {
+            postgres_url,
+            redis_url,
+            ..
+        } => Rows::Fleet {
+            postgres: postgres_url,
+            redis: redis_url,
+        },
+    };
+    the_password_reaches_no_log_line_file_row_nor_recording(
+        &api, &app, &backend, &rows, &data, &demo,
+    )
+    .await;
+    a_graceful_stop_closes_chromium_and_leaves_no_password_in_the_files(app, &data, &demo);
+}
+
+/// A portal without an address is refused at once; an account with no login registered is
+/// accepted and waits for staff, told what to do.
+async fn an_unknown_portal_is_refused_and_an_account_without_a_login_waits_for_staff(
+    api: &Api,
+    attachments: &std::path::Path,
+) {
+    let (s, _) = api.create(Some(WRITE_TOKEN), None, &json!({ "kind": "prefill_filing", "input": { "opco": "akto", "filing": filing(attachments) } })).await;
     assert_eq!(s, 400);
 
     // An account with no login registered is accepted, and waits for staff with what to do.
-    let mut unknown = filing(&attachments);
+    let mut unknown = filing(attachments);
     unknown["company"]["opco_account"] = json!("ADH-000000");
     let (s, created) = api
         .create(
@@ -207,8 +240,13 @@ async fn a_prefill_job_logs_in_with_registered_credentials_and_the_password_leak
         message.contains("PUT /v1/portal-accounts/atlas/ADH-000000"),
         "{message}"
     );
+}
 
-    // The client's login goes through the write-only API into the vault.
+/// The client's login goes through the write-only API into the vault.
+async fn the_login_goes_through_the_write_only_api_into_the_vault(
+    api: &Api,
+    demo: &sandboxes::Account,
+) {
     let (s, body) = api
         .put_account(
             ACCOUNTS_TOKEN,
@@ -218,9 +256,17 @@ async fn a_prefill_job_logs_in_with_registered_credentials_and_the_password_leak
         )
         .await;
     assert_eq!(s, 204, "{body}");
+}
 
+/// The prefill logs in with the registered login, fills the form, stops before the submit and
+/// waits for review with its warnings and the screenshots of every page.
+async fn the_prefill_stops_ready_for_review_with_warnings_one_draft_and_screenshots(
+    api: &Api,
+    sandbox: &sandboxes::RunningSandbox,
+    attachments: &std::path::Path,
+) {
     let (s, created) = api
-        .create(Some(WRITE_TOKEN), None, &json!({ "kind": "prefill_filing", "input": { "opco": "atlas", "filing": filing(&attachments) } }))
+        .create(Some(WRITE_TOKEN), None, &json!({ "kind": "prefill_filing", "input": { "opco": "atlas", "filing": filing(attachments) } }))
         .await;
     assert_eq!(s, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
@@ -259,21 +305,19 @@ async fn a_prefill_job_logs_in_with_registered_credentials_and_the_password_leak
             "{path:?}"
         );
     }
+}
 
-    // The vault row exists, and the searches below do see what is stored: the account id is found
-    // in the vault's row and in the data files, so a password stored the same way would be too.
-    let data = dir.path().join("data");
-    let rows = match &backend {
-        Backend::Embedded => Rows::Sqlite(&data),
-        Backend::Fleet {
-            postgres_url,
-            redis_url,
-            ..
-        } => Rows::Fleet {
-            postgres: postgres_url,
-            redis: redis_url,
-        },
-    };
+/// The vault row exists, and the searches do see what is stored (the account id is found in the
+/// vault's row and in the data files, so a password stored the same way would be too); the
+/// password is in no log line, no file, no row and no recording.
+async fn the_password_reaches_no_log_line_file_row_nor_recording(
+    api: &Api,
+    app: &Process,
+    backend: &Backend,
+    rows: &Rows<'_>,
+    data: &std::path::Path,
+    demo: &sandboxes::Account,
+) {
     let (s, list) = api.get(ACCOUNTS_TOKEN, "/v1/portal-accounts").await;
     assert_eq!(s, 200, "{list}");
     assert_eq!(list["accounts"][0]["account"], ACCOUNT, "{list}");
@@ -286,7 +330,7 @@ async fn a_prefill_job_logs_in_with_registered_credentials_and_the_password_leak
     );
     if let Backend::Embedded = backend {
         assert!(
-            files_containing(&data, ACCOUNT.as_bytes())
+            files_containing(data, ACCOUNT.as_bytes())
                 .iter()
                 .any(|p| p.to_string_lossy().contains("state.db")),
             "the account id is in no database file"
@@ -298,7 +342,6 @@ async fn a_prefill_job_logs_in_with_registered_credentials_and_the_password_leak
             .any(|l| l.contains("Portal credentials registered") && l.contains(ACCOUNT)),
         "the registration was not logged:\n{log}"
     );
-
     // The password is nowhere: no log line, no file under the data directory (recordings,
     // state.db, queue.db and their -wal and -shm files, byte for byte), no row of any table.
     for line in log.lines() {
@@ -307,7 +350,7 @@ async fn a_prefill_job_logs_in_with_registered_credentials_and_the_password_leak
             "password in the log: {line}"
         );
     }
-    let files = files_containing(&data, demo.password.as_bytes());
+    let files = files_containing(data, demo.password.as_bytes());
     assert!(files.is_empty(), "password found in {files:?}");
     // The login is masked in recordings like the password.
     let files = files_containing(&data.join("recordings"), demo.email.as_bytes());
@@ -317,8 +360,14 @@ async fn a_prefill_job_logs_in_with_registered_credentials_and_the_password_leak
     );
     let tables = rows.containing(&demo.password).await;
     assert!(tables.is_empty(), "password found in rows of {tables:?}");
+}
 
-    // A graceful stop closes Chromium with the process.
+/// A graceful stop closes Chromium with the process; stopped, the files hold no password.
+fn a_graceful_stop_closes_chromium_and_leaves_no_password_in_the_files(
+    app: Process,
+    data: &std::path::Path,
+    demo: &sandboxes::Account,
+) {
     let mut app = app;
     let browsers = chromiums_of(app.pid());
     assert!(
@@ -331,7 +380,7 @@ async fn a_prefill_job_logs_in_with_registered_credentials_and_the_password_leak
         "Chromium {browsers:?} outlived its worker"
     );
     // Stopped, SQLite has checkpointed its WAL: the files are searched once more.
-    let files = files_containing(&data, demo.password.as_bytes());
+    let files = files_containing(data, demo.password.as_bytes());
     assert!(
         files.is_empty(),
         "password found in {files:?} after the stop"
