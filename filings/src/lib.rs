@@ -13,6 +13,10 @@
 //! projection matches on those types, never on strings. The filings' tables (and the staff
 //! sessions') are this crate's migrations, run in one ordered set with the jobs' own.
 
+mod events;
+
+pub use events::{Action, Decision};
+
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -149,7 +153,7 @@ pub enum FilingActionError {
         /// Its state now.
         state: FilingState,
         /// The refused decision.
-        action: &'static str,
+        action: Decision,
     },
     /// The store failed.
     #[error(transparent)]
@@ -180,8 +184,8 @@ pub struct PolledChange {
     pub from: FilingState,
     /// State after (the same when only the overdue flag was raised).
     pub to: FilingState,
-    /// What happened: `status_changed`, `overdue`, `missing_on_portal`.
-    pub action: &'static str,
+    /// What happened: status changed, overdue, missing on the portal.
+    pub action: Action,
 }
 
 /// A staff session of the review page.
@@ -257,7 +261,7 @@ struct Extra {
 /// One move of a filing: who, what, to which state, why.
 struct Move<'a> {
     actor: &'a str,
-    action: &'a str,
+    action: Action,
     to: FilingState,
     code: Option<&'a str>,
     message: Option<&'a str>,
@@ -452,7 +456,7 @@ impl FilingStore for Store {
             self,
             &mut tx,
             id,
-            "confirmer",
+            Decision::Confirm,
             &[FilingState::ReadyForReview],
         )
         .await?;
@@ -493,7 +497,7 @@ impl FilingStore for Store {
             &filing,
             Move {
                 actor: &actor,
-                action: "confirmed",
+                action: Action::Confirmed,
                 to: FilingState::Submitting,
                 code: None,
                 message: None,
@@ -537,7 +541,7 @@ impl FilingStore for Store {
             self,
             &mut tx,
             id,
-            "refuser",
+            Decision::Refuse,
             &[
                 FilingState::ReadyForReview,
                 FilingState::NeedsInput,
@@ -556,7 +560,7 @@ impl FilingStore for Store {
             &filing,
             Move {
                 actor: &actor,
-                action: "refused",
+                action: Action::Refused,
                 to: FilingState::RefusedByStaff,
                 code: None,
                 message: None,
@@ -583,14 +587,14 @@ impl FilingStore for Store {
             self,
             &mut tx,
             id,
-            "corriger",
+            Decision::Correct,
             &[FilingState::ReadyForReview, FilingState::NeedsAttention],
         )
         .await?;
         if job.kind != JobKind::PrefillFiling || job.state != JobState::NeedsHuman {
             return Err(FilingActionError::WrongState {
                 state: filing.state,
-                action: "corriger",
+                action: Decision::Correct,
             });
         }
         let actor = format!("staff:{staff}");
@@ -611,7 +615,7 @@ impl FilingStore for Store {
             &filing,
             Move {
                 actor: &actor,
-                action: "corrected",
+                action: Action::Corrected,
                 to: FilingState::Prefilling,
                 code: None,
                 message: None,
@@ -636,7 +640,7 @@ impl FilingStore for Store {
             self,
             id,
             staff,
-            "code_entered",
+            (Decision::EnterCode, Action::CodeEntered),
             Some(code),
             &[FilingState::NeedsInput],
         )
@@ -648,7 +652,7 @@ impl FilingStore for Store {
             self,
             id,
             staff,
-            "retried",
+            (Decision::Retry, Action::Retried),
             None,
             &[
                 FilingState::NeedsAttention,
@@ -736,7 +740,7 @@ impl FilingStore for Store {
                         &filing,
                         Move {
                             actor: "poller",
-                            action: "status_changed",
+                            action: Action::StatusChanged,
                             to: p.state,
                             code: None,
                             message: None,
@@ -755,7 +759,7 @@ impl FilingStore for Store {
                         dossier,
                         from: filing.state,
                         to: p.state,
-                        action: "status_changed",
+                        action: Action::StatusChanged,
                     });
                 }
                 Some(_) => {
@@ -783,7 +787,7 @@ impl FilingStore for Store {
                             &mut tx,
                             &filing,
                             "poller",
-                            "overdue",
+                            Action::Overdue,
                             filing.state,
                             Some(&detail),
                             now,
@@ -794,7 +798,7 @@ impl FilingStore for Store {
                             dossier,
                             from: filing.state,
                             to: filing.state,
-                            action: "overdue",
+                            action: Action::Overdue,
                         });
                     }
                 }
@@ -808,7 +812,7 @@ impl FilingStore for Store {
                         &filing,
                         Move {
                             actor: "poller",
-                            action: "missing_on_portal",
+                            action: Action::MissingOnPortal,
                             to: FilingState::NeedsAttention,
                             code: Some(ReasonCode::MissingOnPortal.as_str()),
                             message: Some(&message),
@@ -822,7 +826,7 @@ impl FilingStore for Store {
                         dossier,
                         from: filing.state,
                         to: FilingState::NeedsAttention,
-                        action: "missing_on_portal",
+                        action: Action::MissingOnPortal,
                     });
                 }
             }
@@ -921,7 +925,7 @@ impl FilingStore for Store {
                 &filing,
                 Move {
                     actor: "worker",
-                    action: "opco_resolved",
+                    action: Action::OpcoResolved,
                     to: filing.state,
                     code: None,
                     message: None,
@@ -946,7 +950,7 @@ impl FilingStore for Store {
             self,
             &mut tx,
             id,
-            "choisir l'OPCO",
+            Decision::ChooseOpco,
             &[FilingState::NeedsAttention],
         )
         .await?;
@@ -959,7 +963,7 @@ impl FilingStore for Store {
         if !waiting {
             return Err(FilingActionError::WrongState {
                 state: filing.state,
-                action: "choisir l'OPCO",
+                action: Decision::ChooseOpco,
             });
         }
         let actor = format!("staff:{staff}");
@@ -979,7 +983,7 @@ impl FilingStore for Store {
             &filing,
             Move {
                 actor: &actor,
-                action: "opco_chosen",
+                action: Action::OpcoChosen,
                 to: FilingState::Prefilling,
                 code: None,
                 message: None,
@@ -1047,7 +1051,7 @@ async fn filing_event(
     tx: &mut Tx,
     before: &Filing,
     actor: &str,
-    action: &str,
+    action: Action,
     to: FilingState,
     detail: Option<&str>,
     now: i64,
@@ -1060,13 +1064,13 @@ async fn filing_event(
     .bind(before.id.to_string())
     .bind(now)
     .bind(actor.to_owned())
-    .bind(action.to_owned())
+    .bind(action.as_str())
     .bind(before.state.as_str())
     .bind(to.as_str())
     .bind(detail.map(str::to_owned))
     .execute(&mut **tx)
     .await?;
-    if !store.has_webhooks() || (before.state == to && action != "overdue") {
+    if !store.has_webhooks() || (before.state == to && action != Action::Overdue) {
         return Ok(());
     }
     let after = filing_in(tx, before.id)
@@ -1120,11 +1124,12 @@ async fn create_filing(tx: &mut Tx, job: &Job) -> Result<(), StoreError> {
     .await?;
     sqlx::query(
         "INSERT INTO filing_events (id, filing_id, at, actor, action, from_state, to_state, detail) \
-         VALUES ($1, $2, $3, 'api', 'created', NULL, $4, NULL)",
+         VALUES ($1, $2, $3, 'api', $4, NULL, $5, NULL)",
     )
     .bind(uuid::Uuid::now_v7().to_string())
     .bind(job.id.to_string())
     .bind(now)
+    .bind(Action::Created.as_str())
     .bind(FilingState::Prefilling.as_str())
     .execute(&mut **tx)
     .await?;
@@ -1186,13 +1191,13 @@ async fn project_filing(
     let result = job.result.clone().unwrap_or(Value::Null);
     let mut extra = Extra::default();
     let (to, action) = match job.state {
-        JobState::Queued | JobState::Running | JobState::WaitingRetry => (working, "working"),
+        JobState::Queued | JobState::Running | JobState::WaitingRetry => (working, Action::Working),
         JobState::NeedsHuman => match ReasonCode::of(code) {
             Some(ReasonCode::ReadyForReview) => {
                 extra.review = Some(result.clone());
-                (FilingState::ReadyForReview, "prefilled")
+                (FilingState::ReadyForReview, Action::Prefilled)
             }
-            Some(ReasonCode::ValuesDiffer) => (FilingState::ReadyForReview, "values_differ"),
+            Some(ReasonCode::ValuesDiffer) => (FilingState::ReadyForReview, Action::ValuesDiffer),
             // Pressed, unread: the screenshot and the list as last seen join what the
             // prefill left, so staff check the portal with the evidence in front of them.
             Some(ReasonCode::FiledUnknown) => {
@@ -1203,12 +1208,14 @@ async fn project_filing(
                     }
                 }
                 extra.review = Some(review);
-                (FilingState::FiledUnknown, "filed_unknown")
+                (FilingState::FiledUnknown, Action::FiledUnknown)
             }
-            Some(ReasonCode::TwoFactorCodeNeeded) => (FilingState::NeedsInput, "code_requested"),
+            Some(ReasonCode::TwoFactorCodeNeeded) => {
+                (FilingState::NeedsInput, Action::CodeRequested)
+            }
             _ => {
                 extra.review = (!submitting).then(|| result.clone());
-                (FilingState::NeedsAttention, "needs_attention")
+                (FilingState::NeedsAttention, Action::NeedsAttention)
             }
         },
         JobState::Succeeded => {
@@ -1219,17 +1226,17 @@ async fn project_filing(
             extra.dossier = Some(filed.dossier);
             extra.receipt = filed.receipt;
             extra.submitted = true;
-            (FilingState::Submitted, "submitted")
+            (FilingState::Submitted, Action::Submitted)
         }
-        JobState::Failed => (FilingState::NeedsAttention, "failed"),
-        JobState::Cancelled => (FilingState::Cancelled, "cancelled"),
+        JobState::Failed => (FilingState::NeedsAttention, Action::Failed),
+        JobState::Cancelled => (FilingState::Cancelled, Action::Cancelled),
     };
-    if to == filing.state && action == "working" {
+    if to == filing.state && action == Action::Working {
         return Ok(());
     }
     let waits = to.awaits_staff();
     let detail = match action {
-        "submitted" => extra.dossier.clone(),
+        Action::Submitted => extra.dossier.clone(),
         _ => message.map(str::to_owned),
     };
     move_filing(
@@ -1253,7 +1260,7 @@ async fn staff_filing(
     store: &Store,
     tx: &mut Tx,
     id: JobId,
-    action: &'static str,
+    action: Decision,
     allowed: &[FilingState],
 ) -> Result<(Filing, Job), FilingActionError> {
     let filing = filing_in(tx, id)
@@ -1276,16 +1283,16 @@ async fn rerun(
     store: &Store,
     id: JobId,
     staff: &str,
-    action: &'static str,
+    (decision, action): (Decision, Action),
     code: Option<&str>,
     allowed: &[FilingState],
 ) -> Result<JobId, FilingActionError> {
     let mut tx = store.begin().await?;
-    let (filing, job) = staff_filing(store, &mut tx, id, action, allowed).await?;
+    let (filing, job) = staff_filing(store, &mut tx, id, decision, allowed).await?;
     if job.state != JobState::NeedsHuman {
         return Err(FilingActionError::WrongState {
             state: filing.state,
-            action,
+            action: decision,
         });
     }
     let actor = format!("staff:{staff}");

@@ -150,13 +150,13 @@ async fn a_filing_follows_its_jobs_and_staff_from_prefill_to_granted() {
         .await
         .unwrap();
     assert_eq!(first.len(), 1);
-    assert_eq!(first[0].action, "status_changed");
+    assert_eq!(first[0].action, filings::Action::StatusChanged);
     let second = store
         .apply_polled_statuses("atlas", "ADH-1", &transmitted, Some(0))
         .await
         .unwrap();
     assert_eq!(second.len(), 1);
-    assert_eq!(second[0].action, "overdue");
+    assert_eq!(second[0].action, filings::Action::Overdue);
     assert!(
         store
             .apply_polled_statuses("atlas", "ADH-1", &transmitted, Some(0))
@@ -220,7 +220,7 @@ async fn a_dossier_the_portal_no_longer_lists_goes_to_a_person() {
         .apply_polled_statuses("atlas", "ADH-2", &[], None)
         .await
         .unwrap();
-    assert_eq!(changes[0].action, "missing_on_portal");
+    assert_eq!(changes[0].action, filings::Action::MissingOnPortal);
     let filing = store.filing(prefill.id).await.unwrap().unwrap();
     assert_eq!(filing.state, FilingState::NeedsAttention);
     assert_eq!(filing.state_code.as_deref(), Some("missing_on_portal"));

@@ -115,7 +115,7 @@ impl Handler for PollStatus {
                         dossier: c.dossier.clone(),
                         from: c.from,
                         to: c.to,
-                        what: c.action.to_owned(),
+                        what: c.action.as_str().to_owned(),
                     })
                     .collect(),
                 recordings,

@@ -56,28 +56,10 @@ fn actor_label(settings: &ReviewSettings, actor: &str) -> String {
     }
 }
 
+/// What staff read for a history entry; a code this version does not know is shown as stored.
 fn action_label(action: &str) -> &str {
-    match action {
-        "created" => "Demande reçue",
-        "working" => "Travail en cours",
-        "prefilled" => "Prérempli sur le portail",
-        "code_requested" => "Code demandé par le portail",
-        "needs_attention" => "Arrêt : à examiner",
-        "values_differ" => "Valeurs différentes sur le portail",
-        "filed_unknown" => "Déposé ou non : à vérifier",
-        "confirmed" => "Dépôt confirmé",
-        "refused" => "Dépôt refusé",
-        "corrected" => "Valeurs corrigées",
-        "code_entered" => "Code saisi",
-        "retried" => "Relancé",
-        "submitted" => "Déposé sur le portail",
-        "status_changed" => "Statut changé sur le portail",
-        "overdue" => "Sans réponse dans le délai habituel",
-        "missing_on_portal" => "Dossier introuvable sur le portail",
-        "failed" => "Échec",
-        "cancelled" => "Annulé",
-        "opco_resolved" => "OPCO déterminé d'après le SIRET",
-        "opco_chosen" => "OPCO choisi",
-        other => other,
+    match filings::Action::parse(action) {
+        Some(known) => known.label_fr(),
+        None => action,
     }
 }
