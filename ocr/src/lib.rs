@@ -25,6 +25,7 @@ mod consensus;
 pub mod corpus;
 mod engine;
 mod error;
+mod glyph;
 pub mod load;
 pub mod mrz;
 pub mod name;

@@ -27,7 +27,8 @@ pub enum MrzFormat {
 }
 
 impl MrzFormat {
-    fn shape(self) -> (usize, usize) {
+    /// Lines and characters per line.
+    pub(crate) fn shape(self) -> (usize, usize) {
         match self {
             Self::Td1 => (3, 30),
             Self::Td2 | Self::FrenchIdCard1988 => (2, 36),
@@ -76,6 +77,10 @@ pub struct Repair {
     /// those that made the same correction, or that read the corrected character.
     #[serde(default)]
     pub supported_by: Vec<u8>,
+    /// The change follows the glyph's printed shape (OCR-B digits stand taller than its
+    /// letters), and the check digits confirm it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_shape: bool,
 }
 
 /// Issue data carried by the card number of the 1988–2021 French ID card.
@@ -265,6 +270,54 @@ fn field_span(format: MrzFormat, field: CheckedField) -> Option<(usize, usize, u
     })
 }
 
+/// What a zone position may hold, as its layout says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PositionKind {
+    /// Dates, check digits, the old French card's serial digits.
+    Digit,
+    /// Document code, states, nationality, sex, names (and their fillers).
+    Letter,
+    /// Document numbers, optional data, personal numbers: letters, digits and fillers.
+    Mixed,
+}
+
+/// What the layout lets a position of a zone hold.
+pub(crate) fn position_kind(format: MrzFormat, line: usize, at: usize) -> PositionKind {
+    use PositionKind::{Digit as D, Letter as L, Mixed as M};
+    match (format, line) {
+        (MrzFormat::Td3, 1) => match at {
+            0..=8 | 28..=41 => M,
+            9 | 13..=19 | 21..=27 | 42 | 43 => D,
+            _ => L,
+        },
+        (MrzFormat::Td2, 1) => match at {
+            0..=8 | 28..=34 => M,
+            9 | 13..=19 | 21..=27 | 35 => D,
+            _ => L,
+        },
+        (MrzFormat::Td1, 0) => match at {
+            0..=4 => L,
+            14 => D,
+            _ => M,
+        },
+        (MrzFormat::Td1, 1) => match at {
+            0..=6 | 8..=14 | 29 => D,
+            7 | 15..=17 => L,
+            _ => M,
+        },
+        (MrzFormat::FrenchIdCard1988, 0) => match at {
+            0..=29 => L,
+            _ => M,
+        },
+        (MrzFormat::FrenchIdCard1988, 1) => match at {
+            0..=3 | 7..=12 | 27..=33 | 35 => D,
+            4..=6 => M,
+            _ => L,
+        },
+        _ => L,
+    }
+}
+
 /// One character of a reading replaced by another reading's, in a [`Combination`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Change {
@@ -311,7 +364,7 @@ fn checked_spans(format: MrzFormat) -> &'static [(usize, usize, usize)] {
 }
 
 /// The zone field a position belongs to, as repairs name it.
-fn field_at(format: MrzFormat, line: usize, at: usize) -> &'static str {
+pub(crate) fn field_at(format: MrzFormat, line: usize, at: usize) -> &'static str {
     let fields = [
         (CheckedField::DocumentNumber, "document_number"),
         (CheckedField::BirthDate, "birth_date"),
@@ -483,6 +536,14 @@ impl Mrz {
             }
         }
         out
+    }
+}
+
+impl Mrz {
+    /// `lines` (this reading's, with characters changed) parsed in this reading's layout.
+    pub(crate) fn reparse(&self, lines: &[String]) -> Option<Mrz> {
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        parse_as(self.format, &refs)
     }
 }
 
@@ -686,6 +747,7 @@ impl Zone {
                     corrected: f,
                     confirmed_by_check_digit: false,
                     supported_by: Vec::new(),
+                    by_shape: false,
                 });
             }
         }
@@ -716,6 +778,7 @@ impl Zone {
                 corrected: d,
                 confirmed_by_check_digit: false,
                 supported_by: Vec::new(),
+                by_shape: false,
             });
         }
     }
@@ -758,6 +821,7 @@ fn clean_filler_field(z: &mut Zone, line: usize, from: usize, to: usize) {
                 corrected: '<',
                 confirmed_by_check_digit: false,
                 supported_by: Vec::new(),
+                by_shape: false,
             });
             z.lines[line][k] = '<';
         }
@@ -788,6 +852,7 @@ fn clean_name_field(z: &mut Zone, line: usize, from: usize, to: usize) {
                     corrected: '<',
                     confirmed_by_check_digit: false,
                     supported_by: Vec::new(),
+                    by_shape: false,
                 });
                 z.lines[line][k] = '<';
             }
@@ -809,6 +874,7 @@ fn prepare(format: MrzFormat, raw: &[&str]) -> Zone {
                     corrected,
                     confirmed_by_check_digit: false,
                     supported_by: Vec::new(),
+                    by_shape: false,
                 });
             }
             fit_width(&fixed, width).chars().collect()
