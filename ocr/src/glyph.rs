@@ -26,6 +26,8 @@ pub(crate) struct Glyph {
     pub bottom: f32,
     /// Enclosed background regions (`0`, `O`, `D` have one; `8`, `B` two).
     pub holes: u8,
+    /// Bounding box of its ink in the measured cut (inclusive).
+    pub bbox: (usize, usize, usize, usize),
 }
 
 impl Glyph {
@@ -35,9 +37,13 @@ impl Glyph {
 }
 
 /// The characters of a cut band, line by line from the top, each sorted along the line.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct GlyphLines {
     pub lines: Vec<Vec<Glyph>>,
+    /// The cut they were found on, divided by its paper level.
+    norm: Plane,
+    /// The ink threshold on `norm`.
+    threshold: f32,
 }
 
 /// A connected component of ink with its bounding box.
@@ -90,7 +96,80 @@ impl GlyphLines {
                 row.iter().map(|c| measure_glyph(&norm, c, t)).collect()
             })
             .collect();
-        Self { lines }
+        Self {
+            lines,
+            norm,
+            threshold: t,
+        }
+    }
+
+    /// The zone layout's shape (lines, characters per line) these glyphs form, if any.
+    pub fn layout(&self) -> Option<(usize, usize)> {
+        [(2, 44), (3, 30), (2, 36)]
+            .into_iter()
+            .find(|&(n, w)| self.zone(n, w).is_some())
+    }
+
+    /// The zone set again from its own glyphs at an even pitch, straight on its baselines and
+    /// with nothing between them: a reading of it does not see the wide, uneven spacing,
+    /// perspective or dirt that make the OCR add or drop characters; `pitch` is the distance
+    /// between characters in glyph heights.
+    pub fn reset(&self, pitch: f32) -> Option<Plane> {
+        let (n, w) = self.layout()?;
+        let zone = self.zone(n, w)?;
+        let h = self.reset_height()?;
+        let pitch = (h * pitch).ceil() as usize;
+        let gap = (h * 1.7).ceil() as usize;
+        let margin = h.ceil() as usize;
+        let paper = (self.threshold + 255.0) / 2.0;
+        let mut out = Plane::new(2 * margin + w * pitch, 2 * margin + n * gap);
+        out.data.fill(255.0);
+        for (li, line) in zone.iter().enumerate() {
+            let mut bottoms: Vec<usize> = line.iter().map(|g| g.bbox.3).collect();
+            bottoms.sort_unstable();
+            let base = bottoms[bottoms.len() / 2];
+            let dest_base = margin + li * gap + h.ceil() as usize;
+            for (i, g) in line.iter().enumerate() {
+                let (x0, y0, x1, y1) = g.bbox;
+                let (x0, y0) = (x0.saturating_sub(1), y0.saturating_sub(1));
+                let (x1, y1) = ((x1 + 1).min(self.norm.w - 1), (y1 + 1).min(self.norm.h - 1));
+                let gw = x1 - x0 + 1;
+                let dx = (margin + i * pitch + pitch / 2).saturating_sub(gw / 2);
+                for y in y0..=y1 {
+                    let Some(dy) = (dest_base + y).checked_sub(base) else {
+                        continue;
+                    };
+                    if dy >= out.h {
+                        continue;
+                    }
+                    for x in x0..=x1 {
+                        let tx = dx + x - x0;
+                        if tx < out.w {
+                            // Paper around the glyph's ink is set to white, so that the
+                            // box it was cut from does not show.
+                            let src = self.norm.at(x, y);
+                            let src = if src > paper { 255.0 } else { src };
+                            let v = &mut out.data[dy * out.w + tx];
+                            *v = v.min(src);
+                        }
+                    }
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// The median glyph height of the zone, which [`GlyphLines::reset`] sets its lines by.
+    fn reset_height(&self) -> Option<f32> {
+        let (n, w) = self.layout()?;
+        let mut heights: Vec<f32> = self
+            .zone(n, w)?
+            .iter()
+            .flatten()
+            .map(Glyph::height)
+            .collect();
+        heights.sort_by(f32::total_cmp);
+        Some(heights[heights.len() / 2].max(4.0))
     }
 
     /// The `n` consecutive lines of exactly `width` characters each, when there are such.
@@ -191,6 +270,7 @@ fn measure_glyph(norm: &Plane, c: &Component, t: f32) -> Glyph {
         top,
         bottom,
         holes: holes(norm.w, c),
+        bbox: (c.x0, c.y0, c.x1, c.y1),
     }
 }
 
@@ -339,39 +419,39 @@ impl ShapeModel {
         if digits < MIN_REFERENCES || letters < MIN_REFERENCES {
             return None;
         }
-        let p = n + 2;
-        let mut m = vec![vec![0.0f64; p + 1]; p];
         let x_scale = zone
             .iter()
             .flatten()
             .map(|g| f64::from(g.x))
             .fold(1.0, f64::max);
-        for &(li, x, d, top) in &rows {
-            let mut v = vec![0.0; p];
-            v[li] = 1.0;
-            v[n] = x / x_scale;
-            v[n + 1] = -d;
-            for r in 0..p {
-                for c in 0..p {
-                    m[r][c] += v[r] * v[c];
-                }
-                m[r][p] += v[r] * top;
-            }
-        }
-        let sol = solve(m)?;
-        let ssr: f64 = rows
+        let (mut sol, mut sigma) = fit_rows(&rows, n, x_scale)?;
+        // A reference touched by dirt, a guilloche line or a broken stroke is not one: the few
+        // (at most one in ten) beyond 2.5 times the scatter are left out and the fit made again.
+        let kept: Vec<(usize, f64, f64, f64)> = rows
             .iter()
-            .map(|&(li, x, d, top)| {
-                let fit = sol[li] + sol[n] * x / x_scale - sol[n + 1] * d;
-                (top - fit).powi(2)
+            .copied()
+            .filter(|&(li, x, d, top)| {
+                (top - (sol[li] + sol[n] * x / x_scale - sol[n + 1] * d)).abs() <= 2.5 * sigma
             })
-            .sum();
-        let dof = rows.len().saturating_sub(p).max(1) as f64;
+            .collect();
+        let kinds = |rs: &[(usize, f64, f64, f64)]| {
+            let digits = rs.iter().filter(|r| r.2 > 0.0).count();
+            (digits, rs.len() - digits)
+        };
+        let (kd, kl) = kinds(&kept);
+        if kept.len() < rows.len()
+            && kept.len() * 10 >= rows.len() * 9
+            && kd >= MIN_REFERENCES
+            && kl >= MIN_REFERENCES
+            && let Some(refit) = fit_rows(&kept, n, x_scale)
+        {
+            (sol, sigma) = refit;
+        }
         Some(Self {
             a: sol[..n].to_vec(),
             slope: sol[n] / x_scale,
             lift: sol[n + 1],
-            sigma: (ssr / dof).sqrt(),
+            sigma,
             height: heights / rows.len() as f64,
         })
     }
@@ -400,6 +480,32 @@ impl ShapeModel {
             None
         }
     }
+}
+
+/// Least squares of `top = a[line] + slope × x / x_scale − lift × digit` over `rows` (line, x,
+/// digit, top): the parameters and the residuals' scatter.
+fn fit_rows(rows: &[(usize, f64, f64, f64)], n: usize, x_scale: f64) -> Option<(Vec<f64>, f64)> {
+    let p = n + 2;
+    let mut m = vec![vec![0.0f64; p + 1]; p];
+    for &(li, x, d, top) in rows {
+        let mut v = vec![0.0; p];
+        v[li] = 1.0;
+        v[n] = x / x_scale;
+        v[n + 1] = -d;
+        for (r, row) in m.iter_mut().enumerate() {
+            for (c, cell) in row.iter_mut().take(p).enumerate() {
+                *cell += v[r] * v[c];
+            }
+            row[p] += v[r] * top;
+        }
+    }
+    let sol = solve(m)?;
+    let ssr: f64 = rows
+        .iter()
+        .map(|&(li, x, d, top)| (top - (sol[li] + sol[n] * x / x_scale - sol[n + 1] * d)).powi(2))
+        .sum();
+    let dof = rows.len().saturating_sub(p).max(1) as f64;
+    Some((sol, (ssr / dof).sqrt()))
 }
 
 /// Gaussian elimination with partial pivoting on an augmented matrix.

@@ -142,6 +142,12 @@ impl Mrz {
     ///
     /// When several readings are possible, the one with the most valid check digits wins.
     pub fn parse(text: &str) -> Result<Mrz, MrzError> {
+        Self::parse_shaped(text, None)
+    }
+
+    /// [`Mrz::parse`] in the layouts of `shape` (lines, characters per line) only, when the
+    /// printed zone was seen to have that shape.
+    pub(crate) fn parse_shaped(text: &str, shape: Option<(usize, usize)>) -> Result<Mrz, MrzError> {
         let lines: Vec<String> = text
             .lines()
             .map(clean_line)
@@ -164,7 +170,7 @@ impl Mrz {
             MrzFormat::Td2,
         ] {
             let (n, width) = format.shape();
-            if lines.len() < n {
+            if lines.len() < n || shape.is_some_and(|s| s != (n, width)) {
                 continue;
             }
             for start in 0..=lines.len() - n {

@@ -146,37 +146,57 @@ pub(crate) fn analyse(
                 let mut readings: Vec<Reading> = Vec::new();
                 let mut confidence = 0;
                 let mut glyphs: Option<GlyphLines> = None;
-                for (i, variant) in VARIANTS.into_iter().enumerate() {
+                // The OCR variants, then the zone set again from its own glyphs.
+                for i in 0..=VARIANTS.len() {
                     if reads >= MAX_OCR_READS {
                         break;
                     }
-                    let cut = cut_band(&full, band, angle, variant);
-                    let q = *quality.get_or_insert_with(|| band_quality(&full, band, &cut, angle));
-                    reads += 1;
-                    let reading = read_band(&cut.to_gray())?;
+                    let shapes_measurable = band.line_height >= MIN_SHAPE_TEXT_HEIGHT;
+                    let reading = match VARIANTS.get(i) {
+                        Some(&variant) => {
+                            let cut = cut_band(&full, band, angle, variant);
+                            quality.get_or_insert_with(|| band_quality(&full, band, &cut, angle));
+                            reads += 1;
+                            read_band(&cut.to_gray())?
+                        }
+                        None if shapes_measurable && !readings.is_empty() => {
+                            let g =
+                                glyphs.get_or_insert_with(|| measure_glyphs(&full, band, angle));
+                            match g.reset(RESET_PITCH) {
+                                Some(p) => {
+                                    reads += 1;
+                                    read_band(&p.to_gray())?
+                                }
+                                None => break,
+                            }
+                        }
+                        None => break,
+                    };
+                    let q = quality.expect("the first variant measured the band");
                     if q.cut_off && reading.text.contains("<<") {
                         zone_at_edge = true;
                     }
-                    let Ok(m) = Mrz::parse(&reading.text) else {
+                    let Ok(mut m) = Mrz::parse(&reading.text) else {
                         // Nothing zone-like upright: the other variants will not help.
                         if i == 0 {
                             break;
                         }
                         continue;
                     };
-                    // What the OCR cannot tell apart, the glyphs' printed shapes may.
-                    let m =
-                        if band.line_height >= MIN_SHAPE_TEXT_HEIGHT && glyph::has_confusable(&m) {
-                            let g = glyphs.get_or_insert_with(|| {
-                                GlyphLines::measure(
-                                    &cut_band(&full, band, angle, GLYPH_CUT),
-                                    GLYPH_CUT.text_px,
-                                )
-                            });
-                            glyph::resolve(&m, g).unwrap_or(m)
-                        } else {
-                            m
-                        };
+                    if shapes_measurable && (!m.all_checks_valid() || glyph::has_confusable(&m)) {
+                        let g = glyphs.get_or_insert_with(|| measure_glyphs(&full, band, angle));
+                        // The number of printed characters per line fixes the layout.
+                        if let Some(shape) = g.layout()
+                            && shape != m.format.shape()
+                            && let Ok(other) = Mrz::parse_shaped(&reading.text, Some(shape))
+                        {
+                            m = other;
+                        }
+                        // What the OCR cannot tell apart, the glyphs' printed shapes may.
+                        if let Some(resolved) = glyph::resolve(&m, g) {
+                            m = resolved;
+                        }
+                    }
                     if readings.is_empty() || rank(&m) > rank(&best_reading(&readings).mrz) {
                         confidence = reading.confidence;
                     }
@@ -563,9 +583,17 @@ const VARIANTS: [Variant; 7] = [
 /// The cut on which the characters' shapes are measured: enlarged well past the OCR's size,
 /// so that a fraction of a source pixel is several pixels here.
 const GLYPH_CUT: Variant = variant(32.0, 0.6, false, 1.0);
-/// Below this text height (source pixels) the digits' lift (7 % of it) is under a pixel, lost
-/// in the print's own blur: shapes are not measured.
-const MIN_SHAPE_TEXT_HEIGHT: f32 = 9.0;
+/// Below this text height (source pixels) the digits' lift (7 % of it) is half a pixel or
+/// less, lost in the print's own blur: shapes are not measured.
+const MIN_SHAPE_TEXT_HEIGHT: f32 = 7.0;
+/// Pitch (in glyph heights) at which the zone is set again from its glyphs for one more
+/// reading, after the OCR variants: about the printed one.
+const RESET_PITCH: f32 = 0.9;
+
+/// The band's glyphs, measured on a cut enlarged for it.
+fn measure_glyphs(full: &Plane, band: &Band, angle: f32) -> GlyphLines {
+    GlyphLines::measure(&cut_band(full, band, angle, GLYPH_CUT), GLYPH_CUT.text_px)
+}
 
 /// Cuts the band upright as `variant` says.
 fn cut_band(full: &Plane, band: &Band, angle: f32, variant: Variant) -> Plane {
@@ -668,6 +696,24 @@ pub fn debug_glyphs(gray: &GrayImage) -> String {
         let glyphs = crate::glyph::GlyphLines::measure(&cut, GLYPH_CUT.text_px);
         let counts: Vec<usize> = glyphs.lines.iter().map(Vec::len).collect();
         let _ = writeln!(out, "band {band:?} glyph lines {counts:?}");
+        if let Some(p) = glyphs.reset(RESET_PITCH) {
+            let img = p.to_gray();
+            if let Some(path) = std::env::var_os("OCR_RESET_PNG") {
+                let _ = img.save(path);
+            }
+            let text = read_band(&img).map(|r| r.text).unwrap_or_default();
+            let _ = writeln!(out, "  RESET\n{text}");
+            if let Ok(m) = Mrz::parse_shaped(&text, glyphs.layout()) {
+                let r = glyph::resolve(&m, &glyphs);
+                let _ = writeln!(
+                    out,
+                    "  reset parsed {:?} valid {} resolved {:?}",
+                    m.lines,
+                    m.all_checks_valid(),
+                    r.map(|r| (r.all_checks_valid(), r.lines))
+                );
+            }
+        }
         for variant in VARIANTS {
             let c = cut_band(&full, band, band.angle, variant);
             let text = read_band(&c.to_gray()).map(|r| r.text).unwrap_or_default();
