@@ -747,4 +747,60 @@ mod tests {
             .collect();
         assert!(ShapeModel::fit(zone, &shifted, kind).is_none());
     }
+
+    #[test]
+    fn the_glyphs_count_per_line_tells_the_layout() {
+        let l2 = line2("L898902C3", "L898902C3");
+        assert_eq!(glyphs(&[NAMES, &l2], OCR_B_PATH).layout(), Some((2, 44)));
+        let td2 = [
+            "I<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<",
+            "D231458907UTO7408122F1204159<<<<<<<6",
+        ];
+        assert_eq!(glyphs(&td2, OCR_B_PATH).layout(), Some((2, 36)));
+        // A line cut short (a character lost at its end) is no layout.
+        assert_eq!(glyphs(&[NAMES, &l2[..43]], OCR_B_PATH).layout(), None);
+    }
+
+    #[test]
+    fn a_zone_set_again_from_its_glyphs_reads_as_printed() {
+        let l2 = line2("L898902C3", "L898902C3");
+        let g = glyphs(&[NAMES, &l2], OCR_B_PATH);
+        let reset = g.reset(0.9).expect("a zone of 2 × 44 glyphs");
+        let text = crate::engine::read_band(&reset.to_gray())
+            .expect("libtesseract")
+            .text;
+        let m = Mrz::parse(&text).expect("a zone");
+        assert_eq!(m.document_number, "L898902C3", "{text}");
+        assert!(m.all_checks_valid(), "{text}");
+        // Without a whole zone of glyphs there is nothing to set again.
+        assert!(glyphs(&[NAMES, &l2[..43]], OCR_B_PATH).reset(0.9).is_none());
+    }
+
+    #[test]
+    fn a_reference_glyph_touched_by_dirt_is_left_out_of_the_fit() {
+        let printed = line2("A0000000<", "A0000000<");
+        let clean = glyphs(&[NAMES, &printed], OCR_B_PATH);
+        let misread = printed.replacen("A0000000", "AOOOOOOO", 1);
+        let m = reading(&[NAMES, &misread]);
+        let chars: Vec<Vec<char>> = m.lines.iter().map(|l| l.chars().collect()).collect();
+        let kind = |l, i| position_kind(MrzFormat::Td3, l, i);
+        let fit = |g: &GlyphLines| ShapeModel::fit(g.zone(2, 44).unwrap(), &chars, kind).unwrap();
+        let base = fit(&clean);
+        // A smudge raises one letter of the names line and one date digit.
+        let mut one = clean.clone();
+        one.lines[0][7].top -= 6.0 * base.lift as f32;
+        one.lines[1][15].top += 6.0 * base.lift as f32;
+        let robust = fit(&one);
+        assert!(
+            (robust.lift - base.lift).abs() < 0.1 * base.lift,
+            "{robust:?} {base:?}"
+        );
+        assert!(resolve(&m, &one).is_some(), "still decided");
+        // Dirt on many glyphs is not dirt on a few: the scatter stays and nothing is decided.
+        let mut many = clean.clone();
+        for (i, g) in many.lines[1].iter_mut().enumerate().skip(10) {
+            g.top += if i % 2 == 0 { 1.5 } else { -1.5 } * base.lift as f32;
+        }
+        assert!(resolve(&m, &many).is_none());
+    }
 }

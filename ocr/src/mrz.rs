@@ -1214,4 +1214,16 @@ mod tests {
         assert_eq!(repair_isolated_fillers("ALEX<<<<"), "ALEX<<<<");
         assert_eq!(repair_isolated_fillers("ANNA<KLAUS"), "ANNA<KLAUS");
     }
+
+    #[test]
+    fn a_zone_seen_to_be_36_wide_is_read_in_a_layout_of_that_width_only() {
+        let visa = "VCPOLKOWALSKA<KWIATKOWSKA<<BEATA<<<<\nPL00000008POL6002084F0505011<<<<<<<<";
+        let m = Mrz::parse_shaped(visa, Some((2, 36))).expect("a zone");
+        assert_eq!(m.format, MrzFormat::Td2);
+        assert_eq!(m.document_number, "PL0000000");
+        assert!(m.all_checks_valid());
+        let wide = Mrz::parse_shaped(visa, Some((2, 44)));
+        assert!(wide.is_ok_and(|m| m.format == MrzFormat::Td3));
+        assert!(Mrz::parse_shaped(visa, Some((3, 30))).is_err());
+    }
 }
