@@ -355,6 +355,8 @@ pub(crate) struct ShapeModel {
     pub sigma: f64,
     /// Mean height of the reference glyphs.
     pub height: f64,
+    /// Reference glyphs on each line: a line's level rests on them.
+    per_line: Vec<usize>,
 }
 
 /// At least this many reference glyphs of each kind: fewer say little about the scatter.
@@ -363,6 +365,8 @@ const MIN_REFERENCES: usize = 4;
 const MIN_SEPARATION: f64 = 5.0;
 /// ... and be at least this fraction of the glyphs' height (OCR-B's is 7 %).
 const MIN_LIFT: f64 = 0.04;
+/// A glyph is decided only on a line with this many references, which set the line's level.
+const MIN_LINE_REFERENCES: usize = 4;
 /// A glyph lifted this fraction of the digits' lift or more is drawn as a digit.
 const DIGIT_FROM: f64 = 0.6;
 /// A glyph lifted this fraction or less is drawn as a letter.
@@ -453,6 +457,9 @@ impl ShapeModel {
             lift: sol[n + 1],
             sigma,
             height: heights / rows.len() as f64,
+            per_line: (0..n)
+                .map(|l| rows.iter().filter(|r| r.0 == l).count())
+                .collect(),
         })
     }
 
@@ -465,7 +472,13 @@ impl ShapeModel {
     /// How `g` is drawn, when this document's digits and letters differ clearly and the glyph
     /// stands well inside one kind; `None` otherwise.
     pub fn shape(&self, line: usize, g: &Glyph) -> Option<Shape> {
-        if self.lift <= MIN_SEPARATION * self.sigma || self.lift < MIN_LIFT * self.height {
+        if self.lift <= MIN_SEPARATION * self.sigma
+            || self.lift < MIN_LIFT * self.height
+            || self
+                .per_line
+                .get(line)
+                .is_none_or(|&k| k < MIN_LINE_REFERENCES)
+        {
             return None;
         }
         // Round letters (`O`, `Q`) overshoot the flat ones a little, so the letters' side of
@@ -802,5 +815,37 @@ mod tests {
             g.top += if i % 2 == 0 { 1.5 } else { -1.5 } * base.lift as f32;
         }
         assert!(resolve(&m, &many).is_none());
+    }
+
+    const TD1: [&str; 3] = [
+        "I<UTOD231458907<<<<<<<<<<<<<<<",
+        "7408122F1204159UTO<<<<<<<<<<<6",
+        "ERIKSSON<<ANNA<MARIA<<<<<<<<<<",
+    ];
+
+    #[test]
+    fn a_card_number_on_the_first_line_of_a_td1_zone_is_decided_by_its_line() {
+        let g = glyphs(&TD1, OCR_B_PATH);
+        let misread = TD1[0].replacen("D23145890", "D23145B9O", 1);
+        let m = reading(&[&misread, TD1[1], TD1[2]]);
+        assert!(!m.all_checks_valid());
+        let fixed = resolve(&m, &g).expect("the 8 and the 0 are drawn as digits");
+        assert_eq!(fixed.document_number, "D23145890");
+    }
+
+    #[test]
+    fn a_line_with_too_few_references_decides_nothing() {
+        // Were the state on the first line of unknown kind, only its `I` and its check digit
+        // would set that line's level.
+        let g = glyphs(&TD1, OCR_B_PATH);
+        let zone = g.zone(3, 30).expect("one glyph per character");
+        let chars: Vec<Vec<char>> = TD1.iter().map(|l| l.chars().collect()).collect();
+        let kind = |l, i| match (l, i) {
+            (0, 2..=4) => PositionKind::Mixed,
+            _ => position_kind(MrzFormat::Td1, l, i),
+        };
+        let model = ShapeModel::fit(zone, &chars, kind).expect("enough references in all");
+        assert!((5..14).all(|i| model.shape(0, &zone[0][i]).is_none()));
+        assert!((18..29).any(|i| model.shape(1, &zone[1][i]).is_some()));
     }
 }
