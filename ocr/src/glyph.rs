@@ -562,10 +562,40 @@ fn twin(c: char, shape: Shape) -> Option<char> {
     }
 }
 
+/// What the glyphs' shapes say of a reading.
+#[derive(Debug)]
+pub(crate) enum Verdict {
+    /// Nothing to say: no zone of glyphs, no clear model, or every glyph reads as drawn.
+    Silent,
+    /// The reading with its confusable characters turned to the kind drawn, validating every
+    /// check.
+    Resolved(Mrz),
+    /// Some characters are not of the kind their glyphs are drawn as, and turning them does
+    /// not validate: the reading is not one of this zone (when it validates as read, it does
+    /// so by chance).
+    Contradicted,
+}
+
+/// What the glyphs say of `m`: see [`Verdict`].
+pub(crate) fn judge(m: &Mrz, glyphs: &GlyphLines) -> Verdict {
+    let mut decided = false;
+    match resolve_inner(m, glyphs, &mut decided) {
+        Some(r) => Verdict::Resolved(r),
+        None if decided => Verdict::Contradicted,
+        None => Verdict::Silent,
+    }
+}
+
 /// `m` with every confusable character of its mixed fields (document number, optional data)
 /// turned to the kind its glyph is drawn as, when the glyphs say so for at least one and the
 /// result validates every check; `None` otherwise.
+#[cfg(test)]
 pub(crate) fn resolve(m: &Mrz, glyphs: &GlyphLines) -> Option<Mrz> {
+    resolve_inner(m, glyphs, &mut false)
+}
+
+/// [`resolve`]; `changed` tells whether the glyphs asked for a change at all.
+fn resolve_inner(m: &Mrz, glyphs: &GlyphLines, changed: &mut bool) -> Option<Mrz> {
     let (n, width) = m.format.shape();
     let zone = glyphs.zone(n, width)?;
     let chars: Vec<Vec<char>> = m.lines.iter().map(|l| l.chars().collect()).collect();
@@ -603,6 +633,7 @@ pub(crate) fn resolve(m: &Mrz, glyphs: &GlyphLines) -> Option<Mrz> {
     if repairs.is_empty() {
         return None;
     }
+    *changed = true;
     let text: Vec<String> = lines.iter().map(|l| l.iter().collect()).collect();
     let mut out = m.reparse(&text).filter(Mrz::all_checks_valid)?;
     let mut all = m.repairs.clone();
@@ -705,6 +736,7 @@ mod tests {
             resolve(&m, &g).is_none(),
             "every glyph already reads as drawn"
         );
+        assert!(matches!(judge(&m, &g), Verdict::Silent));
     }
 
     #[test]
@@ -717,6 +749,8 @@ mod tests {
         let m = reading(&[NAMES, &misread]);
         assert!(m.all_checks_valid(), "the reading validates as read");
         assert!(resolve(&m, &g).is_none());
+        // ... and the reading, which validates only by chance, is not one of this zone.
+        assert!(matches!(judge(&m, &g), Verdict::Contradicted));
     }
 
     #[test]

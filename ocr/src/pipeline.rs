@@ -192,9 +192,12 @@ pub(crate) fn analyse(
                         {
                             m = other;
                         }
-                        // What the OCR cannot tell apart, the glyphs' printed shapes may.
-                        if let Some(resolved) = glyph::resolve(&m, g) {
-                            m = resolved;
+                        // What the OCR cannot tell apart, the glyphs' printed shapes may; a
+                        // reading they contradict beyond repair is not counted at all.
+                        match glyph::judge(&m, g) {
+                            glyph::Verdict::Silent => {}
+                            glyph::Verdict::Resolved(resolved) => m = resolved,
+                            glyph::Verdict::Contradicted => continue,
                         }
                     }
                     if readings.is_empty() || rank(&m) > rank(&best_reading(&readings).mrz) {
@@ -704,13 +707,13 @@ pub fn debug_glyphs(gray: &GrayImage) -> String {
             let text = read_band(&img).map(|r| r.text).unwrap_or_default();
             let _ = writeln!(out, "  RESET\n{text}");
             if let Ok(m) = Mrz::parse_shaped(&text, glyphs.layout()) {
-                let r = glyph::resolve(&m, &glyphs);
+                let r = glyph::judge(&m, &glyphs);
                 let _ = writeln!(
                     out,
                     "  reset parsed {:?} valid {} resolved {:?}",
                     m.lines,
                     m.all_checks_valid(),
-                    r.map(|r| (r.all_checks_valid(), r.lines))
+                    r
                 );
             }
         }
@@ -726,14 +729,7 @@ pub fn debug_glyphs(gray: &GrayImage) -> String {
                     m.lines,
                     m.all_checks_valid()
                 );
-                if let Some(r) = glyph::resolve(&m, &glyphs) {
-                    let _ = writeln!(
-                        out,
-                        "  RESOLVED {:?} valid {}",
-                        r.lines,
-                        r.all_checks_valid()
-                    );
-                }
+                let _ = writeln!(out, "  judged {:?}", glyph::judge(&m, &glyphs));
                 let (n, w) = m.format.shape();
                 if let Some(zone) = glyphs.zone(n, w) {
                     let chars: Vec<Vec<char>> =
