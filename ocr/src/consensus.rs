@@ -228,6 +228,7 @@ pub(crate) fn consensus(readings: &[Reading]) -> Consensus {
                 corrected: ch.corrected,
                 confirmed_by_check_digit: true,
                 supported_by: by,
+                by_shape: false,
             });
         }
         numbers.sort_unstable();
@@ -319,6 +320,7 @@ fn zero_confusion(readings: &[Reading]) -> Consensus {
                 corrected: ch.corrected,
                 confirmed_by_check_digit: true,
                 supported_by: numbers.clone(),
+                by_shape: false,
             });
             match with_names(m.clone(), readings) {
                 Some(m) => Consensus::Agreed(m),

@@ -979,3 +979,26 @@ pub fn specimen_photo() -> Result<Vec<u8>, CorpusError> {
         2021,
     )
 }
+
+/// Zone lines alone, dark on white, in the font at `font_path` at the zone's pitch, with the
+/// font's em `em_px` high (for tests of the glyph measures).
+#[cfg(test)]
+pub(crate) fn render_zone(
+    lines: &[&str],
+    font_path: &str,
+    em_px: f32,
+) -> Result<Plane, CorpusError> {
+    let font = Font::load(font_path)?;
+    let pitch = em_px * 2.54 / 3.9;
+    let gap = em_px * 4.6 / 3.9;
+    let width = lines.iter().map(|l| l.len()).max().unwrap_or(0);
+    let w = (pitch * (width as f32 + 4.0)) as usize;
+    let h = (gap * (lines.len() as f32 + 1.0)) as usize;
+    let mut p = Plane::new(w, h);
+    p.data.fill(235.0);
+    for (i, line) in lines.iter().enumerate() {
+        let y = gap * (i as f32 + 1.0);
+        font.draw(&mut p, line, pitch * 2.0, y, em_px, 30.0, Some(pitch));
+    }
+    Ok(p)
+}

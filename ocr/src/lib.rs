@@ -2,8 +2,11 @@
 //!
 //! Owns everything between the uploaded bytes and a verdict a person can act on: loading the
 //! image safely, measuring its quality, finding and reading the machine-readable zone (MRZ) with
-//! libtesseract, repairing OCR confusions by field type, keeping only what several readings
-//! agree on (never a guess that merely passes a check digit), and deciding whether the
+//! libtesseract, repairing OCR confusions by field type, telling a zero from an `O` (and `8`
+//! from `B`, `5` from `S`…) in fields that may hold both by the printed glyph's height (OCR-B
+//! digits stand taller than its letters, measured against the same zone's digits and letters),
+//! keeping only what several readings agree on (never a guess that merely passes a check
+//! digit), and deciding whether the
 //! document is valid for the expected trainee. The image is personal data: it is never logged,
 //! and the verdict keeps only the fields a decision needs (no image bytes, no zone text).
 //!
@@ -25,6 +28,7 @@ mod consensus;
 pub mod corpus;
 mod engine;
 mod error;
+mod glyph;
 pub mod load;
 pub mod mrz;
 pub mod name;

@@ -27,7 +27,8 @@ pub enum MrzFormat {
 }
 
 impl MrzFormat {
-    fn shape(self) -> (usize, usize) {
+    /// Lines and characters per line.
+    pub(crate) fn shape(self) -> (usize, usize) {
         match self {
             Self::Td1 => (3, 30),
             Self::Td2 | Self::FrenchIdCard1988 => (2, 36),
@@ -76,6 +77,10 @@ pub struct Repair {
     /// those that made the same correction, or that read the corrected character.
     #[serde(default)]
     pub supported_by: Vec<u8>,
+    /// The change follows the glyph's printed shape (OCR-B digits stand taller than its
+    /// letters), and the check digits confirm it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_shape: bool,
 }
 
 /// Issue data carried by the card number of the 1988–2021 French ID card.
@@ -137,6 +142,12 @@ impl Mrz {
     ///
     /// When several readings are possible, the one with the most valid check digits wins.
     pub fn parse(text: &str) -> Result<Mrz, MrzError> {
+        Self::parse_shaped(text, None)
+    }
+
+    /// [`Mrz::parse`] in the layouts of `shape` (lines, characters per line) only, when the
+    /// printed zone was seen to have that shape.
+    pub(crate) fn parse_shaped(text: &str, shape: Option<(usize, usize)>) -> Result<Mrz, MrzError> {
         let lines: Vec<String> = text
             .lines()
             .map(clean_line)
@@ -159,7 +170,7 @@ impl Mrz {
             MrzFormat::Td2,
         ] {
             let (n, width) = format.shape();
-            if lines.len() < n {
+            if lines.len() < n || shape.is_some_and(|s| s != (n, width)) {
                 continue;
             }
             for start in 0..=lines.len() - n {
@@ -265,6 +276,54 @@ fn field_span(format: MrzFormat, field: CheckedField) -> Option<(usize, usize, u
     })
 }
 
+/// What a zone position may hold, as its layout says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PositionKind {
+    /// Dates, check digits, the old French card's serial digits.
+    Digit,
+    /// Document code, states, nationality, sex, names (and their fillers).
+    Letter,
+    /// Document numbers, optional data, personal numbers: letters, digits and fillers.
+    Mixed,
+}
+
+/// What the layout lets a position of a zone hold.
+pub(crate) fn position_kind(format: MrzFormat, line: usize, at: usize) -> PositionKind {
+    use PositionKind::{Digit as D, Letter as L, Mixed as M};
+    match (format, line) {
+        (MrzFormat::Td3, 1) => match at {
+            0..=8 | 28..=41 => M,
+            9 | 13..=19 | 21..=27 | 42 | 43 => D,
+            _ => L,
+        },
+        (MrzFormat::Td2, 1) => match at {
+            0..=8 | 28..=34 => M,
+            9 | 13..=19 | 21..=27 | 35 => D,
+            _ => L,
+        },
+        (MrzFormat::Td1, 0) => match at {
+            0..=4 => L,
+            14 => D,
+            _ => M,
+        },
+        (MrzFormat::Td1, 1) => match at {
+            0..=6 | 8..=14 | 29 => D,
+            7 | 15..=17 => L,
+            _ => M,
+        },
+        (MrzFormat::FrenchIdCard1988, 0) => match at {
+            0..=29 => L,
+            _ => M,
+        },
+        (MrzFormat::FrenchIdCard1988, 1) => match at {
+            0..=3 | 7..=12 | 27..=33 | 35 => D,
+            4..=6 => M,
+            _ => L,
+        },
+        _ => L,
+    }
+}
+
 /// One character of a reading replaced by another reading's, in a [`Combination`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Change {
@@ -311,7 +370,7 @@ fn checked_spans(format: MrzFormat) -> &'static [(usize, usize, usize)] {
 }
 
 /// The zone field a position belongs to, as repairs name it.
-fn field_at(format: MrzFormat, line: usize, at: usize) -> &'static str {
+pub(crate) fn field_at(format: MrzFormat, line: usize, at: usize) -> &'static str {
     let fields = [
         (CheckedField::DocumentNumber, "document_number"),
         (CheckedField::BirthDate, "birth_date"),
@@ -483,6 +542,14 @@ impl Mrz {
             }
         }
         out
+    }
+}
+
+impl Mrz {
+    /// `lines` (this reading's, with characters changed) parsed in this reading's layout.
+    pub(crate) fn reparse(&self, lines: &[String]) -> Option<Mrz> {
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        parse_as(self.format, &refs)
     }
 }
 
@@ -686,6 +753,7 @@ impl Zone {
                     corrected: f,
                     confirmed_by_check_digit: false,
                     supported_by: Vec::new(),
+                    by_shape: false,
                 });
             }
         }
@@ -716,6 +784,7 @@ impl Zone {
                 corrected: d,
                 confirmed_by_check_digit: false,
                 supported_by: Vec::new(),
+                by_shape: false,
             });
         }
     }
@@ -758,6 +827,7 @@ fn clean_filler_field(z: &mut Zone, line: usize, from: usize, to: usize) {
                 corrected: '<',
                 confirmed_by_check_digit: false,
                 supported_by: Vec::new(),
+                by_shape: false,
             });
             z.lines[line][k] = '<';
         }
@@ -788,6 +858,7 @@ fn clean_name_field(z: &mut Zone, line: usize, from: usize, to: usize) {
                     corrected: '<',
                     confirmed_by_check_digit: false,
                     supported_by: Vec::new(),
+                    by_shape: false,
                 });
                 z.lines[line][k] = '<';
             }
@@ -809,6 +880,7 @@ fn prepare(format: MrzFormat, raw: &[&str]) -> Zone {
                     corrected,
                     confirmed_by_check_digit: false,
                     supported_by: Vec::new(),
+                    by_shape: false,
                 });
             }
             fit_width(&fixed, width).chars().collect()
@@ -1141,5 +1213,17 @@ mod tests {
         assert_eq!(repair_isolated_fillers("ANNA<<<K<<<"), "ANNA<<<<<<<");
         assert_eq!(repair_isolated_fillers("ALEX<<<<"), "ALEX<<<<");
         assert_eq!(repair_isolated_fillers("ANNA<KLAUS"), "ANNA<KLAUS");
+    }
+
+    #[test]
+    fn a_zone_seen_to_be_36_wide_is_read_in_a_layout_of_that_width_only() {
+        let visa = "VCPOLKOWALSKA<KWIATKOWSKA<<BEATA<<<<\nPL00000008POL6002084F0505011<<<<<<<<";
+        let m = Mrz::parse_shaped(visa, Some((2, 36))).expect("a zone");
+        assert_eq!(m.format, MrzFormat::Td2);
+        assert_eq!(m.document_number, "PL0000000");
+        assert!(m.all_checks_valid());
+        let wide = Mrz::parse_shaped(visa, Some((2, 44)));
+        assert!(wide.is_ok_and(|m| m.format == MrzFormat::Td3));
+        assert!(Mrz::parse_shaped(visa, Some((3, 30))).is_err());
     }
 }

@@ -13,6 +13,7 @@ use image::GrayImage;
 use crate::OcrError;
 use crate::consensus::{Candidate, Consensus, Reading, consensus};
 use crate::engine::read_band;
+use crate::glyph::{self, GlyphLines};
 use crate::mrz::Mrz;
 use crate::vision::{self, Plane};
 
@@ -144,24 +145,61 @@ pub(crate) fn analyse(
                 let mut quality = None;
                 let mut readings: Vec<Reading> = Vec::new();
                 let mut confidence = 0;
-                for (i, variant) in VARIANTS.into_iter().enumerate() {
+                let mut glyphs: Option<GlyphLines> = None;
+                // The OCR variants, then the zone set again from its own glyphs.
+                for i in 0..=VARIANTS.len() {
                     if reads >= MAX_OCR_READS {
                         break;
                     }
-                    let cut = cut_band(&full, band, angle, variant);
-                    let q = *quality.get_or_insert_with(|| band_quality(&full, band, &cut, angle));
-                    reads += 1;
-                    let reading = read_band(&cut.to_gray())?;
+                    let shapes_measurable = band.line_height >= MIN_SHAPE_TEXT_HEIGHT;
+                    let reading = match VARIANTS.get(i) {
+                        Some(&variant) => {
+                            let cut = cut_band(&full, band, angle, variant);
+                            quality.get_or_insert_with(|| band_quality(&full, band, &cut, angle));
+                            reads += 1;
+                            read_band(&cut.to_gray())?
+                        }
+                        None if shapes_measurable && !readings.is_empty() => {
+                            let g =
+                                glyphs.get_or_insert_with(|| measure_glyphs(&full, band, angle));
+                            match g.reset(RESET_PITCH) {
+                                Some(p) => {
+                                    reads += 1;
+                                    read_band(&p.to_gray())?
+                                }
+                                None => break,
+                            }
+                        }
+                        None => break,
+                    };
+                    let q = quality.expect("the first variant measured the band");
                     if q.cut_off && reading.text.contains("<<") {
                         zone_at_edge = true;
                     }
-                    let Ok(m) = Mrz::parse(&reading.text) else {
+                    let Ok(mut m) = Mrz::parse(&reading.text) else {
                         // Nothing zone-like upright: the other variants will not help.
                         if i == 0 {
                             break;
                         }
                         continue;
                     };
+                    if shapes_measurable && (!m.all_checks_valid() || glyph::has_confusable(&m)) {
+                        let g = glyphs.get_or_insert_with(|| measure_glyphs(&full, band, angle));
+                        // The number of printed characters per line fixes the layout.
+                        if let Some(shape) = g.layout()
+                            && shape != m.format.shape()
+                            && let Ok(other) = Mrz::parse_shaped(&reading.text, Some(shape))
+                        {
+                            m = other;
+                        }
+                        // What the OCR cannot tell apart, the glyphs' printed shapes may; a
+                        // reading they contradict beyond repair is not counted at all.
+                        match glyph::judge(&m, g) {
+                            glyph::Verdict::Silent => {}
+                            glyph::Verdict::Resolved(resolved) => m = resolved,
+                            glyph::Verdict::Contradicted => continue,
+                        }
+                    }
                     if readings.is_empty() || rank(&m) > rank(&best_reading(&readings).mrz) {
                         confidence = reading.confidence;
                     }
@@ -545,6 +583,21 @@ const VARIANTS: [Variant; 7] = [
     variant(TARGET_TEXT_HEIGHT, 1.0, false, 1.3),
 ];
 
+/// The cut on which the characters' shapes are measured: enlarged well past the OCR's size,
+/// so that a fraction of a source pixel is several pixels here.
+const GLYPH_CUT: Variant = variant(32.0, 0.6, false, 1.0);
+/// Below this text height (source pixels) the digits' lift (7 % of it) is half a pixel or
+/// less, lost in the print's own blur: shapes are not measured.
+const MIN_SHAPE_TEXT_HEIGHT: f32 = 7.0;
+/// Pitch (in glyph heights) at which the zone is set again from its glyphs for one more
+/// reading, after the OCR variants: about the printed one.
+const RESET_PITCH: f32 = 0.9;
+
+/// The band's glyphs, measured on a cut enlarged for it.
+fn measure_glyphs(full: &Plane, band: &Band, angle: f32) -> GlyphLines {
+    GlyphLines::measure(&cut_band(full, band, angle, GLYPH_CUT), GLYPH_CUT.text_px)
+}
+
 /// Cuts the band upright as `variant` says.
 fn cut_band(full: &Plane, band: &Band, angle: f32, variant: Variant) -> Plane {
     let text_h = band.line_height.max(1.0);
@@ -631,4 +684,96 @@ pub fn debug_bands(gray: &GrayImage) -> Vec<(GrayImage, String)> {
 #[doc(hidden)]
 pub fn debug_straighten(gray: &GrayImage, angle: f32) -> GrayImage {
     straighten(gray, angle)
+}
+
+/// Zone readings of the first bands and the glyphs measured on them, for tuning on one's own
+/// machine (never called by the checks).
+#[doc(hidden)]
+pub fn debug_glyphs(gray: &GrayImage) -> String {
+    use std::fmt::Write;
+    let full = Plane::from_gray(gray);
+    let (work, factor) = working_plane(gray);
+    let mut out = String::new();
+    for band in find_bands(&work, factor, false).iter().take(2) {
+        let cut = cut_band(&full, band, band.angle, GLYPH_CUT);
+        let glyphs = crate::glyph::GlyphLines::measure(&cut, GLYPH_CUT.text_px);
+        let counts: Vec<usize> = glyphs.lines.iter().map(Vec::len).collect();
+        let _ = writeln!(out, "band {band:?} glyph lines {counts:?}");
+        if let Some(p) = glyphs.reset(RESET_PITCH) {
+            let img = p.to_gray();
+            if let Some(path) = std::env::var_os("OCR_RESET_PNG") {
+                let _ = img.save(path);
+            }
+            let text = read_band(&img).map(|r| r.text).unwrap_or_default();
+            let _ = writeln!(out, "  RESET\n{text}");
+            if let Ok(m) = Mrz::parse_shaped(&text, glyphs.layout()) {
+                let r = glyph::judge(&m, &glyphs);
+                let _ = writeln!(
+                    out,
+                    "  reset parsed {:?} valid {} resolved {:?}",
+                    m.lines,
+                    m.all_checks_valid(),
+                    r
+                );
+            }
+        }
+        for variant in VARIANTS {
+            let c = cut_band(&full, band, band.angle, variant);
+            let text = read_band(&c.to_gray()).map(|r| r.text).unwrap_or_default();
+            let _ = writeln!(out, "  {variant:?}\n{text}");
+            if let Ok(m) = Mrz::parse(&text) {
+                let _ = writeln!(
+                    out,
+                    "  parsed {:?} {:?} valid {}",
+                    m.format,
+                    m.lines,
+                    m.all_checks_valid()
+                );
+                let _ = writeln!(out, "  judged {:?}", glyph::judge(&m, &glyphs));
+                let (n, w) = m.format.shape();
+                if let Some(zone) = glyphs.zone(n, w) {
+                    let chars: Vec<Vec<char>> =
+                        m.lines.iter().map(|l| l.chars().collect()).collect();
+                    let model = crate::glyph::ShapeModel::fit(zone, &chars, |l, i| {
+                        crate::mrz::position_kind(m.format, l, i)
+                    });
+                    let _ = writeln!(out, "    model {model:?}");
+                    if let Some(model) = &model {
+                        for (li, (line, gl)) in chars.iter().zip(zone).enumerate() {
+                            let mut s = String::new();
+                            for (i, (ch, g)) in line.iter().zip(gl).enumerate() {
+                                if crate::mrz::position_kind(m.format, li, i)
+                                    == crate::mrz::PositionKind::Mixed
+                                    && *ch != '<'
+                                {
+                                    let _ = write!(
+                                        s,
+                                        "{i}:{ch}:{:.2}:{:?} ",
+                                        model.z(li, g),
+                                        model.shape(li, g)
+                                    );
+                                }
+                            }
+                            let _ = writeln!(out, "    mixed {s}");
+                        }
+                    }
+                    for (li, (line, gl)) in m.lines.iter().zip(zone).enumerate() {
+                        let mut s = String::new();
+                        for (i, (ch, g)) in line.chars().zip(gl).enumerate() {
+                            let kind = crate::mrz::position_kind(m.format, li, i);
+                            let _ = write!(
+                                s,
+                                "{ch}{kind:?}:{:.1}/{:.1}/{} ",
+                                g.height(),
+                                g.top,
+                                g.holes
+                            );
+                        }
+                        let _ = writeln!(out, "    {s}");
+                    }
+                }
+            }
+        }
+    }
+    out
 }
