@@ -11,6 +11,7 @@
 mod app;
 pub mod directory;
 mod html;
+mod spa;
 mod spec;
 mod state;
 
@@ -23,8 +24,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use spec::{
-    CookieBanner, Field, HARMLESS_EXTRA, Kind, ListHeaders, Markup, NameOrder, PortalSpec,
-    SANDBOXED, StatusWords, Step, UnknownPortal, parse_portal, slugs, spec,
+    CookieBanner, Field, HARMLESS_EXTRA, Kind, ListHeaders, Markup, NameOrder, PortalSpec, Routing,
+    SANDBOXED, SpaOptions, Stack, StatusWords, Step, UnknownPortal, parse_portal, slugs, spec,
 };
 
 /// The portal a sandbox imitates: an OPCO with a line in the registry (`portals/src/registry.rs`).
@@ -115,6 +116,7 @@ pub async fn spawn_on(
         state: Mutex::new(state),
         faults: Mutex::new(config.faults),
         state_file,
+        documents: Mutex::new(Vec::new()),
     });
     let listener = TcpListener::bind(addr)
         .await
@@ -203,6 +205,16 @@ impl RunningSandbox {
     /// Moves a dossier to a new status; `None` when no dossier has that number.
     pub fn set_status(&self, dossier: &str, change: StatusChange) -> Option<RequestView> {
         self.shared.change_status(dossier, change)
+    }
+
+    /// The path of every HTML document the portal served, in order: on a single-page app, a
+    /// step of the form loads none.
+    pub fn documents(&self) -> Vec<String> {
+        self.shared
+            .documents
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The second-factor code "sent by e-mail" to this account, while valid.
