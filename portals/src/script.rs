@@ -373,8 +373,13 @@ impl PortalScript {
 
     async fn next_page(&self, s: &Session<'_>, page: &PageFill, expect: Locator) -> Flow<()> {
         // The portal's answer is either the next page or this one with its messages.
-        s.click_step(&self.facts, Role::Button, &self.facts.ui.next_button, None)
-            .await?;
+        s.click_step(
+            &self.facts,
+            Role::Button,
+            &self.facts.ui.next_button,
+            Some(&expect),
+        )
+        .await?;
         let alerts = s.alerts().await?;
         if let Some(first) = alerts.first() {
             let upload = page
@@ -434,9 +439,12 @@ impl PortalScript {
                         facts,
                         Role::Button,
                         &facts.ui.new_button,
-                        first_field.clone(),
+                        first_field.as_ref(),
                     )
                     .await?;
+                    if let Some(first) = &first_field {
+                        s.expect(facts, first.clone()).await?;
+                    }
                     false
                 }
             },
@@ -490,7 +498,7 @@ impl PortalScript {
         final_screenshots.push(s.final_screenshot("recapitulatif").await?);
         s.set_step("save draft");
         let list = Locator::role(Role::Heading, facts.ui.list_title.as_str());
-        s.click_step(facts, Role::Button, &facts.ui.draft_button, Some(list))
+        s.click_step(facts, Role::Button, &facts.ui.draft_button, Some(&list))
             .await?;
         s.expect_heading(facts, &facts.ui.list_title).await?;
         s.snapshot("draft saved", None).await;

@@ -356,57 +356,50 @@ impl<'a> Session<'a> {
         self.check_page(facts).await
     }
 
-    /// Clicks a button that moves to another step of the portal, and waits for that step. On a
-    /// server-rendered portal, that is the next document's load; on a single-page app (the
-    /// facts' `in_page_steps`), the page having settled (no busy indicator, the network quiet a
-    /// short while), then `expect` shown. A step the portal acknowledged (`expect` shown) is no
-    /// outage even if some request lingers.
+    /// Clicks a button that moves to another step of the portal, and waits for the portal's
+    /// answer. On a server-rendered portal, that is the next document's load; on a single-page
+    /// app (the facts' `in_page_steps`), the page having settled: no busy indicator, the network
+    /// quiet a short while. A step the portal acknowledged (`shown`, what the next step shows, is
+    /// there) is no outage even if some request lingers. The caller then waits for what it
+    /// expects, after reading the portal's messages.
     pub(crate) async fn click_step(
         &self,
         facts: &Facts,
         role: Role,
         name: &str,
-        expect: Option<Locator>,
+        shown: Option<&Locator>,
     ) -> Flow<()> {
         if !facts.ui.in_page_steps {
-            self.click_and_load(facts, role, name).await?;
-        } else {
-            let l = self.loc(Locator::role(role, name));
-            let start = Instant::now();
-            let res = l.click_and_settle(self.page, &self.settle(facts)).await;
-            let err = res.as_ref().err().map(ToString::to_string);
-            let desc = l.to_string();
-            self.recorder.record(&Step {
-                action: "click",
-                locator: Some(&desc),
-                duration: start.elapsed(),
-                error: err.as_deref(),
-                ..Step::default()
-            })?;
-            match res {
-                Ok(()) => {}
-                Err(e @ LocatorError::NotSettled { .. }) => {
-                    let acknowledged = match &expect {
-                        Some(x) => self.present(self.loc(x.clone())).await,
-                        None => false,
-                    };
-                    if !acknowledged {
-                        return Err(self.locator_failure(facts, e).await);
-                    }
-                    tracing::info!(step = %self.step, error = %e, "The portal showed the next step while still busy");
+            return self.click_and_load(facts, role, name).await;
+        }
+        let l = self.loc(Locator::role(role, name));
+        let start = Instant::now();
+        let res = l.click_and_settle(self.page, &self.settle(facts)).await;
+        let err = res.as_ref().err().map(ToString::to_string);
+        let desc = l.to_string();
+        self.recorder.record(&Step {
+            action: "click",
+            locator: Some(&desc),
+            duration: start.elapsed(),
+            error: err.as_deref(),
+            ..Step::default()
+        })?;
+        match res {
+            Ok(()) => {}
+            Err(e @ LocatorError::NotSettled { .. }) => {
+                let acknowledged = match shown {
+                    Some(x) => self.present(x.clone()).await,
+                    None => false,
+                };
+                if !acknowledged {
+                    return Err(self.locator_failure(facts, e).await);
                 }
-                Err(e) => return Err(self.locator_failure(facts, e).await),
+                tracing::info!(step = %self.step, error = %e, "The portal showed the next step while still busy");
             }
-            self.check_page(facts).await?;
-            self.answer_session_warning(facts).await?;
+            Err(e) => return Err(self.locator_failure(facts, e).await),
         }
-        if let Some(x) = expect {
-            let x = self.loc(x);
-            if let Err(e) = x.wait(self.page).await {
-                return Err(self.locator_failure(facts, e).await);
-            }
-        }
-        Ok(())
+        self.check_page(facts).await?;
+        self.answer_session_warning(facts).await
     }
 
     /// Fills one field by its label and logs it (secret values masked).

@@ -7,6 +7,18 @@
 //! requests with statuses that tests move through `/__sandbox/…`. Failure switches (slow pages,
 //! HTTP 500, expired session, refused upload, CAPTCHA, maintenance, changed layouts) are set at
 //! start or at run time so that every failure path of a script can be tested deterministically.
+//!
+//! A portal's [`Stack`] says how its pages are made. Atlas is server-rendered. AKTO and OPCO EP
+//! are single-page apps, as their real portals are or are believed to be (PORTALS.md): after the
+//! server-rendered login, one script (`src/spa/portail.js`) renders the list, every step, the
+//! summary and the acknowledgement from a JSON API under `/api/`, with a busy indicator while the
+//! API answers, errors as toasts and a 401 sending the page back to the login. AKTO routes with
+//! `pushState`; OPCO EP with the fragment, its fields in web components (open shadow roots),
+//! custom comboboxes whose options open at the end of `<body>`, masked `JJ/MM/AAAA` dates that
+//! keep only typed digits, and its provider chosen among the API's suggestions for a SIRET. Both
+//! front ends share the state logic (`app.rs`: validation, uploads, drafts, transmit, switches),
+//! so every switch means the same on either; a browser without JavaScript gets the HTML pages
+//! inside `<noscript>`.
 
 mod app;
 pub mod directory;

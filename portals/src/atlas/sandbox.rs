@@ -22,6 +22,8 @@ const ATLAS_MODALITY: &[(&str, &str)] = &[("P", "Présentiel"), ("D", "Distancie
 /// Atlas: DSFR-like markup, six steps and a summary.
 pub(crate) static SPEC: PortalSpec = PortalSpec {
     opco: OpcoId::Atlas,
+    // Nothing public says what myAtlas is built on (PORTALS.md): server-rendered pages are the
+    // sandbox's own choice.
     stack: Stack::ServerRendered,
     brand: "Atlas",
     space: "myAtlas Entreprise",
