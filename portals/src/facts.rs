@@ -97,6 +97,10 @@ pub struct Ui {
     /// A CSS selector of the portal's own busy indicator, beyond `aria-busy` and progress bars.
     #[serde(default)]
     pub busy_selector: Option<String>,
+    /// How long the network must stay quiet before an in-page step counts as settled, in
+    /// milliseconds (300 when not said).
+    #[serde(default)]
+    pub settle_quiet_ms: Option<u64>,
     /// The button of the portal's "session about to expire" dialog, answered whenever it shows.
     #[serde(default)]
     pub session_warning_button: Option<String>,

@@ -308,8 +308,9 @@ impl<'a> Session<'a> {
         if let Some(e) = error {
             return Err(self.retryable(e).await);
         }
-        if facts.ui.in_page_steps {
-            // The app renders after the load, from its API: wait until it has.
+        if facts.ui.in_page_steps && path != facts.ui.login_path {
+            // The app renders after the load, from its API: wait until it has (the login is
+            // no part of the app).
             let _ = locator::wait_until_settled(self.page, &self.settle(facts)).await;
         }
         self.check_page(facts).await?;
@@ -318,6 +319,9 @@ impl<'a> Session<'a> {
 
     fn settle(&self, facts: &Facts) -> Settle {
         let mut settle = Settle::quiet().within(self.load_timeout);
+        if let Some(ms) = facts.ui.settle_quiet_ms {
+            settle = settle.quiet_for(Duration::from_millis(ms));
+        }
         if let Some(css) = &facts.ui.busy_selector {
             settle = settle.busy_while(css.clone());
         }
