@@ -179,6 +179,21 @@ impl Page {
         if url.trim().is_empty() {
             return Err(BrowserError::InvalidArgument("empty URL".into()));
         }
+        // Another fragment of the same document (a hash-routed app) loads nothing, and CDP's
+        // navigation would wait for a load that never comes: the page moves itself there.
+        let here = self.evaluate("location.href").await.ok();
+        let doc = |u: &str| u.split('#').next().unwrap_or(u).to_owned();
+        if url.contains('#')
+            && let Some(here) = here.as_ref().and_then(|v| v.as_str())
+            && doc(here) == doc(url)
+        {
+            let js = format!(
+                "location.href = {}; true",
+                serde_json::Value::String(url.to_owned())
+            );
+            self.evaluate(&js).await?;
+            return Ok(());
+        }
         let nav = async {
             let res = self.cdp.execute(NavigateParams::new(url)).await?;
             if let Some(err) = res.result.error_text.clone() {

@@ -481,6 +481,29 @@ async fn main() {
         }
     }
 
+    // The same warm prefills on Atlas (server-rendered), in this run and this Chromium, so the
+    // other stacks are measured against it on an equally loaded machine.
+    let mut atlas_warm = Vec::new();
+    if portal != OpcoId::Atlas && !warm.is_empty() {
+        let mut config = SandboxConfig::new(OpcoId::Atlas);
+        config.accounts = vec![slot_account(0)];
+        let atlas = Arc::new(sandboxes::spawn(config).await.expect("Atlas sandbox"));
+        let atlas_root = dir.path().join("recordings-atlas");
+        for i in 0..=WARM_RUNS {
+            let f = filing_for(&work, "at", i);
+            let job = format!("atlas{i:02}");
+            let t = Instant::now();
+            let res = prefill_job(&browser, &atlas, &atlas_root, &job, &account, &f).await;
+            let took = t.elapsed();
+            match check(res, &job) {
+                // The first one warms Atlas's pages up and is not counted.
+                Ok(_) if i > 0 => atlas_warm.push(took),
+                Ok(_) => {}
+                Err(e) => failures.push(e),
+            }
+        }
+    }
+
     let mut levels = Vec::new();
     for sessions in LEVELS {
         eprintln!(
@@ -515,6 +538,13 @@ async fn main() {
             ms(median(&warm)),
             ms(p95(&warm))
         );
+        if !atlas_warm.is_empty() {
+            println!(
+                "the same on Atlas in this run: median {:6.0} ms; {portal} / Atlas = {:.2} (goal: within 1.5)",
+                ms(median(&atlas_warm)),
+                ms(median(&warm)) / ms(median(&atlas_warm)).max(f64::EPSILON)
+            );
+        }
         let spent: Duration = readback.iter().sum();
         let total: Duration = warm.iter().sum();
         println!(

@@ -90,6 +90,23 @@ pub struct Ui {
     pub dossier_pattern: String,
     /// `chrono` format of dates typed in the form.
     pub date_format: String,
+    /// Whether the steps after the login load no new document (a single-page app): a click is
+    /// done when the page has settled, not on a load.
+    #[serde(default)]
+    pub in_page_steps: bool,
+    /// A CSS selector of the portal's own busy indicator, beyond `aria-busy` and progress bars.
+    #[serde(default)]
+    pub busy_selector: Option<String>,
+    /// How long the network must stay quiet before an in-page step counts as settled, in
+    /// milliseconds (300 when not said).
+    #[serde(default)]
+    pub settle_quiet_ms: Option<u64>,
+    /// The button of the portal's "session about to expire" dialog, answered whenever it shows.
+    #[serde(default)]
+    pub session_warning_button: Option<String>,
+    /// Whether the provider is chosen among the suggestions the portal offers for its SIRET.
+    #[serde(default)]
+    pub provider_autocomplete: bool,
 }
 
 /// Headers of the "my requests" table.

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use browser::locator::{Role, TableRow, normalize_label};
+use browser::locator::{Locator, Role, TableRow, normalize_label};
 use chrono::NaiveDate;
 use domain::OpcoId;
 use regex::Regex;
@@ -372,9 +372,24 @@ impl PortalScript {
         Ok(())
     }
 
-    async fn next_page(&self, s: &Session<'_>, page: &PageFill) -> Flow<()> {
-        s.click_and_load(&self.facts, Role::Button, &self.facts.ui.next_button)
-            .await?;
+    /// What shows once the page after `pages[i]` is there: the next page's first field, or the
+    /// summary's heading.
+    fn after(&self, pages: &[PageFill], i: usize) -> Locator {
+        match pages.get(i + 1).and_then(|p| p.fields.first()) {
+            Some(f) => Locator::label(f.label),
+            None => Locator::role(Role::Heading, self.facts.ui.recap_title.as_str()),
+        }
+    }
+
+    async fn next_page(&self, s: &Session<'_>, page: &PageFill, expect: Locator) -> Flow<()> {
+        // The portal's answer is either the next page or this one with its messages.
+        s.click_step(
+            &self.facts,
+            Role::Button,
+            &self.facts.ui.next_button,
+            Some(&expect),
+        )
+        .await?;
         let alerts = s.alerts().await?;
         if let Some(first) = alerts.first() {
             let upload = page
@@ -398,11 +413,16 @@ impl PortalScript {
                 .permanent(PermanentReason::ValueRefused(alerts.join(" ; ")))
                 .await);
         }
-        Ok(())
+        s.expect(&self.facts, expect).await
     }
 
     async fn prefill_flow(&self, s: &mut Session<'_>, filing: &Filing) -> Flow<Prefilled> {
         let facts = &self.facts;
+        let pages = (self.pages)(filing, facts);
+        let first_field = pages
+            .first()
+            .and_then(|p| p.fields.first())
+            .map(|f| Locator::label(f.label));
         let existing = self.find_existing(s, filing).await?;
         let resumed = match &existing {
             Some(Existing {
@@ -425,8 +445,16 @@ impl PortalScript {
                 }
                 None => {
                     s.set_step("new request");
-                    s.click_and_load(facts, Role::Button, &facts.ui.new_button)
-                        .await?;
+                    s.click_step(
+                        facts,
+                        Role::Button,
+                        &facts.ui.new_button,
+                        first_field.as_ref(),
+                    )
+                    .await?;
+                    if let Some(first) = &first_field {
+                        s.expect(facts, first.clone()).await?;
+                    }
                     false
                 }
             },
@@ -443,7 +471,6 @@ impl PortalScript {
         let mut final_screenshots = Vec::new();
         let mut harmless = Vec::new();
         let mut readback_time = std::time::Duration::ZERO;
-        let pages = (self.pages)(filing, facts);
         for (i, page) in pages.iter().enumerate() {
             s.set_step(format!("prefill/{}", page.name));
             let first = page.fields.first().map(|f| f.label).unwrap_or_default();
@@ -466,7 +493,7 @@ impl PortalScript {
                 s.final_screenshot(&format!("{:02}-{}", i + 1, page.name))
                     .await?,
             );
-            self.next_page(s, page).await?;
+            self.next_page(s, page, self.after(&pages, i)).await?;
         }
         s.set_step("summary");
         s.expect_heading(facts, &facts.ui.recap_title).await?;
@@ -487,7 +514,8 @@ impl PortalScript {
         });
         final_screenshots.push(s.final_screenshot("recapitulatif").await?);
         s.set_step("save draft");
-        s.click_and_load(facts, Role::Button, &facts.ui.draft_button)
+        let list = Locator::role(Role::Heading, facts.ui.list_title.as_str());
+        s.click_step(facts, Role::Button, &facts.ui.draft_button, Some(&list))
             .await?;
         s.expect_heading(facts, &facts.ui.list_title).await?;
         s.snapshot("draft saved", None).await;
@@ -522,14 +550,14 @@ impl PortalScript {
         s.set_step("open draft");
         s.goto(facts, &href).await?;
         let pages = (self.pages)(filing, facts);
-        for page in &pages {
+        for (i, page) in pages.iter().enumerate() {
             s.set_step(format!("verify/{}", page.name));
             let first = page.fields.first().map(|f| f.label).unwrap_or_default();
             s.read(facts, first).await?;
             self.refuse_unknown_mandatory(s, page).await?;
             let mut rb = readback::page(facts, page, &s.controls().await?);
             // A file input is empty on a saved page; the page names the file it holds.
-            let text = s.text().await?;
+            let text = s.deep_text().await?;
             for f in &page.fields {
                 if let Value::File(p) = &f.value {
                     let name = p
@@ -549,7 +577,7 @@ impl PortalScript {
             if !rb.is_clean() {
                 return Err(self.not_kept(s, &rb).await);
             }
-            self.next_page(s, page).await?;
+            self.next_page(s, page, self.after(&pages, i)).await?;
         }
         s.set_step("verify/summary");
         s.expect_heading(facts, &facts.ui.recap_title).await?;
@@ -564,7 +592,7 @@ impl PortalScript {
         // From this click on, the request may be filed: no outcome but a read acknowledgement
         // may say otherwise.
         if let Err(stop) = s
-            .click_and_load(facts, Role::Button, &facts.ui.submit_button)
+            .click_step(facts, Role::Button, &facts.ui.submit_button, None)
             .await
         {
             let reason = match stop {

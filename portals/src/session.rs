@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use browser::Page;
-use browser::locator::{self, Locator, LocatorError, Role};
+use browser::locator::{self, Locator, LocatorError, Role, Settle};
 use recordings::{Recorder, Step};
 use secrecy::{ExposeSecret, SecretString};
 use tokio_util::sync::CancellationToken;
@@ -43,6 +43,10 @@ pub(crate) enum Value {
     Choice(String),
     Check(bool),
     File(PathBuf),
+    /// A calendar date, and how the portal writes it (for read-back messages).
+    Date(chrono::NaiveDate, String),
+    /// Typed into an autocomplete; the one suggestion holding it exactly is chosen.
+    Pick(String),
 }
 
 /// One field of a form page and what goes in it.
@@ -271,6 +275,14 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// The text of the page, inside web components too.
+    pub(crate) async fn deep_text(&self) -> Flow<String> {
+        match locator::deep_page_text(self.page).await {
+            Ok(t) => Ok(t),
+            Err(e) => Err(self.locator_stop(e).await),
+        }
+    }
+
     /// Stops on pages that are not the portal's normal pages: maintenance, error, CAPTCHA,
     /// expired session.
     pub(crate) async fn check_page(&self, facts: &Facts) -> Flow<()> {
@@ -343,7 +355,102 @@ impl<'a> Session<'a> {
         if let Some(e) = error {
             return Err(self.retryable(e).await);
         }
+        if facts.ui.in_page_steps && path != facts.ui.login_path {
+            // The app renders after the load, from its API: wait until it has (the login is
+            // no part of the app).
+            let _ = locator::wait_until_settled(self.page, &self.settle(facts)).await;
+        }
+        self.check_page(facts).await?;
+        self.answer_session_warning(facts).await
+    }
+
+    fn settle(&self, facts: &Facts) -> Settle {
+        let mut settle = Settle::quiet().within(self.load_timeout);
+        if let Some(ms) = facts.ui.settle_quiet_ms {
+            settle = settle.quiet_for(Duration::from_millis(ms));
+        }
+        if let Some(css) = &facts.ui.busy_selector {
+            settle = settle.busy_while(css.clone());
+        }
+        settle
+    }
+
+    /// Keeps the session when the portal's "session about to expire" dialog shows: a dialog not
+    /// answered ends the session at the next step.
+    pub(crate) async fn answer_session_warning(&self, facts: &Facts) -> Flow<()> {
+        let Some(button) = &facts.ui.session_warning_button else {
+            return Ok(());
+        };
+        let l = self.loc(Locator::button(button.as_str()));
+        if !self.present(l.clone()).await {
+            return Ok(());
+        }
+        let start = Instant::now();
+        let res = l.click_and_settle(self.page, &self.settle(facts)).await;
+        let err = res.as_ref().err().map(ToString::to_string);
+        let desc = l.to_string();
+        self.recorder.record(&Step {
+            action: "answer session warning",
+            locator: Some(&desc),
+            duration: start.elapsed(),
+            error: err.as_deref(),
+            ..Step::default()
+        })?;
+        if let Err(e) = res {
+            return Err(self.locator_failure(facts, e).await);
+        }
+        if self.present(l).await {
+            return Err(self
+                .changed(format!("the dialog's button «{button}» did not close it"))
+                .await);
+        }
         self.check_page(facts).await
+    }
+
+    /// Clicks a button that moves to another step of the portal, and waits for the portal's
+    /// answer. On a server-rendered portal, that is the next document's load; on a single-page
+    /// app (the facts' `in_page_steps`), the page having settled: no busy indicator, the network
+    /// quiet a short while. A step the portal acknowledged (`shown`, what the next step shows, is
+    /// there) is no outage even if some request lingers. The caller then waits for what it
+    /// expects, after reading the portal's messages.
+    pub(crate) async fn click_step(
+        &self,
+        facts: &Facts,
+        role: Role,
+        name: &str,
+        shown: Option<&Locator>,
+    ) -> Flow<()> {
+        if !facts.ui.in_page_steps {
+            return self.click_and_load(facts, role, name).await;
+        }
+        let l = self.loc(Locator::role(role, name));
+        let start = Instant::now();
+        let res = l.click_and_settle(self.page, &self.settle(facts)).await;
+        let err = res.as_ref().err().map(ToString::to_string);
+        let desc = l.to_string();
+        self.recorder.record(&Step {
+            action: "click",
+            locator: Some(&desc),
+            duration: start.elapsed(),
+            error: err.as_deref(),
+            ..Step::default()
+        })?;
+        match res {
+            Ok(()) => {}
+            Err(e @ LocatorError::NotSettled { .. }) => {
+                let acknowledged = match shown {
+                    Some(x) => self.present(x.clone()).await,
+                    None => false,
+                };
+                if !acknowledged {
+                    return Err(self.locator_failure(facts, e).await);
+                }
+                tracing::info!(step = %self.step, error = %e, "The portal showed the next step while still busy");
+            }
+            Err(e) => return Err(self.locator_failure(facts, e).await),
+        }
+        self.check_page(facts).await?;
+        self.answer_session_warning(facts).await
     }
 
     /// Fills one field by its label and logs it (secret values masked).
@@ -361,6 +468,19 @@ impl<'a> Session<'a> {
             Value::Text(t) => ("fill", t.clone(), l.fill(self.page, t).await),
             Value::Choice(c) => ("select", c.clone(), l.select(self.page, c).await),
             Value::Check(b) => ("check", b.to_string(), l.check(self.page, *b).await),
+            Value::Date(d, shown) => {
+                let iso = d.format("%Y-%m-%d").to_string();
+                (
+                    "fill date",
+                    shown.clone(),
+                    l.fill_date(self.page, &iso).await,
+                )
+            }
+            Value::Pick(t) => (
+                "autocomplete",
+                t.clone(),
+                l.autocomplete(self.page, t, t).await.map(|_| ()),
+            ),
             Value::File(p) => (
                 "upload",
                 p.file_name()
@@ -451,6 +571,14 @@ impl<'a> Session<'a> {
             return Err(self.locator_failure(facts, e).await);
         }
         self.check_page(facts).await
+    }
+
+    /// Waits for what the page should show now, or stops as an unexpected page.
+    pub(crate) async fn expect(&self, facts: &Facts, l: Locator) -> Flow<()> {
+        match self.loc(l).wait(self.page).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.locator_failure(facts, e).await),
+        }
     }
 
     /// Whether exactly one visible element matches now.

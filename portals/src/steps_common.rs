@@ -38,6 +38,26 @@ pub(crate) fn date(facts: &Facts, d: NaiveDate) -> String {
     d.format(&facts.ui.date_format).to_string()
 }
 
+/// A date field: set the way its control takes dates (native, masked or free text).
+pub(crate) fn day(facts: &Facts, label: &'static str, d: NaiveDate) -> FieldFill {
+    FieldFill {
+        label,
+        value: Value::Date(d, date(facts, d)),
+    }
+}
+
+/// The provider's SIRET: chosen among the portal's suggestions where its facts say so.
+pub(crate) fn provider_siret(facts: &Facts, label: &'static str, siret: &str) -> FieldFill {
+    FieldFill {
+        label,
+        value: if facts.ui.provider_autocomplete {
+            Value::Pick(siret.to_owned())
+        } else {
+            Value::Text(siret.to_owned())
+        },
+    }
+}
+
 pub(crate) fn contract(facts: &Facts, f: &Filing) -> String {
     match f.trainee.contract {
         Contract::Cdi => facts.options.contract_cdi.clone(),

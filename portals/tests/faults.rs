@@ -35,10 +35,11 @@ async fn failure_paths(portal: OpcoId) {
 
         // Changed markup, same labels: the script still prefills and submits.
         let sb = sandbox(portal, with(|x| x.layout = Layout::ChangedMarkup)).await;
-        assert!(matches!(
-            run(browser, &sb, &root, "cm1", Op::Prefill, &f).await,
-            Ok(Outcome::Prefilled(_))
-        ));
+        let done = run(browser, &sb, &root, "cm1", Op::Prefill, &f).await;
+        assert!(
+            matches!(done, Ok(Outcome::Prefilled(_))),
+            "{portal}: {done:?}"
+        );
         let submitted = run(browser, &sb, &root, "cm2", Op::Submit, &f).await;
         assert!(
             matches!(submitted, Ok(Outcome::Submitted(_))),
@@ -76,10 +77,11 @@ async fn failure_paths(portal: OpcoId) {
 
         // Slow pages within the limits still work; beyond them the attempt is retryable.
         let sb = sandbox(portal, with(|x| x.slow_ms = 150)).await;
-        assert!(matches!(
-            run(browser, &sb, &root, "sl", Op::Prefill, &f).await,
-            Ok(Outcome::Prefilled(_))
-        ));
+        let done = run(browser, &sb, &root, "sl", Op::Prefill, &f).await;
+        assert!(
+            matches!(done, Ok(Outcome::Prefilled(_))),
+            "{portal}: {done:?}"
+        );
         sb.set_faults(with(|x| x.slow_ms = 2_500));
         let e = run_with(
             browser,
@@ -103,10 +105,11 @@ async fn failure_paths(portal: OpcoId) {
             .unwrap_err();
         assert_eq!(e.class(), ErrorClass::Retryable, "{portal}: {e:?}");
         assert_screenshot(&e);
-        assert!(matches!(
-            run(browser, &sb, &root, "500b", Op::Prefill, &f).await,
-            Ok(Outcome::Prefilled(_))
-        ));
+        let done = run(browser, &sb, &root, "500b", Op::Prefill, &f).await;
+        assert!(
+            matches!(done, Ok(Outcome::Prefilled(_))),
+            "{portal}: {done:?}"
+        );
 
         // Session expired mid-form: the script logs in again and finishes, on one request.
         let sb = sandbox(portal, with(|x| x.expire_session_at_step = Some(2))).await;

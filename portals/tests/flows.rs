@@ -15,10 +15,9 @@ async fn whole_path(portal: OpcoId) {
         let f = filing(dir.path(), "Dupont");
 
         // Prefill stops before the submit, with the recording and the review screenshots.
-        let Ok(Outcome::Prefilled(p)) =
-            run(browser, &sb, &rec_root, "job-a", Op::Prefill, &f).await
-        else {
-            panic!("prefill failed on {portal}");
+        let p = match run(browser, &sb, &rec_root, "job-a", Op::Prefill, &f).await {
+            Ok(Outcome::Prefilled(p)) => p,
+            other => panic!("prefill failed on {portal}: {other:?}"),
         };
         assert!(
             sb.dossiers().is_empty(),
@@ -60,19 +59,17 @@ async fn whole_path(portal: OpcoId) {
         }
 
         // Running the prefill again resumes the same draft: still one request on the portal.
-        let Ok(Outcome::Prefilled(again)) =
-            run(browser, &sb, &rec_root, "job-a2", Op::Prefill, &f).await
-        else {
-            panic!("second prefill failed on {portal}");
+        let again = match run(browser, &sb, &rec_root, "job-a2", Op::Prefill, &f).await {
+            Ok(Outcome::Prefilled(p)) => p,
+            other => panic!("second prefill failed on {portal}: {other:?}"),
         };
         assert!(again.resumed_draft);
         assert_eq!(sb.requests().len(), 1, "{portal}: one request, not two");
 
         // Submit returns the sandbox's dossier number.
-        let Ok(Outcome::Submitted(sub)) =
-            run(browser, &sb, &rec_root, "job-b", Op::Submit, &f).await
-        else {
-            panic!("submit failed on {portal}");
+        let sub = match run(browser, &sb, &rec_root, "job-b", Op::Submit, &f).await {
+            Ok(Outcome::Submitted(s)) => s,
+            other => panic!("submit failed on {portal}: {other:?}"),
         };
         let dossiers = sb.dossiers();
         assert_eq!(dossiers.len(), 1);

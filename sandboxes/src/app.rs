@@ -30,6 +30,8 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     pub(crate) faults: Mutex<Faults>,
     pub(crate) state_file: Option<PathBuf>,
+    /// The path of every HTML document served, in order (a single-page app serves few).
+    pub(crate) documents: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -158,6 +160,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(&format!("{home}/{{id}}/recapitulatif"), get(recap))
         .route(&format!("{home}/{{id}}/brouillon"), post(save_draft))
         .route(&format!("{home}/{{id}}/transmettre"), post(transmit))
+        .merge(crate::spa::routes(spec))
         .nest("/__sandbox", test_routes)
         .layer(middleware::from_fn_with_state(shared.clone(), faults_layer))
         .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
@@ -179,7 +182,14 @@ async fn faults_layer(sh: Sh, req: HttpRequest<Body>, next: Next) -> Response {
     if slow > 0 {
         tokio::time::sleep(Duration::from_millis(slow)).await;
     }
+    let api = req.uri().path().starts_with("/api/");
     if maintenance {
+        if api {
+            return crate::spa::api_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                sh.spec.maintenance_title,
+            );
+        }
         return html_status(
             StatusCode::SERVICE_UNAVAILABLE,
             html::maintenance_page(sh.spec),
@@ -195,9 +205,25 @@ async fn faults_layer(sh: Sh, req: HttpRequest<Body>, next: Next) -> Response {
         }
     };
     if fail {
+        if api {
+            return crate::spa::api_error(StatusCode::INTERNAL_SERVER_ERROR, sh.spec.error_title);
+        }
         return html_status(StatusCode::INTERNAL_SERVER_ERROR, html::error_page(sh.spec));
     }
-    next.run(req).await
+    let path = req.uri().path().to_owned();
+    let resp = next.run(req).await;
+    let html = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if html && resp.status() == StatusCode::OK {
+        sh.documents
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(path);
+    }
+    resp
 }
 
 fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -211,21 +237,55 @@ fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn session(sh: &Shared, headers: &HeaderMap) -> Option<(String, Session)> {
+pub(crate) fn session(sh: &Shared, headers: &HeaderMap) -> Option<(String, Session)> {
     let sid = cookie_value(headers, sh.spec.cookie)?;
     let st = sh.state();
     st.sessions.get(sid).map(|s| (sid.to_owned(), s.clone()))
 }
 
+/// Why a request has no account behind it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NoAccount {
+    /// No session, or one the portal ended.
+    Expired,
+    /// Logged in, the second-factor code not given yet.
+    Unverified,
+}
+
+/// The logged-in and verified account. A session shown the "session about to expire" dialog
+/// and not kept alive by its button ends here.
+pub(crate) fn account_of(sh: &Shared, headers: &HeaderMap) -> Result<String, NoAccount> {
+    let Some((sid, s)) = session(sh, headers) else {
+        return Err(NoAccount::Expired);
+    };
+    let mut st = sh.state();
+    if st.warned.remove(&sid) {
+        st.sessions.remove(&sid);
+        sh.save(&st);
+        return Err(NoAccount::Expired);
+    }
+    if s.verified {
+        Ok(s.email)
+    } else {
+        Err(NoAccount::Unverified)
+    }
+}
+
 /// The logged-in and verified account, or a redirect to the login page.
 #[allow(clippy::result_large_err)]
 fn account(sh: &Shared, headers: &HeaderMap) -> Result<String, Response> {
-    match session(sh, headers) {
-        Some((_, s)) if s.verified => Ok(s.email),
-        Some(_) => {
-            Err(Redirect::to(&format!("{}/verification", sh.spec.login_path)).into_response())
+    account_of(sh, headers).map_err(|e| to_login(sh.spec, e))
+}
+
+/// Where a request without an account is sent.
+fn to_login(spec: &PortalSpec, e: NoAccount) -> Response {
+    match e {
+        NoAccount::Unverified => {
+            Redirect::to(&format!("{}/verification", spec.login_path)).into_response()
         }
-        None => Err(Redirect::to(&format!("{}?motif=expiree", sh.spec.login_path)).into_response()),
+        NoAccount::Expired => {
+            Redirect::to(&format!("{}?motif=expiree", spec.login_path)).into_response()
+        }
     }
 }
 
@@ -378,15 +438,24 @@ struct ListQuery {
     msg: Option<String>,
 }
 
+/// A page after the login: the document itself on a server-rendered portal; on a single-page
+/// app, the app, with the same page inside `<noscript>` for a browser without JavaScript.
+fn page_response(sh: &Shared, html: String) -> Response {
+    match sh.spec.spa() {
+        Some(_) => Html(crate::spa::shell(sh.spec, &html)).into_response(),
+        None => Html(html).into_response(),
+    }
+}
+
 async fn list(sh: Sh, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
     let email = match account(&sh, &headers) {
         Ok(e) => e,
         Err(r) => return r,
     };
-    let st = sh.state();
-    let mine: Vec<&Request> = st.requests.iter().filter(|r| r.account == email).collect();
+    let mine = sh.requests_of(&email);
+    let mine: Vec<&Request> = mine.iter().collect();
     let flash = (q.msg.as_deref() == Some("brouillon")).then_some(sh.spec.draft_saved);
-    Html(html::list_page(sh.spec, &mine, flash)).into_response()
+    page_response(&sh, html::list_page(sh.spec, &mine, flash))
 }
 
 async fn new_request(sh: Sh, headers: HeaderMap) -> Response {
@@ -394,23 +463,7 @@ async fn new_request(sh: Sh, headers: HeaderMap) -> Response {
         Ok(e) => e,
         Err(r) => return r,
     };
-    let mut st = sh.state();
-    st.next_request += 1;
-    let id = st.next_request;
-    let now = Utc::now();
-    st.requests.push(Request {
-        id,
-        account: email,
-        values: BTreeMap::new(),
-        files: BTreeMap::new(),
-        dossier: None,
-        status: Status::Draft,
-        created_at: now,
-        filed_at: None,
-        status_changed_at: now,
-        history: vec![(now, sh.spec.statuses.draft.to_owned())],
-    });
-    sh.save(&st);
+    let id = sh.new_request(email);
     Redirect::to(&format!("{}/{id}/etape/1", sh.spec.home_path)).into_response()
 }
 
@@ -433,12 +486,7 @@ async fn step_form(sh: Sh, headers: HeaderMap, Path((id, n)): Path<(u32, usize)>
     };
     let spec = sh.spec;
     let faults = sh.faults().clone();
-    let st = sh.state();
-    let Some(r) = st
-        .requests
-        .iter()
-        .find(|r| r.id == id && r.account == email)
-    else {
+    let Some(r) = sh.request_of(&email, id) else {
         return not_found(spec);
     };
     if r.dossier.is_some() {
@@ -447,12 +495,105 @@ async fn step_form(sh: Sh, headers: HeaderMap, Path((id, n)): Path<(u32, usize)>
     if n == 0 || n > spec.steps.len() {
         return not_found(spec);
     }
-    Html(html::step_page(spec, &faults, r, n - 1, &[])).into_response()
+    page_response(&sh, html::step_page(spec, &faults, &r, n - 1, &[]))
 }
 
-struct Upload {
-    name: String,
-    bytes: Vec<u8>,
+/// A file sent with a step.
+pub(crate) struct Upload {
+    pub(crate) name: String,
+    pub(crate) bytes: Vec<u8>,
+}
+
+/// What a step's form sent, whichever front end sent it.
+#[derive(Default)]
+pub(crate) struct StepInput {
+    pub(crate) texts: BTreeMap<String, String>,
+    pub(crate) uploads: BTreeMap<String, Upload>,
+    /// "Save as draft" rather than "next".
+    pub(crate) draft: bool,
+}
+
+/// Reads a step's multipart form (the HTML form's or the app's `FormData`).
+pub(crate) async fn read_step_form(
+    spec: &PortalSpec,
+    mut multipart: Multipart,
+) -> Result<StepInput, ()> {
+    let mut input = StepInput::default();
+    let mut action = String::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => return Err(()),
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        let key = name
+            .strip_prefix(html::CHANGED_NAME_PREFIX)
+            .unwrap_or(&name)
+            .to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let Ok(bytes) = field.bytes().await else {
+            return Err(());
+        };
+        if key == "action" {
+            action = String::from_utf8_lossy(&bytes).into_owned();
+        } else if let Some(file_name) = file_name {
+            if !file_name.is_empty() {
+                input.uploads.insert(
+                    key,
+                    Upload {
+                        name: file_name,
+                        bytes: bytes.to_vec(),
+                    },
+                );
+            }
+        } else {
+            input
+                .texts
+                .insert(key, String::from_utf8_lossy(&bytes).trim().to_owned());
+        }
+    }
+    input.draft = action == "draft" || action == spec.draft_button;
+    Ok(input)
+}
+
+/// Where a saved step leads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Saved {
+    /// Saved as a draft: back to the list.
+    Draft,
+    /// The next step (1-based).
+    Step(usize),
+    Summary,
+}
+
+/// Why a step was not saved.
+pub(crate) enum NotSaved {
+    NoAccount(NoAccount),
+    /// The `fail_step_save` switch.
+    Failed,
+    NotFound,
+    /// The request is filed already.
+    Filed,
+    /// Refused with these messages; the request as it is now.
+    Invalid {
+        request: Box<Request>,
+        errors: Vec<String>,
+    },
+}
+
+/// Why a submit filed nothing.
+pub(crate) enum NotFiled {
+    NoAccount(NoAccount),
+    NotFound,
+    /// A mandatory field of this step (0-based) is empty.
+    Missing {
+        step: usize,
+        request: Box<Request>,
+        message: String,
+    },
+    /// Filed, then the portal answered with its error (the `unreadable` acknowledgement).
+    Unreadable,
 }
 
 fn digits_ok(v: &str, n: usize) -> bool {
@@ -464,199 +605,194 @@ fn date_fr_ok(v: &str) -> bool {
     chrono::NaiveDate::parse_from_str(v, "%d/%m/%Y").is_ok()
 }
 
-async fn step_submit(
-    sh: Sh,
-    headers: HeaderMap,
-    Path((id, n)): Path<(u32, usize)>,
-    mut multipart: Multipart,
-) -> Response {
-    let spec = sh.spec;
-    let Some((sid, _)) = session(&sh, &headers) else {
-        return Redirect::to(&format!("{}?motif=expiree", spec.login_path)).into_response();
-    };
-    let expire = {
-        let mut f = sh.faults();
-        if f.expire_session_at_step == Some(n) {
-            f.expire_session_at_step = None;
-            true
-        } else {
-            false
-        }
-    };
-    if expire {
-        let mut st = sh.state();
-        st.sessions.remove(&sid);
-        sh.save(&st);
-        return Redirect::to(&format!("{}?motif=expiree", spec.login_path)).into_response();
+impl Shared {
+    /// The account's requests, in order.
+    pub(crate) fn requests_of(&self, email: &str) -> Vec<Request> {
+        self.state()
+            .requests
+            .iter()
+            .filter(|r| r.account == email)
+            .cloned()
+            .collect()
     }
-    let email = match account(&sh, &headers) {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
-    if n == 0 || n > spec.steps.len() {
-        return not_found(spec);
+
+    /// One request of the account.
+    pub(crate) fn request_of(&self, email: &str, id: u32) -> Option<Request> {
+        self.state()
+            .requests
+            .iter()
+            .find(|r| r.id == id && r.account == email)
+            .cloned()
     }
-    let mut texts: BTreeMap<String, String> = BTreeMap::new();
-    let mut uploads: BTreeMap<String, Upload> = BTreeMap::new();
-    let mut action = String::new();
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(_) => {
-                return html_status(StatusCode::BAD_REQUEST, html::error_page(spec));
-            }
+
+    /// Opens a new draft; returns its id.
+    pub(crate) fn new_request(&self, email: String) -> u32 {
+        let mut st = self.state();
+        st.next_request += 1;
+        let id = st.next_request;
+        let now = Utc::now();
+        st.requests.push(Request {
+            id,
+            account: email,
+            values: BTreeMap::new(),
+            files: BTreeMap::new(),
+            dossier: None,
+            status: Status::Draft,
+            created_at: now,
+            filed_at: None,
+            status_changed_at: now,
+            history: vec![(now, self.spec.statuses.draft.to_owned())],
+        });
+        self.save(&st);
+        id
+    }
+
+    /// Saves step `n` (1-based) of a request: the session switches, the validation of every
+    /// field, the uploads, the read-back switches; the same for both front ends.
+    pub(crate) fn save_step(
+        &self,
+        headers: &HeaderMap,
+        id: u32,
+        n: usize,
+        mut input: StepInput,
+    ) -> Result<Saved, NotSaved> {
+        let spec = self.spec;
+        let Some((sid, _)) = session(self, headers) else {
+            return Err(NotSaved::NoAccount(NoAccount::Expired));
         };
-        let name = field.name().unwrap_or("").to_owned();
-        let key = name
-            .strip_prefix(html::CHANGED_NAME_PREFIX)
-            .unwrap_or(&name)
-            .to_owned();
-        let file_name = field.file_name().map(str::to_owned);
-        let Ok(bytes) = field.bytes().await else {
-            return html_status(StatusCode::BAD_REQUEST, html::error_page(spec));
-        };
-        if key == "action" {
-            action = String::from_utf8_lossy(&bytes).into_owned();
-        } else if let Some(file_name) = file_name {
-            if !file_name.is_empty() {
-                uploads.insert(
-                    key,
-                    Upload {
-                        name: file_name,
-                        bytes: bytes.to_vec(),
-                    },
-                );
+        let (expire, fail) = {
+            let mut f = self.faults();
+            let expire = f.expire_session_at_step == Some(n);
+            if expire {
+                f.expire_session_at_step = None;
             }
-        } else {
-            texts.insert(key, String::from_utf8_lossy(&bytes).trim().to_owned());
+            let fail = f.fail_step_save == Some(n);
+            if fail {
+                f.fail_step_save = None;
+            }
+            (expire, fail)
+        };
+        if expire {
+            let mut st = self.state();
+            st.sessions.remove(&sid);
+            self.save(&st);
+            return Err(NotSaved::NoAccount(NoAccount::Expired));
         }
-    }
-    let draft = action == "draft" || action == spec.draft_button;
-    let faults = sh.faults().clone();
-    let refuse = faults.refuse_uploads;
-    let fields = html::step_fields(spec, &faults, n - 1);
-    let mut errors = Vec::new();
-    let mut st = sh.state();
-    let Some(r) = st
-        .requests
-        .iter_mut()
-        .find(|r| r.id == id && r.account == email)
-    else {
-        return not_found(spec);
-    };
-    if r.dossier.is_some() {
-        return Redirect::to(&format!("{}/{id}/recapitulatif", spec.home_path)).into_response();
-    }
-    for field in &fields {
-        match field.kind {
-            Kind::File => {
-                if let Some(up) = uploads.remove(field.key) {
-                    let pdf =
-                        up.name.to_lowercase().ends_with(".pdf") && up.bytes.starts_with(b"%PDF-");
-                    if refuse || !pdf || up.bytes.len() > spec.max_upload_bytes {
-                        errors.push(format!("{} : {}", field.label, spec.upload_refused));
+        let email = account_of(self, headers).map_err(NotSaved::NoAccount)?;
+        if fail {
+            return Err(NotSaved::Failed);
+        }
+        if n == 0 || n > spec.steps.len() {
+            return Err(NotSaved::NotFound);
+        }
+        let draft = input.draft;
+        let faults = self.faults().clone();
+        let refuse = faults.refuse_uploads;
+        let fields = html::step_fields(spec, &faults, n - 1);
+        let mut errors = Vec::new();
+        let mut st = self.state();
+        let Some(r) = st
+            .requests
+            .iter_mut()
+            .find(|r| r.id == id && r.account == email)
+        else {
+            return Err(NotSaved::NotFound);
+        };
+        if r.dossier.is_some() {
+            return Err(NotSaved::Filed);
+        }
+        for field in &fields {
+            match field.kind {
+                Kind::File => {
+                    if let Some(up) = input.uploads.remove(field.key) {
+                        let pdf = up.name.to_lowercase().ends_with(".pdf")
+                            && up.bytes.starts_with(b"%PDF-");
+                        if refuse || !pdf || up.bytes.len() > spec.max_upload_bytes {
+                            errors.push(format!("{} : {}", field.label, spec.upload_refused));
+                        } else {
+                            r.files.insert(
+                                field.key.to_owned(),
+                                StoredFile {
+                                    name: up.name,
+                                    size: up.bytes.len(),
+                                },
+                            );
+                        }
+                    }
+                    if !draft && field.required && !r.files.contains_key(field.key) {
+                        errors.push(format!("Le document « {} » est obligatoire.", field.label));
+                    }
+                }
+                Kind::Checkbox => {
+                    if input.texts.contains_key(field.key) {
+                        r.values.insert(field.key.to_owned(), "oui".into());
                     } else {
-                        r.files.insert(
-                            field.key.to_owned(),
-                            StoredFile {
-                                name: up.name,
-                                size: up.bytes.len(),
-                            },
-                        );
+                        r.values.remove(field.key);
                     }
                 }
-                if !draft && field.required && !r.files.contains_key(field.key) {
-                    errors.push(format!("Le document « {} » est obligatoire.", field.label));
-                }
-            }
-            Kind::Checkbox => {
-                if texts.contains_key(field.key) {
-                    r.values.insert(field.key.to_owned(), "oui".into());
-                } else {
-                    r.values.remove(field.key);
-                }
-            }
-            _ => {
-                let v = texts.remove(field.key).unwrap_or_default();
-                if !draft && field.required && v.is_empty() {
-                    errors.push(format!("Le champ « {} » est obligatoire.", field.label));
-                } else if !v.is_empty() {
-                    let bad = match field.key {
-                        "company_siret" | "provider_siret" => !digits_ok(&v, 14),
-                        "provider_nda" => !digits_ok(&v, 11),
-                        "action_cost" => parse_cents(&v).is_none(),
-                        _ => field.kind == Kind::DateFr && !date_fr_ok(&v),
-                    };
-                    if bad {
-                        errors.push(format!("Le champ « {} » n'est pas valide.", field.label));
+                _ => {
+                    let v = input.texts.remove(field.key).unwrap_or_default();
+                    if !draft && field.required && v.is_empty() {
+                        errors.push(format!("Le champ « {} » est obligatoire.", field.label));
+                    } else if !v.is_empty() {
+                        let bad = match field.key {
+                            "company_siret" => !digits_ok(&v, 14),
+                            "provider_siret" => {
+                                !digits_ok(&v, 14)
+                                    || (spec.spa().is_some_and(|o| o.provider_autocomplete)
+                                        && crate::spa::provider(&v).is_none())
+                            }
+                            "provider_nda" => !digits_ok(&v, 11),
+                            "action_cost" => parse_cents(&v).is_none(),
+                            _ => field.kind == Kind::DateFr && !date_fr_ok(&v),
+                        };
+                        if bad {
+                            errors.push(format!("Le champ « {} » n'est pas valide.", field.label));
+                        }
                     }
+                    r.values.insert(
+                        field.key.to_owned(),
+                        html::kept(spec, &faults, field.key, v),
+                    );
                 }
-                r.values.insert(
-                    field.key.to_owned(),
-                    html::kept(spec, &faults, field.key, v),
-                );
             }
         }
+        let r = r.clone();
+        self.save(&st);
+        drop(st);
+        if !errors.is_empty() {
+            return Err(NotSaved::Invalid {
+                request: Box::new(r),
+                errors,
+            });
+        }
+        Ok(if draft {
+            Saved::Draft
+        } else if n < spec.steps.len() {
+            Saved::Step(n + 1)
+        } else {
+            Saved::Summary
+        })
     }
-    let r = r.clone();
-    sh.save(&st);
-    drop(st);
-    if !errors.is_empty() {
-        return Html(html::step_page(spec, &faults, &r, n - 1, &errors)).into_response();
-    }
-    if draft {
-        return Redirect::to(&format!("{}?msg=brouillon", spec.home_path)).into_response();
-    }
-    if n < spec.steps.len() {
-        Redirect::to(&format!("{}/{id}/etape/{}", spec.home_path, n + 1)).into_response()
-    } else {
-        Redirect::to(&format!("{}/{id}/recapitulatif", spec.home_path)).into_response()
-    }
-}
 
-async fn recap(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {
-    let email = match account(&sh, &headers) {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
-    let faults = sh.faults().clone();
-    let st = sh.state();
-    match st
-        .requests
-        .iter()
-        .find(|r| r.id == id && r.account == email)
-    {
-        Some(r) => Html(html::recap_page(sh.spec, &faults, r)).into_response(),
-        None => not_found(sh.spec),
-    }
-}
-
-async fn save_draft(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {
-    if let Err(r) = account(&sh, &headers) {
-        return r;
-    }
-    let _ = id;
-    Redirect::to(&format!("{}?msg=brouillon", sh.spec.home_path)).into_response()
-}
-
-async fn transmit(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {
-    let email = match account(&sh, &headers) {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
-    let spec = sh.spec;
-    let faults = sh.faults().clone();
-    let mut st = sh.state();
-    let next = st.next_dossier + 1;
-    let Some(r) = st
-        .requests
-        .iter_mut()
-        .find(|r| r.id == id && r.account == email)
-    else {
-        return not_found(spec);
-    };
-    if r.dossier.is_none() {
+    /// Files a request: every mandatory field present, the summary-differs and acknowledgement
+    /// switches; a request filed already keeps its number. Returns the dossier number.
+    pub(crate) fn transmit(&self, headers: &HeaderMap, id: u32) -> Result<String, NotFiled> {
+        let email = account_of(self, headers).map_err(NotFiled::NoAccount)?;
+        let spec = self.spec;
+        let faults = self.faults().clone();
+        let mut st = self.state();
+        let next = st.next_dossier + 1;
+        let Some(r) = st
+            .requests
+            .iter_mut()
+            .find(|r| r.id == id && r.account == email)
+        else {
+            return Err(NotFiled::NotFound);
+        };
+        if let Some(d) = &r.dossier {
+            return Ok(d.clone());
+        }
         for (i, _) in spec.steps.iter().enumerate() {
             let missing = html::step_fields(spec, &faults, i).into_iter().find(|f| {
                 f.required
@@ -667,10 +803,11 @@ async fn transmit(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {
                     }
             });
             if let Some(f) = missing {
-                let msg = format!("Le champ « {} » est obligatoire.", f.label);
-                let r = r.clone();
-                drop(st);
-                return Html(html::step_page(spec, &faults, &r, i, &[msg])).into_response();
+                return Err(NotFiled::Missing {
+                    step: i,
+                    request: Box::new(r.clone()),
+                    message: format!("Le champ « {} » est obligatoire.", f.label),
+                });
             }
         }
         // The portal files what its summary states.
@@ -684,17 +821,97 @@ async fn transmit(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {
             Acknowledgement::OtherFormat => format!("D{year}.{:05}", 200 + next),
             _ => spec.dossier_number(200 + next, year),
         };
-        r.dossier = Some(number);
+        r.dossier = Some(number.clone());
         r.filed_at = Some(Utc::now());
         r.set_status(Status::Filed, spec);
         st.next_dossier = next;
-        sh.save(&st);
+        self.save(&st);
         if faults.acknowledgement == Acknowledgement::Unreadable {
-            drop(st);
-            return html_status(StatusCode::INTERNAL_SERVER_ERROR, html::error_page(spec));
+            return Err(NotFiled::Unreadable);
+        }
+        Ok(number)
+    }
+}
+
+async fn step_submit(
+    sh: Sh,
+    headers: HeaderMap,
+    Path((id, n)): Path<(u32, usize)>,
+    multipart: Multipart,
+) -> Response {
+    let spec = sh.spec;
+    let Ok(input) = read_step_form(spec, multipart).await else {
+        return html_status(StatusCode::BAD_REQUEST, html::error_page(spec));
+    };
+    match sh.save_step(&headers, id, n, input) {
+        Ok(Saved::Draft) => {
+            Redirect::to(&format!("{}?msg=brouillon", spec.home_path)).into_response()
+        }
+        Ok(Saved::Step(next)) => {
+            Redirect::to(&format!("{}/{id}/etape/{next}", spec.home_path)).into_response()
+        }
+        Ok(Saved::Summary) => {
+            Redirect::to(&format!("{}/{id}/recapitulatif", spec.home_path)).into_response()
+        }
+        Err(NotSaved::NoAccount(e)) => to_login(spec, e),
+        Err(NotSaved::Failed) => {
+            html_status(StatusCode::INTERNAL_SERVER_ERROR, html::error_page(spec))
+        }
+        Err(NotSaved::NotFound) => not_found(spec),
+        Err(NotSaved::Filed) => {
+            Redirect::to(&format!("{}/{id}/recapitulatif", spec.home_path)).into_response()
+        }
+        Err(NotSaved::Invalid { request, errors }) => {
+            let faults = sh.faults().clone();
+            page_response(
+                &sh,
+                html::step_page(spec, &faults, &request, n - 1, &errors),
+            )
         }
     }
-    Redirect::to(&format!("{}/{id}/recapitulatif", spec.home_path)).into_response()
+}
+
+async fn recap(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {
+    let email = match account(&sh, &headers) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let faults = sh.faults().clone();
+    match sh.request_of(&email, id) {
+        Some(r) => page_response(&sh, html::recap_page(sh.spec, &faults, &r)),
+        None => not_found(sh.spec),
+    }
+}
+
+async fn save_draft(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {
+    if let Err(r) = account(&sh, &headers) {
+        return r;
+    }
+    let _ = id;
+    Redirect::to(&format!("{}?msg=brouillon", sh.spec.home_path)).into_response()
+}
+
+async fn transmit(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {
+    let spec = sh.spec;
+    match sh.transmit(&headers, id) {
+        Ok(_) => Redirect::to(&format!("{}/{id}/recapitulatif", spec.home_path)).into_response(),
+        Err(NotFiled::NoAccount(e)) => to_login(spec, e),
+        Err(NotFiled::NotFound) => not_found(spec),
+        Err(NotFiled::Missing {
+            step,
+            request,
+            message,
+        }) => {
+            let faults = sh.faults().clone();
+            page_response(
+                &sh,
+                html::step_page(spec, &faults, &request, step, &[message]),
+            )
+        }
+        Err(NotFiled::Unreadable) => {
+            html_status(StatusCode::INTERNAL_SERVER_ERROR, html::error_page(spec))
+        }
+    }
 }
 
 async fn get_faults(sh: Sh) -> Json<Faults> {

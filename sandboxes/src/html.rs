@@ -441,6 +441,64 @@ pub(crate) fn money(cents: i64) -> String {
     format!("{grouped},{:02}\u{a0}€", cents % 100)
 }
 
+/// One line of the list of requests: reference, trainee, action, start, status, amount,
+/// comment, and the link that opens it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub(crate) struct ListRow {
+    pub(crate) cells: [String; 7],
+    pub(crate) link: &'static str,
+    pub(crate) href: String,
+}
+
+/// Where a request opens: its first step while a draft, else its summary. `app`: the route of
+/// the single-page app (a fragment for hash routing) rather than the server's path.
+pub(crate) fn request_href(spec: &PortalSpec, r: &Request, app: bool) -> String {
+    let tail = if r.dossier.is_none() {
+        format!("{}/etape/1", r.id)
+    } else {
+        format!("{}/recapitulatif", r.id)
+    };
+    match spec.spa() {
+        Some(o) if app && o.routing == crate::spec::Routing::Hash => {
+            format!("{}#/demandes/{tail}", spec.home_path)
+        }
+        _ => format!("{}/{tail}", spec.home_path),
+    }
+}
+
+/// The lines of the list, as both front ends show them.
+pub(crate) fn list_rows(spec: &PortalSpec, requests: &[&Request], app: bool) -> Vec<ListRow> {
+    requests
+        .iter()
+        .map(|r| {
+            let (amount, comment) = match &r.status {
+                Status::Granted { amount_cents } => (money(*amount_cents), String::new()),
+                Status::Refused { reason } => (String::new(), reason.clone()),
+                Status::DocumentsRequested { reason } => (String::new(), reason.clone()),
+                _ => (String::new(), String::new()),
+            };
+            let value = |k: &str| r.values.get(k).cloned().unwrap_or_default();
+            ListRow {
+                cells: [
+                    r.dossier.clone().unwrap_or_else(|| "—".into()),
+                    trainee_cell(spec, r),
+                    value("action_title"),
+                    date_fr(&value("action_start")),
+                    r.status.label(spec),
+                    amount,
+                    comment,
+                ],
+                link: if r.dossier.is_none() {
+                    spec.resume_link
+                } else {
+                    spec.view_link
+                },
+                href: request_href(spec, r, app),
+            }
+        })
+        .collect()
+}
+
 /// The list of the account's requests.
 pub(crate) fn list_page(spec: &PortalSpec, requests: &[&Request], flash: Option<&str>) -> String {
     let h = &spec.headers;
@@ -466,44 +524,16 @@ pub(crate) fn list_page(spec: &PortalSpec, requests: &[&Request], flash: Option<
         esc(h.amount),
         esc(h.comment)
     );
-    for r in requests {
-        let (amount, comment) = match &r.status {
-            Status::Granted { amount_cents } => (money(*amount_cents), String::new()),
-            Status::Refused { reason } => (String::new(), reason.clone()),
-            Status::DocumentsRequested { reason } => (String::new(), reason.clone()),
-            _ => (String::new(), String::new()),
-        };
-        let (link_text, href) = if r.dossier.is_none() {
-            (
-                spec.resume_link,
-                format!("{}/{}/etape/1", spec.home_path, r.id),
-            )
-        } else {
-            (
-                spec.view_link,
-                format!("{}/{}/recapitulatif", spec.home_path, r.id),
-            )
-        };
+    for row in list_rows(spec, requests, false) {
+        let _ = write!(body, "<tr>");
+        for c in &row.cells {
+            let _ = write!(body, "<td>{}</td>", esc(c));
+        }
         let _ = write!(
             body,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><a href=\"{href}\">{}</a></td></tr>",
-            esc(r.dossier.as_deref().unwrap_or("—")),
-            esc(&trainee_cell(spec, r)),
-            esc(r
-                .values
-                .get("action_title")
-                .map(String::as_str)
-                .unwrap_or("")),
-            esc(&date_fr(
-                r.values
-                    .get("action_start")
-                    .map(String::as_str)
-                    .unwrap_or("")
-            )),
-            esc(&r.status.label(spec)),
-            esc(&amount),
-            esc(&comment),
-            esc(link_text)
+            "<td><a href=\"{}\">{}</a></td></tr>",
+            esc(&row.href),
+            esc(row.link)
         );
     }
     body.push_str("</tbody></table>");
@@ -526,6 +556,67 @@ pub(crate) fn kept(spec: &PortalSpec, faults: &Faults, key: &str, value: String)
     } else {
         value
     }
+}
+
+/// One field of a step as the switches in force show it, with what the request holds: the same
+/// for the HTML page and the app's API.
+#[derive(Clone, Debug, serde::Serialize)]
+pub(crate) struct FieldView {
+    pub(crate) key: &'static str,
+    pub(crate) label: &'static str,
+    /// `text`, `number`, `date`, `date_fr`, `select`, `checkbox` or `file`.
+    pub(crate) kind: &'static str,
+    pub(crate) required: bool,
+    /// What the control holds: the value kept, else the preset one (`oui` for a ticked box).
+    pub(crate) value: String,
+    /// (submitted value, visible text) of a choice.
+    pub(crate) options: Vec<(&'static str, &'static str)>,
+    /// The name of the file received, for an upload.
+    pub(crate) file: Option<String>,
+    /// The limit the `short_field = announced` switch shows on the control.
+    pub(crate) maxlength: Option<usize>,
+}
+
+/// The fields of a step (0-based) with what they hold.
+pub(crate) fn step_view(
+    spec: &PortalSpec,
+    faults: &Faults,
+    r: &Request,
+    step: usize,
+) -> Vec<(Field, FieldView)> {
+    step_fields(spec, faults, step)
+        .into_iter()
+        .map(|field| {
+            let value = r
+                .values
+                .get(field.key)
+                .map(String::as_str)
+                .unwrap_or_else(|| preset(spec, faults, field.key))
+                .to_owned();
+            let (kind, options) = match field.kind {
+                Kind::Text => ("text", Vec::new()),
+                Kind::Number => ("number", Vec::new()),
+                Kind::Date => ("date", Vec::new()),
+                Kind::DateFr => ("date_fr", Vec::new()),
+                Kind::Select(o) => ("select", o.to_vec()),
+                Kind::Checkbox => ("checkbox", Vec::new()),
+                Kind::File => ("file", Vec::new()),
+            };
+            let announced =
+                faults.short_field == ShortField::Announced && field.key == spec.short_field.0;
+            let view = FieldView {
+                key: field.key,
+                label: field.label,
+                kind,
+                required: field.required,
+                value,
+                options,
+                file: r.files.get(field.key).map(|f| f.name.clone()),
+                maxlength: announced.then_some(spec.short_field.1),
+            };
+            (field, view)
+        })
+        .collect()
 }
 
 /// One step of the request form.
@@ -557,17 +648,10 @@ pub(crate) fn step_page(
     let layout = faults.layout;
     let markup = markup_for(spec, layout);
     let mut rows = String::new();
-    for (n, field) in step_fields(spec, faults, step).iter().enumerate() {
-        let value = r
-            .values
-            .get(field.key)
-            .map(String::as_str)
-            .unwrap_or_else(|| preset(spec, faults, field.key));
-        let stored = r.files.get(field.key).map(|f| f.name.as_str());
-        let mut html = render_field(spec, layout, field, n, value, stored);
-        if faults.short_field == ShortField::Announced && field.key == spec.short_field.0 {
+    for (n, (field, view)) in step_view(spec, faults, r, step).iter().enumerate() {
+        let mut html = render_field(spec, layout, field, n, &view.value, view.file.as_deref());
+        if let Some(limit) = view.maxlength {
             let name = format!("name=\"{}\"", name_of(layout, field.key));
-            let limit = spec.short_field.1;
             html = html.replacen(
                 &name,
                 &format!("{name} maxlength=\"{limit}\" pattern=\".{{0,{limit}}}\""),
@@ -616,21 +700,13 @@ pub(crate) fn summary_cost(r: &Request) -> Option<String> {
     Some(format!("{},{:02}", cents / 100, cents % 100))
 }
 
-/// The summary with "save draft" and the final submit; a filed request shows its number instead.
-pub(crate) fn recap_page(spec: &PortalSpec, faults: &Faults, r: &Request) -> String {
-    let layout = faults.layout;
-    let mut body = String::new();
-    if let Some(d) = &r.dossier {
-        let _ = write!(
-            body,
-            "<p class=\"dossier\">{} <strong>{}</strong></p><p>{} : {}</p>",
-            esc(spec.submitted_message),
-            esc(d),
-            esc(spec.headers.status),
-            esc(&r.status.label(spec))
-        );
-    }
-    body.push_str("<dl class=\"recap\">");
+/// The label/value lines of the summary, as the switches in force state them.
+pub(crate) fn summary_items(
+    spec: &PortalSpec,
+    faults: &Faults,
+    r: &Request,
+) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
     for (i, _) in spec.steps.iter().enumerate() {
         for field in step_fields(spec, faults, i) {
             let v = if field.kind == Kind::File {
@@ -646,8 +722,29 @@ pub(crate) fn recap_page(spec: &PortalSpec, faults: &Faults, r: &Request) -> Str
                     r.values.get(field.key).map(String::as_str).unwrap_or(""),
                 )
             };
-            let _ = write!(body, "<dt>{}</dt><dd>{}</dd>", esc(field.label), esc(&v));
+            out.push((field.label, v));
         }
+    }
+    out
+}
+
+/// The summary with "save draft" and the final submit; a filed request shows its number instead.
+pub(crate) fn recap_page(spec: &PortalSpec, faults: &Faults, r: &Request) -> String {
+    let layout = faults.layout;
+    let mut body = String::new();
+    if let Some(d) = &r.dossier {
+        let _ = write!(
+            body,
+            "<p class=\"dossier\">{} <strong>{}</strong></p><p>{} : {}</p>",
+            esc(spec.submitted_message),
+            esc(d),
+            esc(spec.headers.status),
+            esc(&r.status.label(spec))
+        );
+    }
+    body.push_str("<dl class=\"recap\">");
+    for (label, v) in summary_items(spec, faults, r) {
+        let _ = write!(body, "<dt>{}</dt><dd>{}</dd>", esc(label), esc(&v));
     }
     body.push_str("</dl>");
     if r.dossier.is_none() {

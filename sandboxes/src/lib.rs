@@ -7,10 +7,23 @@
 //! requests with statuses that tests move through `/__sandbox/…`. Failure switches (slow pages,
 //! HTTP 500, expired session, refused upload, CAPTCHA, maintenance, changed layouts) are set at
 //! start or at run time so that every failure path of a script can be tested deterministically.
+//!
+//! A portal's [`Stack`] says how its pages are made. Atlas is server-rendered. AKTO and OPCO EP
+//! are single-page apps, as their real portals are or are believed to be (PORTALS.md): after the
+//! server-rendered login, one script (`src/spa/portail.js`) renders the list, every step, the
+//! summary and the acknowledgement from a JSON API under `/api/`, with a busy indicator while the
+//! API answers, errors as toasts and a 401 sending the page back to the login. AKTO routes with
+//! `pushState`; OPCO EP with the fragment, its fields in web components (open shadow roots),
+//! custom comboboxes whose options open at the end of `<body>`, masked `JJ/MM/AAAA` dates that
+//! keep only typed digits, and its provider chosen among the API's suggestions for a SIRET. Both
+//! front ends share the state logic (`app.rs`: validation, uploads, drafts, transmit, switches),
+//! so every switch means the same on either; a browser without JavaScript gets the HTML pages
+//! inside `<noscript>`.
 
 mod app;
 pub mod directory;
 mod html;
+mod spa;
 mod spec;
 mod state;
 
@@ -23,8 +36,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use spec::{
-    CookieBanner, Field, HARMLESS_EXTRA, Kind, ListHeaders, Markup, NameOrder, PortalSpec,
-    SANDBOXED, StatusWords, Step, UnknownPortal, parse_portal, slugs, spec,
+    CookieBanner, Field, HARMLESS_EXTRA, Kind, ListHeaders, Markup, NameOrder, PortalSpec, Routing,
+    SANDBOXED, SpaOptions, Stack, StatusWords, Step, UnknownPortal, parse_portal, slugs, spec,
 };
 
 /// The portal a sandbox imitates: an OPCO with a line in the registry (`portals/src/registry.rs`).
@@ -115,6 +128,7 @@ pub async fn spawn_on(
         state: Mutex::new(state),
         faults: Mutex::new(config.faults),
         state_file,
+        documents: Mutex::new(Vec::new()),
     });
     let listener = TcpListener::bind(addr)
         .await
@@ -203,6 +217,16 @@ impl RunningSandbox {
     /// Moves a dossier to a new status; `None` when no dossier has that number.
     pub fn set_status(&self, dossier: &str, change: StatusChange) -> Option<RequestView> {
         self.shared.change_status(dossier, change)
+    }
+
+    /// The path of every HTML document the portal served, in order: on a single-page app, a
+    /// step of the form loads none.
+    pub fn documents(&self) -> Vec<String> {
+        self.shared
+            .documents
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The second-factor code "sent by e-mail" to this account, while valid.

@@ -153,10 +153,49 @@ pub struct ListHeaders {
     pub comment: &'static str,
 }
 
+/// How a single-page app keeps its place in the address bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Routing {
+    /// `history.pushState`: `/mon-espace/dossiers/4/etape/2`; the server answers every such path
+    /// with the app.
+    History,
+    /// The fragment: `/adherent/demandes#/demandes/4/etape/2`.
+    Hash,
+}
+
+/// What a portal's single-page app is made of, beyond its routing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpaOptions {
+    pub routing: Routing,
+    /// Each field (label and control) inside its own web component with an open shadow root.
+    pub web_components: bool,
+    /// Choices as ARIA comboboxes whose `role=listbox` opens in an overlay at the end of `<body>`
+    /// (no native `<select>`).
+    pub custom_comboboxes: bool,
+    /// `JJ/MM/AAAA` text inputs that reformat as one types and keep only typed digits.
+    pub masked_dates: bool,
+    /// The provider's SIRET is chosen among suggestions the API gives for what is typed.
+    pub provider_autocomplete: bool,
+    /// The "session about to expire" dialog: its text and the button that keeps the session.
+    pub session_warning: (&'static str, &'static str),
+}
+
+/// How a portal's pages are made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stack {
+    /// Every page is a document the server renders; every step loads a new one.
+    ServerRendered,
+    /// After the login (server-rendered), one JavaScript app renders every page from the JSON
+    /// API under `/api/`; a step loads no new document.
+    Spa(SpaOptions),
+}
+
 /// Everything that makes one portal look like itself.
 #[derive(Debug)]
 pub struct PortalSpec {
     pub opco: OpcoId,
+    /// How the pages after the login are made.
+    pub stack: Stack,
     pub brand: &'static str,
     pub space: &'static str,
     pub css: &'static str,
@@ -230,6 +269,14 @@ impl PortalSpec {
             .iter()
             .flat_map(|s| s.fields.iter())
             .find(|f| f.key == key)
+    }
+
+    /// The single-page app's options, when the portal is one.
+    pub fn spa(&self) -> Option<&SpaOptions> {
+        match &self.stack {
+            Stack::Spa(o) => Some(o),
+            Stack::ServerRendered => None,
+        }
     }
 
     /// Formats the n-th dossier number of this portal.

@@ -66,6 +66,12 @@ pub struct Faults {
     pub summary_differs: bool,
     /// How the page after the final submit reads.
     pub acknowledgement: Acknowledgement,
+    /// Saving this step (1-based) answers HTTP 500 once, before anything of it is kept.
+    pub fail_step_save: Option<usize>,
+    /// On a single-page app: when this step (1-based) is shown, once, the "session about to
+    /// expire" dialog opens over it; the next call to the API other than its button ends the
+    /// session.
+    pub session_warning_at_step: Option<usize>,
 }
 
 /// The `short_field` switch.
@@ -191,6 +197,9 @@ pub struct State {
     pub requests: Vec<Request>,
     pub next_request: u32,
     pub next_dossier: u32,
+    /// Sessions shown the "session about to expire" dialog and not yet kept alive.
+    #[serde(default)]
+    pub warned: std::collections::BTreeSet<String>,
 }
 
 /// How a sandbox starts.

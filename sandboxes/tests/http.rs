@@ -729,3 +729,244 @@ async fn a_cookie_banner_covers_the_pages_of_the_portals_that_have_one() {
     }
     assert!(spec(OpcoId::Atlas).cookie_banner.is_some());
 }
+
+/// The portals that are single-page apps.
+fn spa_portals() -> impl Iterator<Item = OpcoId> {
+    sandboxed().filter(|p| spec(*p).spa().is_some())
+}
+
+/// One step of the form as the app sends it: `FormData` with every field.
+fn step_form(step: &sandboxes::Step, prefix: &str) -> Form {
+    let mut form = Form::new().text("action", "next");
+    for f in step.fields {
+        let name = format!("{prefix}{}", f.key);
+        form = if f.kind == Kind::File {
+            form.part(
+                name,
+                Part::bytes(PDF.to_vec())
+                    .file_name(format!("{}.pdf", f.key))
+                    .mime_str("application/pdf")
+                    .unwrap(),
+            )
+        } else {
+            form.text(name, value_for(f.key, f.kind))
+        };
+    }
+    form
+}
+
+#[tokio::test]
+async fn the_apps_api_saves_each_step_files_once_and_answers_401_without_a_session() {
+    let mut seen = 0;
+    for portal in spa_portals() {
+        seen += 1;
+        let sb = start(portal, Faults::default()).await;
+        let spec = spec(portal);
+        let c = client();
+        // Without a session the API answers 401 and names the login page.
+        let anon: serde_json::Value = {
+            let r = c
+                .get(format!("{}/api/demandes", sb.url()))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 401, "{portal}");
+            r.json().await.unwrap()
+        };
+        assert!(anon["login"].as_str().unwrap().starts_with(spec.login_path));
+        let home = login(&sb, &c).await;
+        // The list is the app's page: its script and its wording, the HTML one in <noscript>.
+        let page = home.text().await.unwrap();
+        assert!(page.contains("/static/portail.js") && page.contains("portal-config"));
+        assert!(page.contains("<noscript>"));
+        let js = c
+            .get(format!("{}/static/portail.js", sb.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(js.status(), 200);
+
+        let created: serde_json::Value = c
+            .post(format!("{}/api/demandes", sb.url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = created["id"].as_u64().unwrap();
+        let api = format!("{}/api/demandes/{id}", sb.url());
+        for (i, step) in spec.steps.iter().enumerate() {
+            let shown: serde_json::Value = c
+                .get(format!("{api}/etapes/{}", i + 1))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let labels: Vec<&str> = shown["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["label"].as_str().unwrap())
+                .collect();
+            let want: Vec<&str> = step.fields.iter().map(|f| f.label).collect();
+            assert_eq!(labels, want, "{portal} step {}", i + 1);
+            if i == 0 {
+                // A step sent without its mandatory fields is refused, field by field.
+                let r = c
+                    .post(format!("{api}/etapes/1"))
+                    .multipart(Form::new().text("action", "next"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 422);
+                let refused: serde_json::Value = r.json().await.unwrap();
+                assert!(
+                    refused["errors"][0]
+                        .as_str()
+                        .unwrap()
+                        .contains("obligatoire")
+                );
+            }
+            let saved: serde_json::Value = c
+                .post(format!("{api}/etapes/{}", i + 1))
+                .multipart(step_form(step, ""))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let next = if i + 1 < spec.steps.len() {
+                "etape"
+            } else {
+                "recapitulatif"
+            };
+            assert_eq!(saved["next"], next, "{portal}: {saved}");
+        }
+        let summary: serde_json::Value = c
+            .get(format!("{api}/recapitulatif"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(summary["dossier"].is_null());
+        assert!(sb.dossiers().is_empty(), "nothing filed before the submit");
+        let filed: serde_json::Value = c
+            .post(format!("{api}/transmettre"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let number = filed["dossier"].as_str().unwrap().to_owned();
+        assert!(number.starts_with(spec.dossier_prefix), "{number}");
+        // A second submit does not file twice.
+        c.post(format!("{api}/transmettre")).send().await.unwrap();
+        assert_eq!(sb.dossiers().len(), 1);
+        let list: serde_json::Value = c
+            .get(format!("{}/api/demandes", sb.url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(list["rows"][0]["cells"][0], number.as_str());
+        assert_eq!(list["rows"][0]["cells"][4], spec.statuses.filed);
+
+        // Failure switches answer the app in JSON.
+        sb.set_faults(Faults {
+            http_500: 1,
+            ..Faults::default()
+        });
+        let r = c
+            .get(format!("{}/api/demandes", sb.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 500);
+        let err: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(err["error"], spec.error_title);
+        sb.shutdown().await;
+    }
+    assert_eq!(seen, 2, "AKTO and OPCO EP are single-page apps");
+}
+
+#[tokio::test]
+async fn a_session_warning_not_answered_ends_the_session_and_one_answered_keeps_it() {
+    for portal in spa_portals() {
+        let spec = spec(portal);
+        for answered in [false, true] {
+            let sb = start(
+                portal,
+                Faults {
+                    session_warning_at_step: Some(1),
+                    ..Faults::default()
+                },
+            )
+            .await;
+            let c = client();
+            login(&sb, &c).await;
+            let created: serde_json::Value = c
+                .post(format!("{}/api/demandes", sb.url()))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let api = format!("{}/api/demandes/{}", sb.url(), created["id"]);
+            let shown: serde_json::Value = c
+                .get(format!("{api}/etapes/1"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(shown["warning"], true, "{portal}");
+            if answered {
+                let kept = c
+                    .post(format!("{}/api/session/prolonger", sb.url()))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(kept.status(), 200);
+            }
+            let saved = c
+                .post(format!("{api}/etapes/1"))
+                .multipart(step_form(&spec.steps[0], ""))
+                .send()
+                .await
+                .unwrap();
+            if answered {
+                assert_eq!(saved.status(), 200, "{portal}");
+            } else {
+                assert_eq!(saved.status(), 401, "{portal}");
+                // Ended for good: the next call is refused too.
+                let again = c
+                    .get(format!("{}/api/demandes", sb.url()))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(again.status(), 401);
+            }
+            // Shown once.
+            let shown: serde_json::Value = c
+                .get(format!("{api}/etapes/1"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap_or_default();
+            assert_ne!(shown["warning"], true);
+        }
+    }
+}

@@ -968,6 +968,12 @@ pub async fn page_text(page: &Page) -> Result<String, LocatorError> {
     eval_lib(page, "return document.body ? document.body.innerText : '';").await
 }
 
+/// The text of the page with that of its open shadow roots (what a person reads inside web
+/// components too), without the page's title.
+pub async fn deep_page_text(page: &Page) -> Result<String, LocatorError> {
+    eval_lib(page, "return document.body ? deepText(document.body) : '';").await
+}
+
 /// The labels (as written) of every visible mandatory control (`required` or
 /// `aria-required="true"`), in shadow roots and frames too, so a script can refuse a form asking
 /// something it does not know.

@@ -7,6 +7,7 @@
 use domain::OpcoId;
 
 use crate::spec::{
+    Routing, SpaOptions, Stack,
     Kind, ListHeaders, Markup, NameOrder, PortalSpec, StatusWords, Step, field as f,
 };
 
@@ -28,6 +29,17 @@ const AKTO_MODALITY: &[(&str, &str)] = &[
 /// AKTO: wrapping labels, a code sent by e-mail after the password, three steps.
 pub(crate) static SPEC: PortalSpec = PortalSpec {
     opco: OpcoId::Akto,
+    // Modelled on public material: AKTO's Mon Espace is a single-page app calling an API behind
+    // its login (PORTALS.md, inferred from its Entra External ID login). Invented: the routes,
+    // the API, the toasts and the wording of the session dialog.
+    stack: Stack::Spa(SpaOptions {
+        routing: Routing::History,
+        web_components: false,
+        custom_comboboxes: false,
+        masked_dates: false,
+        provider_autocomplete: false,
+        session_warning: ("Votre session va expirer", "Rester connecté"),
+    }),
     brand: "AKTO",
     space: "Mon Espace AKTO",
     css: "body{font-family:Montserrat,Helvetica,sans-serif;background:#f4f1fb;margin:0}.akto-top{background:#5a2d82;color:#fff;padding:10px 20px}.akto-card{background:#fff;margin:20px auto;max-width:820px;padding:20px;border-radius:8px}.akto-field{display:flex;flex-direction:column;margin:10px 0}.akto-field span{font-size:14px}.akto-btn{background:#e6007e;color:#fff;border-radius:20px;padding:8px 18px;border:0;margin:4px}.akto-error{color:#b00020;font-weight:bold}table{width:100%}td,th{padding:4px;border-bottom:1px solid #ccc}",

@@ -7,6 +7,7 @@
 use domain::OpcoId;
 
 use crate::spec::{
+    Stack,
     CookieBanner, Kind, ListHeaders, Markup, NameOrder, PortalSpec, StatusWords, Step, field as f,
 };
 
@@ -21,6 +22,9 @@ const ATLAS_MODALITY: &[(&str, &str)] = &[("P", "Présentiel"), ("D", "Distancie
 /// Atlas: DSFR-like markup, six steps and a summary.
 pub(crate) static SPEC: PortalSpec = PortalSpec {
     opco: OpcoId::Atlas,
+    // Nothing public says what myAtlas is built on (PORTALS.md): server-rendered pages are the
+    // sandbox's own choice.
+    stack: Stack::ServerRendered,
     brand: "Atlas",
     space: "myAtlas Entreprise",
     css: "body{font-family:Marianne,Arial,sans-serif;margin:0;color:#161616}header{background:#000091;color:#fff;padding:12px 24px}main{padding:24px;max-width:880px}.fr-input-group{margin:12px 0}.fr-label{display:block;font-weight:600}.fr-input{width:100%;padding:6px}.fr-btn{background:#000091;color:#fff;border:0;padding:8px 16px;margin-right:8px}.fr-alert{border-left:4px solid #ce0500;padding:8px;background:#fee}table{border-collapse:collapse;width:100%}td,th{border:1px solid #ddd;padding:4px}",

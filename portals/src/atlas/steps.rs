@@ -3,7 +3,9 @@
 use crate::facts::Facts;
 use crate::filing::Filing;
 use crate::session::PageFill;
-use crate::steps_common::{check, choice, contract, cost, date, file, modality, text};
+use crate::steps_common::{
+    check, choice, contract, cost, day, file, modality, provider_siret, text,
+};
 
 /// Our filing on Atlas's pages, in the portal's order and words.
 pub(crate) fn pages(f: &Filing, facts: &Facts) -> Vec<PageFill> {
@@ -20,7 +22,7 @@ pub(crate) fn pages(f: &Filing, facts: &Facts) -> Vec<PageFill> {
             fields: vec![
                 text("Nom du salarié", &f.trainee.last_name),
                 text("Prénom(s)", &f.trainee.first_names),
-                text("Date de naissance", date(facts, f.trainee.birth_date)),
+                day(facts, "Date de naissance", f.trainee.birth_date),
                 text("Intitulé du poste", &f.trainee.job_title),
                 choice("Type de contrat", contract(facts, f)),
             ],
@@ -29,8 +31,8 @@ pub(crate) fn pages(f: &Filing, facts: &Facts) -> Vec<PageFill> {
             name: "action",
             fields: vec![
                 text("Intitulé de la formation", &f.action.title),
-                text("Date de début", date(facts, f.action.start)),
-                text("Date de fin", date(facts, f.action.end)),
+                day(facts, "Date de début", f.action.start),
+                day(facts, "Date de fin", f.action.end),
                 text("Durée (en heures)", f.action.hours.to_string()),
                 choice("Modalité pédagogique", modality(facts, f)),
                 text("Coût pédagogique HT (€)", cost(f)),
@@ -40,7 +42,7 @@ pub(crate) fn pages(f: &Filing, facts: &Facts) -> Vec<PageFill> {
             name: "organisme",
             fields: vec![
                 text("Raison sociale de l'organisme", &f.provider.name),
-                text("SIRET de l'organisme", f.provider.siret.as_str()),
+                provider_siret(facts, "SIRET de l'organisme", f.provider.siret.as_str()),
                 text(
                     "Numéro de déclaration d'activité (NDA)",
                     f.provider.nda.as_str(),

@@ -7,6 +7,7 @@
 use domain::OpcoId;
 
 use crate::spec::{
+    Routing, SpaOptions, Stack,
     Kind, ListHeaders, Markup, NameOrder, PortalSpec, StatusWords, Step, field as f,
 };
 
@@ -25,6 +26,19 @@ const EP_MODALITY: &[(&str, &str)] = &[
 /// OPCO EP: table layout labelled by header cells, placeholders at login, no subrogation.
 pub(crate) static SPEC: PortalSpec = PortalSpec {
     opco: OpcoId::OpcoEp,
+    // Modelled on public material: OPCO EP's sister portal is a hash-routed single-page app
+    // (`#/visitor/auth`, PORTALS.md). Invented: that the company space is one too, its web
+    // components, custom comboboxes, masked dates, the provider autocomplete by SIRET (the
+    // pattern OPCAIM documented for its company lookup), the routes, the API and the session
+    // dialog's wording.
+    stack: Stack::Spa(SpaOptions {
+        routing: Routing::Hash,
+        web_components: true,
+        custom_comboboxes: true,
+        masked_dates: true,
+        provider_autocomplete: true,
+        session_warning: ("Votre session va bientôt expirer", "Prolonger ma session"),
+    }),
     brand: "OPCO EP",
     space: "Espace adhérent OPCO EP",
     css: "body{font-family:Verdana,sans-serif;font-size:13px;margin:0}#bandeau{background:#009c8e;color:#fff;padding:8px 16px}#contenu{padding:16px}table.form{border-collapse:collapse}table.form th{text-align:right;padding:6px;font-weight:normal}table.form td{padding:6px}.bouton{background:#f39200;color:#fff;border:1px solid #c77800;padding:6px 14px}.erreur{background:#fdd;border:1px solid #c00;padding:6px}",

@@ -3,7 +3,9 @@
 use crate::facts::Facts;
 use crate::filing::Filing;
 use crate::session::PageFill;
-use crate::steps_common::{check, choice, contract, cost, date, file, modality, text};
+use crate::steps_common::{
+    check, choice, contract, cost, day, file, modality, provider_siret, text,
+};
 
 /// Our filing on OPCO EP's pages, in the portal's order and words.
 pub(crate) fn pages(f: &Filing, facts: &Facts) -> Vec<PageFill> {
@@ -15,7 +17,7 @@ pub(crate) fn pages(f: &Filing, facts: &Facts) -> Vec<PageFill> {
                 text("Code adhérent", &f.company.opco_account),
                 text("Nom", &f.trainee.last_name),
                 text("Prénoms", &f.trainee.first_names),
-                text("Date de naissance", date(facts, f.trainee.birth_date)),
+                day(facts, "Date de naissance", f.trainee.birth_date),
                 text("Poste occupé", &f.trainee.job_title),
                 choice("Contrat", contract(facts, f)),
             ],
@@ -24,8 +26,8 @@ pub(crate) fn pages(f: &Filing, facts: &Facts) -> Vec<PageFill> {
             name: "formation",
             fields: vec![
                 text("Intitulé", &f.action.title),
-                text("Date de début", date(facts, f.action.start)),
-                text("Date de fin", date(facts, f.action.end)),
+                day(facts, "Date de début", f.action.start),
+                day(facts, "Date de fin", f.action.end),
                 text("Durée en heures", f.action.hours.to_string()),
                 choice("Modalité de réalisation", modality(facts, f)),
                 text("Coût pédagogique HT", cost(f)),
@@ -35,7 +37,7 @@ pub(crate) fn pages(f: &Filing, facts: &Facts) -> Vec<PageFill> {
             name: "organisme",
             fields: vec![
                 text("Organisme de formation", &f.provider.name),
-                text("SIRET organisme", f.provider.siret.as_str()),
+                provider_siret(facts, "SIRET organisme", f.provider.siret.as_str()),
                 text("NDA", f.provider.nda.as_str()),
                 check("Organisme certifié Qualiopi", f.provider.qualiopi),
             ],

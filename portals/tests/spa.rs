@@ -1,0 +1,145 @@
+//! The scripts on the single-page-app sandboxes, in real Chromium: a step saved without a page
+//! load is a step done, not an outage; a retry resumes the draft it started; the "session about
+//! to expire" dialog is answered by the button the facts name.
+
+mod common;
+
+use common::{Op, Outcome, filing, run, sandbox, with_browser};
+use domain::OpcoId;
+use portals::{ErrorClass, PortalError};
+use sandboxes::Faults;
+
+/// The sandboxed portals that are single-page apps.
+fn spa_portals() -> Vec<OpcoId> {
+    sandboxes::SANDBOXED
+        .iter()
+        .filter(|s| s.spa().is_some())
+        .map(|s| s.opco)
+        .collect()
+}
+
+fn recorded_actions(root: &std::path::Path, job: &str) -> Vec<String> {
+    recordings::Store::new(root)
+        .attempts(job)
+        .unwrap()
+        .iter()
+        .flat_map(|a| a.steps.iter().map(|s| s.action.clone()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_saved_without_a_page_load_is_no_outage_and_a_retry_resumes_its_draft() {
+    assert!(spa_portals().contains(&OpcoId::Akto));
+    assert!(spa_portals().contains(&OpcoId::OpcoEp));
+    with_browser(|browser| async move {
+        for portal in spa_portals() {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("rec");
+            let f = filing(dir.path(), "Lefebvre");
+            let spec = common::spec_of(portal);
+            let pages = spec.steps.len();
+
+            // Saving the second step fails once: the first, saved in the page, counted as done.
+            let sb = sandbox(
+                portal,
+                Faults {
+                    fail_step_save: Some(2),
+                    ..Faults::default()
+                },
+            )
+            .await;
+            let e = match run(browser, &sb, &root, "spa-1", Op::Prefill, &f).await {
+                Err(e) => e,
+                other => panic!("{portal}: {other:?}"),
+            };
+            assert_eq!(e.class(), ErrorClass::Retryable, "{portal}: {e:?}");
+            let PortalError::Retryable { step, .. } = &e else {
+                panic!("{portal}: {e:?}")
+            };
+            assert!(step.starts_with("prefill/"), "{portal}: {step}");
+            // Both pages were filled: the first one's save, in the page, went through.
+            let filled = recorded_actions(&root, "spa-1")
+                .iter()
+                .filter(|a| a.starts_with("filled "))
+                .count();
+            assert_eq!(filled, 2, "{portal}");
+            let requests = sb.requests();
+            assert_eq!(requests.len(), 1, "{portal}");
+            assert_eq!(requests[0].values["trainee_last_name"], "Lefebvre");
+            assert!(requests[0].files.is_empty());
+
+            // The retry, in a new session, resumes that draft and finishes it.
+            let p = match run(browser, &sb, &root, "spa-2", Op::Prefill, &f).await {
+                Ok(Outcome::Prefilled(p)) => p,
+                other => panic!("{portal}: {other:?}"),
+            };
+            assert!(p.resumed_draft, "{portal}");
+            assert_eq!(p.final_screenshots.len(), pages + 1);
+            let requests = sb.requests();
+            assert_eq!(requests.len(), 1, "{portal}: one draft, not two");
+            assert_eq!(requests[0].files.len(), 3, "{portal}");
+            assert!(sb.dossiers().is_empty());
+
+            // No step of the form, nor the summary, was a document of its own.
+            let documents = sb.documents();
+            assert!(
+                !documents
+                    .iter()
+                    .any(|d| d.contains("/etape/2") || d.contains("/recapitulatif")),
+                "{portal}: {documents:?}"
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_warning_is_answered_by_the_facts_button_and_the_session_goes_on() {
+    with_browser(|browser| async move {
+        for portal in spa_portals() {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("rec");
+            let f = filing(dir.path(), "Garnier");
+            let button = portals::script(portal)
+                .unwrap()
+                .facts()
+                .ui
+                .session_warning_button
+                .clone();
+            assert_eq!(
+                button.as_deref(),
+                common::spec_of(portal).spa().map(|o| o.session_warning.1),
+                "{portal}: the facts name the dialog's button"
+            );
+            let sb = sandbox(
+                portal,
+                Faults {
+                    session_warning_at_step: Some(2),
+                    ..Faults::default()
+                },
+            )
+            .await;
+            let res = run(browser, &sb, &root, "warn", Op::Prefill, &f).await;
+            assert!(
+                matches!(res, Ok(Outcome::Prefilled(_))),
+                "{portal}: {res:?}"
+            );
+            assert!(
+                sb.faults().session_warning_at_step.is_none(),
+                "the dialog showed"
+            );
+            let actions = recorded_actions(&root, "warn");
+            assert!(
+                actions.iter().any(|a| a == "answer session warning"),
+                "{portal}: {actions:?}"
+            );
+            assert!(
+                !actions.iter().any(|a| a == "session expired"),
+                "{portal}: the session went on: {actions:?}"
+            );
+            assert_eq!(sb.requests().len(), 1);
+            assert_eq!(sb.requests()[0].files.len(), 3);
+        }
+    })
+    .await;
+}
