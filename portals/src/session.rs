@@ -423,6 +423,7 @@ impl<'a> Session<'a> {
         if !facts.ui.in_page_steps {
             return self.click_and_load(facts, role, name).await;
         }
+        self.checkpoint()?;
         let l = self.loc(Locator::role(role, name));
         let start = Instant::now();
         let res = l.click_and_settle(self.page, &self.settle(facts)).await;
