@@ -11,6 +11,7 @@
 mod app;
 pub mod directory;
 mod html;
+mod idp;
 mod spec;
 mod state;
 
@@ -23,7 +24,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use spec::{
-    CookieBanner, Field, HARMLESS_EXTRA, Kind, ListHeaders, Markup, NameOrder, PortalSpec,
+    CookieBanner, Field, HARMLESS_EXTRA, IdpSpec, Kind, ListHeaders, Markup, NameOrder, PortalSpec,
     SANDBOXED, StatusWords, Step, UnknownPortal, parse_portal, slugs, spec,
 };
 
@@ -110,26 +111,66 @@ pub async fn spawn_on(
         state.accounts.retain(|x| x.email != a.email);
         state.accounts.push(a);
     }
-    let shared = Arc::new(app::Shared {
-        spec,
-        state: Mutex::new(state),
-        faults: Mutex::new(config.faults),
-        state_file,
-    });
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| SandboxError::Bind { addr, source })?;
     let addr = listener
         .local_addr()
         .map_err(|source| SandboxError::Bind { addr, source })?;
+    // The identity provider is another origin: the same host, a port of its own.
+    let idp_listener = match spec.idp {
+        Some(_) => {
+            let at = SocketAddr::new(addr.ip(), 0);
+            Some(
+                TcpListener::bind(at)
+                    .await
+                    .map_err(|source| SandboxError::Bind { addr: at, source })?,
+            )
+        }
+        None => None,
+    };
+    let idp_url = match &idp_listener {
+        Some(l) => Some(format!(
+            "http://{}",
+            l.local_addr()
+                .map_err(|source| SandboxError::Bind { addr, source })?
+        )),
+        None => None,
+    };
+    let shared = Arc::new(app::Shared {
+        spec,
+        state: Mutex::new(state),
+        faults: Mutex::new(config.faults),
+        state_file,
+        portal_url: format!("http://{addr}"),
+        idp_url,
+    });
     let (stop, stopped) = oneshot::channel::<()>();
+    let (idp_stop, idp_stopped) = oneshot::channel::<()>();
     let router = app::router(shared.clone());
+    let idp_task = idp_listener.map(|listener| {
+        let router = idp::router(shared.clone());
+        tokio::spawn(async move {
+            let served = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = idp_stopped.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "Sandbox identity provider stopped");
+            }
+        })
+    });
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(async {
                 let _ = stopped.await;
             })
             .await;
+        let _ = idp_stop.send(());
+        if let Some(t) = idp_task {
+            let _ = t.await;
+        }
         if let Err(e) = served {
             tracing::error!(error = %e, "Sandbox server stopped");
         }
@@ -173,6 +214,11 @@ impl RunningSandbox {
     /// What this sandbox imitates.
     pub fn spec(&self) -> &'static PortalSpec {
         self.shared.spec
+    }
+
+    /// Where its identity provider answers, when the portal logs in through one.
+    pub fn idp_url(&self) -> Option<&str> {
+        self.shared.idp_url.as_deref()
     }
 
     /// The URL of the login page.

@@ -62,10 +62,7 @@ async fn main() -> anyhow::Result<()> {
         let (email, password) = a
             .split_once(':')
             .ok_or_else(|| anyhow::anyhow!("--account expects email:password"))?;
-        accounts.push(Account {
-            email: email.into(),
-            password: password.into(),
-        });
+        accounts.push(Account::new(email, password));
     }
     let config = SandboxConfig {
         portal: cli.opco,
