@@ -242,9 +242,10 @@ async fn akto_asks_a_human_for_the_emailed_code_and_resumes_with_it() {
                     HumanInput::TwoFactorCode {
                         prompt,
                         previous_code_refused: false,
+                        tries_left: None,
                     },
                 ..
-            } => assert!(prompt.contains("envoyé par e-mail"), "{prompt}"),
+            } => assert!(prompt.contains("Nous avons envoyé un code"), "{prompt}"),
             other => panic!("{other:?}"),
         }
         assert!(sb.requests().is_empty(), "nothing done before the code");

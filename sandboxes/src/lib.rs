@@ -1,8 +1,8 @@
 //! Local imitations of the OPCO portals (Atlas, AKTO, OPCO EP) for tests and the demo.
 //!
 //! No OPCO offers a test environment, and scripts must never be tried on live sites. Each sandbox
-//! reproduces its portal's flow in French with its own markup and wording: login (AKTO adds a code
-//! "sent by e-mail"), a multi-step request form, PDF uploads with a size cap, drafts, a final
+//! reproduces its portal's flow in French with its own markup and wording: login (AKTO's through an
+//! OpenID Connect identity provider on a port of its own, with a code "sent by e-mail"), a multi-step request form, PDF uploads with a size cap, drafts, a final
 //! submit returning a dossier number in the portal's format, and the list of the account's
 //! requests with statuses that tests move through `/__sandbox/…`. Failure switches (slow pages,
 //! HTTP 500, expired session, refused upload, CAPTCHA, maintenance, changed layouts) are set at
