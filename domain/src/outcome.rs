@@ -30,6 +30,8 @@ pub enum ReasonCode {
     TwoFactorCodeNeeded,
     /// The portal shows a CAPTCHA.
     Captcha,
+    /// The portal makes the account choose a new password.
+    PasswordRenewal,
     /// The portal does not look as its script expects.
     PortalChanged,
     /// A value cannot fit the portal's field.
@@ -44,13 +46,14 @@ pub enum ReasonCode {
 
 impl ReasonCode {
     /// Every code.
-    pub const ALL: [ReasonCode; 11] = [
+    pub const ALL: [ReasonCode; 12] = [
         Self::ReadyForReview,
         Self::ValuesNotKept,
         Self::ValuesDiffer,
         Self::FiledUnknown,
         Self::TwoFactorCodeNeeded,
         Self::Captcha,
+        Self::PasswordRenewal,
         Self::PortalChanged,
         Self::ValueDoesNotFit,
         Self::CredentialsMissing,
@@ -67,6 +70,7 @@ impl ReasonCode {
             Self::FiledUnknown => "filed_unknown",
             Self::TwoFactorCodeNeeded => "two_factor_code_needed",
             Self::Captcha => "captcha",
+            Self::PasswordRenewal => "password_renewal",
             Self::PortalChanged => "portal_changed",
             Self::ValueDoesNotFit => "value_does_not_fit",
             Self::CredentialsMissing => "credentials_missing",
@@ -159,6 +163,13 @@ pub enum NeedsHuman {
         prompt: String,
         /// Whether the code typed last time was refused.
         previous_code_refused: bool,
+        /// The tries the refused code has left, as the portal said them (`Some(0)`: void).
+        tries_left: Option<u32>,
+    },
+    /// The portal makes the account choose a new password; the fleet never chooses one.
+    PasswordRenewal {
+        /// The login whose password is to change.
+        username: String,
     },
     /// A CAPTCHA at this step.
     Captcha {
@@ -205,6 +216,7 @@ impl NeedsHuman {
             Self::FiledUnknown { .. } => ReasonCode::FiledUnknown,
             Self::CodeNeeded { .. } => ReasonCode::TwoFactorCodeNeeded,
             Self::Captcha { .. } => ReasonCode::Captcha,
+            Self::PasswordRenewal { .. } => ReasonCode::PasswordRenewal,
             Self::PortalChanged { .. } => ReasonCode::PortalChanged,
             Self::ValueDoesNotFit { .. } => ReasonCode::ValueDoesNotFit,
             Self::CredentialsMissing { .. } => ReasonCode::CredentialsMissing,
@@ -251,10 +263,29 @@ impl NeedsHuman {
                 )
             }
             Self::CodeNeeded {
+                previous_code_refused: true,
+                tries_left: Some(0),
+                ..
+            } => "Code refusé : il ne reste aucun essai, ce code n'est plus valable. Demandez un nouveau code.".into(),
+            Self::CodeNeeded {
+                previous_code_refused: true,
+                tries_left: Some(1),
+                ..
+            } => "Code refusé : il reste 1 essai. Vérifiez le code reçu par e-mail avant de le saisir.".into(),
+            Self::CodeNeeded {
+                previous_code_refused: true,
+                tries_left: Some(n),
+                ..
+            } => format!("Code refusé : il reste {n} essais. Vérifiez le code reçu par e-mail avant de le saisir."),
+            Self::CodeNeeded {
                 prompt,
                 previous_code_refused: true,
+                tries_left: None,
             } => format!("Le code saisi a été refusé par le portail. {prompt}"),
             Self::CodeNeeded { prompt, .. } => format!("Le portail a envoyé un code : {prompt}"),
+            Self::PasswordRenewal { username } => format!(
+                "Le portail demande de changer le mot de passe du compte {username} : changez-le une fois à la main puis enregistrez le nouveau (PUT /v1/portal-accounts ou monopco credentials set), puis relancez. L'automate ne choisit jamais de mot de passe."
+            ),
             Self::Captcha { step } => format!(
                 "Le portail demande un CAPTCHA à l'étape « {step} » : connectez-vous une fois à la main, puis relancez."
             ),
@@ -593,5 +624,37 @@ mod tests {
         }))
         .unwrap();
         assert!(before.already_filed && before.receipt.is_none());
+    }
+
+    #[test]
+    fn a_refused_code_tells_staff_the_tries_left_and_a_renewal_names_the_account() {
+        let refused = |tries_left| NeedsHuman::CodeNeeded {
+            prompt: "Nous avons envoyé un code".into(),
+            previous_code_refused: true,
+            tries_left,
+        };
+        assert!(
+            refused(Some(2))
+                .message_fr()
+                .starts_with("Code refusé : il reste 2 essais")
+        );
+        assert!(
+            refused(Some(1))
+                .message_fr()
+                .starts_with("Code refusé : il reste 1 essai.")
+        );
+        assert!(
+            refused(Some(0))
+                .message_fr()
+                .contains("Demandez un nouveau code")
+        );
+        assert!(refused(None).message_fr().contains("refusé par le portail"));
+        let renewal = NeedsHuman::PasswordRenewal {
+            username: "rh@client.fr".into(),
+        };
+        assert_eq!(renewal.code(), ReasonCode::PasswordRenewal);
+        assert!(renewal.message_fr().starts_with(
+            "Le portail demande de changer le mot de passe du compte rh@client.fr : changez-le une fois à la main puis enregistrez le nouveau"
+        ));
     }
 }

@@ -1211,6 +1211,14 @@ async fn project_filing(
                 (FilingState::FiledUnknown, Action::FiledUnknown)
             }
             Some(ReasonCode::TwoFactorCodeNeeded) => {
+                // The tries a refused code has left join what the prefill left: with none, the
+                // page offers only a new code.
+                let mut review = filing.review.clone().unwrap_or_else(|| json!({}));
+                if let Some(map) = review.as_object_mut() {
+                    let tries = result.get("code_tries_left").cloned();
+                    map.insert("code_tries_left".into(), tries.unwrap_or(Value::Null));
+                }
+                extra.review = Some(review);
                 (FilingState::NeedsInput, Action::CodeRequested)
             }
             _ => {

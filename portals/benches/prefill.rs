@@ -101,10 +101,10 @@ fn p95(v: &[Duration]) -> Duration {
 
 /// The account a session slot logs in with.
 fn slot_account(slot: usize) -> Account {
-    Account {
-        email: format!("banc-{slot}@entreprise.fr"),
-        password: format!("banc-mot-de-passe-{slot}"),
-    }
+    Account::new(
+        format!("banc-{slot}@entreprise.fr"),
+        format!("banc-mot-de-passe-{slot}"),
+    )
 }
 
 fn script_for(portal: OpcoId) -> &'static PortalScript {

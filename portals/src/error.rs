@@ -14,6 +14,15 @@ pub enum HumanInput {
         prompt: String,
         /// Whether a code was given and refused.
         previous_code_refused: bool,
+        /// What the portal said of the tries the code still has, when it said it (`Some(0)`: the
+        /// code is void, only a new one helps). The script never types a code twice.
+        tries_left: Option<u32>,
+    },
+    /// The portal makes the account choose a new password before going on. The fleet never
+    /// chooses a password: a person changes it once by hand and registers the new one.
+    PasswordRenewal {
+        /// The login whose password is to change.
+        username: String,
     },
 }
 

@@ -73,6 +73,19 @@ pub struct Ui {
     pub two_factor_button: Option<String>,
     pub two_factor_error: Option<String>,
     pub two_factor_prompt_marker: Option<String>,
+    /// A regular expression reading the tries a refused code has left, its first group the
+    /// number (« il vous reste 2 essai(s) »).
+    #[serde(default)]
+    pub two_factor_tries_pattern: Option<String>,
+    /// What the page says when a refused code has no try left and is void.
+    #[serde(default)]
+    pub two_factor_void_marker: Option<String>,
+    /// The button between the user name and the password, when they are asked on two pages.
+    #[serde(default)]
+    pub user_next_button: Option<String>,
+    /// What the page says when it makes the account choose a new password.
+    #[serde(default)]
+    pub password_renewal_marker: Option<String>,
     /// The button that dismisses the portal's cookie banner, when it shows one at login.
     #[serde(default)]
     pub cookie_banner_button: Option<String>,
@@ -146,6 +159,20 @@ pub struct Facts {
     /// pre-sets them (a copy by e-mail): a warning for staff instead of a stop.
     #[serde(default)]
     pub known_harmless: Vec<String>,
+    /// The identity provider the login goes through, on its own origin, when there is one.
+    #[serde(default)]
+    pub login_provider: Option<LoginProvider>,
+}
+
+/// An identity provider on another origin that the portal's login sends the browser to: what
+/// its own pages say when they are not the login's (its look and wording are not the portal's).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct LoginProvider {
+    /// What it is, and what of it is modelled on public material or invented.
+    pub about: String,
+    pub captcha_marker: String,
+    pub maintenance_marker: String,
+    pub error_marker: String,
 }
 
 /// Something staff should see before confirming.

@@ -19,7 +19,7 @@ mod status;
 mod steps_common;
 
 pub use error::{AfterSubmit, Difference, ErrorClass, HumanInput, PermanentReason, PortalError};
-pub use facts::{Deadline, Facts, ListHeaders, Options, Rules, Ui, Warning};
+pub use facts::{Deadline, Facts, ListHeaders, LoginProvider, Options, Rules, Ui, Warning};
 pub use filing::{
     Action, Attachments, Company, Contract, Filing, FilingError, MAX_BILAN_HOURS, Modality,
     Provider, Trainee,

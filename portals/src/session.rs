@@ -287,6 +287,11 @@ impl<'a> Session<'a> {
     /// expired session.
     pub(crate) async fn check_page(&self, facts: &Facts) -> Flow<()> {
         let text = self.text().await?;
+        self.check_page_text(facts, &text).await
+    }
+
+    /// [`Session::check_page`] on a text already read.
+    async fn check_page_text(&self, facts: &Facts, text: &str) -> Flow<()> {
         let ui = &facts.ui;
         if text.contains(&ui.maintenance_marker) {
             return Err(self.retryable("the portal is in maintenance").await);
@@ -644,76 +649,301 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Logs in, answering the second factor when a code was given.
+    /// Logs in, answering the second factor when a code was given. The login may be the
+    /// portal's own pages or an identity provider's on another origin, which may also send the
+    /// browser straight back when it still knows it; every page is waited for by what it shows.
     pub(crate) async fn login(&mut self, facts: &Facts) -> Flow<()> {
         self.set_step("login");
         let ui = &facts.ui;
-        self.goto(facts, &ui.login_path).await?;
+        self.login_open(facts, &ui.login_path).await?;
         if let Some(button) = &ui.cookie_banner_button {
             self.dismiss_banner(facts, button).await?;
         }
+        let home = || Locator::role(Role::Heading, ui.list_title.as_str());
+        let user_field = Locator::label(ui.user_label.as_str());
+        let first = self
+            .first_of(
+                facts,
+                &[
+                    (After::Form, Probe::Shown(user_field)),
+                    (After::Home, Probe::Shown(home())),
+                ],
+            )
+            .await?;
+        if first == After::Home {
+            self.snapshot("logged in (single sign-on)", None).await;
+            return Ok(());
+        }
         let user = Value::Text(self.credentials.username.clone());
         self.fill(facts, &ui.user_label, &user, false).await?;
+        if let Some(next) = &ui.user_next_button {
+            self.login_click(facts, next).await?;
+            let password_field = Locator::label(ui.password_label.as_str());
+            self.first_of(facts, &[(After::Form, Probe::Shown(password_field))])
+                .await?;
+        }
         let pass = Value::Text(self.credentials.password.expose_secret().to_owned());
         self.fill(facts, &ui.password_label, &pass, true).await?;
-        self.click_and_load(facts, Role::Button, &ui.login_button)
-            .await?;
-        if self.text().await?.contains(&ui.login_error) {
-            return Err(self.permanent(PermanentReason::BadCredentials).await);
+        self.login_click(facts, &ui.login_button).await?;
+        let mut next = vec![
+            (After::BadCredentials, Probe::Says(ui.login_error.as_str())),
+            (After::Home, Probe::Shown(home())),
+        ];
+        if let Some(m) = ui.password_renewal_marker.as_deref() {
+            next.push((After::Renewal, Probe::Says(m)));
         }
-        if let Some(code_label) = &ui.two_factor_label
-            && self.present(Locator::label(code_label.as_str())).await
-        {
-            self.set_step("login/second factor");
-            let text = self.text().await?;
-            let prompt = ui
-                .two_factor_prompt_marker
-                .as_deref()
-                .and_then(|m| text.lines().find(|l| l.contains(m)))
-                .unwrap_or("Code de vérification demandé par le portail")
-                .trim()
-                .to_owned();
-            let Some(code) = &self.credentials.two_factor_code else {
-                let screenshot = self.snapshot("code requested", None).await;
+        if let Some(label) = ui.two_factor_label.as_deref() {
+            next.push((After::Code, Probe::Shown(Locator::label(label))));
+        }
+        match self.first_of(facts, &next).await? {
+            After::BadCredentials => {
+                return Err(self.permanent(PermanentReason::BadCredentials).await);
+            }
+            After::Renewal => {
+                self.set_step("login/password renewal");
+                let screenshot = self
+                    .snapshot("password renewal asked", Some("password renewal"))
+                    .await;
                 return Err(Stop::Fail(PortalError::NeedsHuman {
                     step: self.step.clone(),
-                    ask: HumanInput::TwoFactorCode {
-                        prompt,
-                        previous_code_refused: false,
-                    },
-                    screenshot,
-                }));
-            };
-            let code = Value::Text(code.expose_secret().to_owned());
-            // A code is good for one login: a later re-login must ask a person again.
-            self.credentials.two_factor_code = None;
-            self.fill(facts, code_label, &code, true).await?;
-            let button = ui.two_factor_button.clone().unwrap_or_default();
-            self.click_and_load(facts, Role::Button, &button).await?;
-            let refused = ui
-                .two_factor_error
-                .as_deref()
-                .is_some_and(|m| !m.is_empty());
-            if refused
-                && self
-                    .text()
-                    .await?
-                    .contains(ui.two_factor_error.as_deref().unwrap_or_default())
-            {
-                let screenshot = self.snapshot("code refused", None).await;
-                return Err(Stop::Fail(PortalError::NeedsHuman {
-                    step: self.step.clone(),
-                    ask: HumanInput::TwoFactorCode {
-                        prompt,
-                        previous_code_refused: true,
+                    ask: HumanInput::PasswordRenewal {
+                        username: self.credentials.username.clone(),
                     },
                     screenshot,
                 }));
             }
+            After::Code => self.second_factor(facts).await?,
+            After::Home | After::Form | After::CodeRefused => {}
         }
         self.set_step("login");
         self.expect_heading(facts, &ui.list_title).await?;
         self.snapshot("logged in", None).await;
         Ok(())
     }
+
+    /// The code sent by e-mail: typed once when a person gave it, else asked for. A refused code
+    /// goes back to a person with the tries the page says are left; it is never typed again.
+    async fn second_factor(&mut self, facts: &Facts) -> Flow<()> {
+        let ui = &facts.ui;
+        let code_label = ui.two_factor_label.clone().unwrap_or_default();
+        self.set_step("login/second factor");
+        let text = self.text().await?;
+        let prompt = ui
+            .two_factor_prompt_marker
+            .as_deref()
+            .and_then(|m| text.lines().find(|l| l.contains(m)))
+            .unwrap_or("Code de vérification demandé par le portail")
+            .trim()
+            .to_owned();
+        // A code is good for one login: a later re-login must ask a person again.
+        let Some(code) = self.credentials.two_factor_code.take() else {
+            let screenshot = self.snapshot("code requested", None).await;
+            return Err(Stop::Fail(PortalError::NeedsHuman {
+                step: self.step.clone(),
+                ask: HumanInput::TwoFactorCode {
+                    prompt,
+                    previous_code_refused: false,
+                    tries_left: None,
+                },
+                screenshot,
+            }));
+        };
+        let code = Value::Text(code.expose_secret().to_owned());
+        self.fill(facts, &code_label, &code, true).await?;
+        let button = ui.two_factor_button.clone().unwrap_or_default();
+        self.login_click(facts, &button).await?;
+        let mut next = vec![(
+            After::Home,
+            Probe::Shown(Locator::role(Role::Heading, ui.list_title.as_str())),
+        )];
+        for marker in [&ui.two_factor_error, &ui.two_factor_void_marker] {
+            if let Some(m) = marker.as_deref().filter(|m| !m.is_empty()) {
+                next.push((After::CodeRefused, Probe::Says(m)));
+            }
+        }
+        if self.first_of(facts, &next).await? == After::CodeRefused {
+            let text = self.text().await?;
+            let tries_left = tries_left(ui, &text);
+            let screenshot = self.snapshot("code refused", None).await;
+            return Err(Stop::Fail(PortalError::NeedsHuman {
+                step: self.step.clone(),
+                ask: HumanInput::TwoFactorCode {
+                    prompt,
+                    previous_code_refused: true,
+                    tries_left,
+                },
+                screenshot,
+            }));
+        }
+        Ok(())
+    }
+
+    /// Opens the login's address, recorded like [`Session::goto`], without reading the page: it
+    /// may be on its way to another origin and back.
+    async fn login_open(&self, facts: &Facts, path: &str) -> Flow<()> {
+        let url = format!("{}{path}", self.base_url);
+        let start = Instant::now();
+        let res = tokio::time::timeout(self.load_timeout, self.page.goto(&url)).await;
+        let error = match &res {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some(format!("no page after {:?}", self.load_timeout)),
+        };
+        self.recorder.record(&Step {
+            action: "goto",
+            url: Some(&url),
+            duration: start.elapsed(),
+            error: error.as_deref(),
+            ..Step::default()
+        })?;
+        match error {
+            // The page may say why (maintenance, an error page) before the browser gave up.
+            Some(e) => match self.check_text_now(facts).await {
+                Err(stop) => Err(stop),
+                Ok(()) => Err(self.retryable(e).await),
+            },
+            None => Ok(()),
+        }
+    }
+
+    /// Clicks a login button and waits for the next document, without reading it: the page
+    /// that loads may hand over to another at once (the return from an identity provider).
+    async fn login_click(&self, facts: &Facts, name: &str) -> Flow<()> {
+        let l = self.loc(Locator::role(Role::Button, name));
+        let start = Instant::now();
+        let res = l
+            .click_and_wait_for_load(self.page, self.load_timeout)
+            .await;
+        let err = res.as_ref().err().map(ToString::to_string);
+        let desc = l.to_string();
+        self.recorder.record(&Step {
+            action: "click",
+            locator: Some(&desc),
+            duration: start.elapsed(),
+            error: err.as_deref(),
+            ..Step::default()
+        })?;
+        match res {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.locator_failure(facts, e).await),
+        }
+    }
+
+    /// Stops on what the page says when it is not a login page: the portal's markers and its
+    /// identity provider's (maintenance, error page, CAPTCHA), or an expired session.
+    async fn check_text(&self, facts: &Facts, text: &str) -> Flow<()> {
+        if let Some(p) = &facts.login_provider {
+            if text.contains(&p.maintenance_marker) {
+                return Err(self
+                    .retryable("the identity provider is in maintenance")
+                    .await);
+            }
+            if text.contains(&p.error_marker) {
+                return Err(self
+                    .retryable("the identity provider answered with its error page")
+                    .await);
+            }
+            if text.contains(&p.captcha_marker) {
+                let screenshot = self.snapshot("captcha", Some("CAPTCHA")).await;
+                return Err(Stop::Fail(PortalError::NeedsHuman {
+                    step: self.step.clone(),
+                    ask: HumanInput::Captcha,
+                    screenshot,
+                }));
+            }
+        }
+        self.check_page_text(facts, text).await
+    }
+
+    async fn check_text_now(&self, facts: &Facts) -> Flow<()> {
+        match self.page_text_now().await {
+            Some(text) => self.check_text(facts, &text).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The page's text with its title, or `None` while no document can answer (navigating).
+    async fn page_text_now(&self) -> Option<String> {
+        let text = locator::page_text(self.page).await.ok()?;
+        let title = self.page.title().await.ok().flatten().unwrap_or_default();
+        Some(format!("{title}\n{text}"))
+    }
+
+    /// Waits until one of `probes` holds on the page, whatever its origin, checking on the way
+    /// what the page says (maintenance, CAPTCHA…); a page still loading or handing over to the
+    /// next is waited for. None within the load limit: the login does not look as expected.
+    async fn first_of(&self, facts: &Facts, probes: &[(After, Probe<'_>)]) -> Flow<After> {
+        let deadline = Instant::now() + self.load_timeout;
+        loop {
+            if let Some(text) = self.page_text_now().await {
+                self.check_text(facts, &text).await?;
+                for (after, probe) in probes {
+                    let seen = match probe {
+                        Probe::Says(s) => text.contains(s),
+                        Probe::Shown(l) => self.present(l.clone()).await,
+                    };
+                    if seen {
+                        return Ok(*after);
+                    }
+                }
+            }
+            if Instant::now() >= deadline {
+                let awaited: Vec<String> = probes.iter().map(|(_, p)| p.to_string()).collect();
+                return Err(self
+                    .changed(format!(
+                        "the login shows none of {} (waited {:?})",
+                        awaited.join(", "),
+                        self.load_timeout
+                    ))
+                    .await);
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+}
+
+/// Where a login page leads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum After {
+    /// The next form of the login.
+    Form,
+    /// The portal's home: logged in.
+    Home,
+    BadCredentials,
+    /// The account must choose a new password.
+    Renewal,
+    /// A code sent by e-mail is asked.
+    Code,
+    CodeRefused,
+}
+
+/// What shows that a login page is there.
+enum Probe<'a> {
+    /// Exactly one visible element.
+    Shown(Locator),
+    /// The page's text holds this.
+    Says(&'a str),
+}
+
+impl std::fmt::Display for Probe<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Probe::Shown(l) => write!(f, "{l}"),
+            Probe::Says(s) => write!(f, "the text «{s}»"),
+        }
+    }
+}
+
+/// The tries a refused code has left, as the page says them: `Some(0)` when it says the code is
+/// void, the pattern's first group otherwise, `None` when the page does not tell.
+fn tries_left(ui: &crate::facts::Ui, text: &str) -> Option<u32> {
+    if ui
+        .two_factor_void_marker
+        .as_deref()
+        .is_some_and(|m| !m.is_empty() && text.contains(m))
+    {
+        return Some(0);
+    }
+    let re = regex::Regex::new(ui.two_factor_tries_pattern.as_deref()?).ok()?;
+    re.captures(text)?.get(1)?.as_str().parse().ok()
 }

@@ -32,6 +32,10 @@ pub(crate) struct Shared {
     pub(crate) state_file: Option<PathBuf>,
     /// The path of every HTML document served, in order (a single-page app serves few).
     pub(crate) documents: Mutex<Vec<String>>,
+    /// Where the portal answers (`http://127.0.0.1:<port>`).
+    pub(crate) portal_url: String,
+    /// Where its identity provider answers, when it logs in through one.
+    pub(crate) idp_url: Option<String>,
 }
 
 impl Shared {
@@ -142,9 +146,17 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/2fa-code", get(get_code))
         .route("/accounts", post(add_account))
         .route("/health", get(|| async { "ok" }));
-    Router::new()
+    let routes = match spec.idp {
+        Some(idp) => Router::new()
+            .route(spec.login_path, get(crate::idp::portal_login))
+            .route(
+                idp.callback_path,
+                get(crate::idp::callback_page).post(crate::idp::callback_submit),
+            ),
+        None => Router::new().route(spec.login_path, get(login_form).post(login_submit)),
+    };
+    routes
         .route("/", get(root))
-        .route(spec.login_path, get(login_form).post(login_submit))
         .route(
             &format!("{}/verification", spec.login_path),
             get(code_form).post(code_submit),
@@ -226,7 +238,7 @@ async fn faults_layer(sh: Sh, req: HttpRequest<Body>, next: Next) -> Response {
     resp
 }
 
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -289,7 +301,7 @@ fn to_login(spec: &PortalSpec, e: NoAccount) -> Response {
     }
 }
 
-fn with_cookie(mut resp: Response, name: &str, value: &str) -> Response {
+pub(crate) fn with_cookie(mut resp: Response, name: &str, value: &str) -> Response {
     let cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         resp.headers_mut().append(header::SET_COOKIE, v);
@@ -360,6 +372,7 @@ async fn login_submit(sh: Sh, Form(form): Form<LoginForm>) -> Response {
                 PendingCode {
                     code,
                     expires: now + chrono::Duration::minutes(10),
+                    tries_left: None,
                 },
             );
         }

@@ -1,8 +1,8 @@
 //! Local imitations of the OPCO portals (Atlas, AKTO, OPCO EP) for tests and the demo.
 //!
 //! No OPCO offers a test environment, and scripts must never be tried on live sites. Each sandbox
-//! reproduces its portal's flow in French with its own markup and wording: login (AKTO adds a code
-//! "sent by e-mail"), a multi-step request form, PDF uploads with a size cap, drafts, a final
+//! reproduces its portal's flow in French with its own markup and wording: login (AKTO's through an
+//! OpenID Connect identity provider on a port of its own, with a code "sent by e-mail"), a multi-step request form, PDF uploads with a size cap, drafts, a final
 //! submit returning a dossier number in the portal's format, and the list of the account's
 //! requests with statuses that tests move through `/__sandbox/…`. Failure switches (slow pages,
 //! HTTP 500, expired session, refused upload, CAPTCHA, maintenance, changed layouts) are set at
@@ -23,6 +23,7 @@
 mod app;
 pub mod directory;
 mod html;
+mod idp;
 mod spa;
 mod spec;
 mod state;
@@ -36,8 +37,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use spec::{
-    CookieBanner, Field, HARMLESS_EXTRA, Kind, ListHeaders, Markup, NameOrder, PortalSpec, Routing,
-    SANDBOXED, SpaOptions, Stack, StatusWords, Step, UnknownPortal, parse_portal, slugs, spec,
+    CookieBanner, Field, HARMLESS_EXTRA, IdpSpec, Kind, ListHeaders, Markup, NameOrder, PortalSpec,
+    Routing, SANDBOXED, SpaOptions, Stack, StatusWords, Step, UnknownPortal, parse_portal, slugs,
+    spec,
 };
 
 /// The portal a sandbox imitates: an OPCO with a line in the registry (`portals/src/registry.rs`).
@@ -123,27 +125,67 @@ pub async fn spawn_on(
         state.accounts.retain(|x| x.email != a.email);
         state.accounts.push(a);
     }
-    let shared = Arc::new(app::Shared {
-        spec,
-        state: Mutex::new(state),
-        faults: Mutex::new(config.faults),
-        state_file,
-        documents: Mutex::new(Vec::new()),
-    });
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| SandboxError::Bind { addr, source })?;
     let addr = listener
         .local_addr()
         .map_err(|source| SandboxError::Bind { addr, source })?;
+    // The identity provider is another origin: the same host, a port of its own.
+    let idp_listener = match spec.idp {
+        Some(_) => {
+            let at = SocketAddr::new(addr.ip(), 0);
+            Some(
+                TcpListener::bind(at)
+                    .await
+                    .map_err(|source| SandboxError::Bind { addr: at, source })?,
+            )
+        }
+        None => None,
+    };
+    let idp_url = match &idp_listener {
+        Some(l) => Some(format!(
+            "http://{}",
+            l.local_addr()
+                .map_err(|source| SandboxError::Bind { addr, source })?
+        )),
+        None => None,
+    };
+    let shared = Arc::new(app::Shared {
+        spec,
+        state: Mutex::new(state),
+        faults: Mutex::new(config.faults),
+        state_file,
+        documents: Mutex::new(Vec::new()),
+        portal_url: format!("http://{addr}"),
+        idp_url,
+    });
     let (stop, stopped) = oneshot::channel::<()>();
+    let (idp_stop, idp_stopped) = oneshot::channel::<()>();
     let router = app::router(shared.clone());
+    let idp_task = idp_listener.map(|listener| {
+        let router = idp::router(shared.clone());
+        tokio::spawn(async move {
+            let served = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = idp_stopped.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "Sandbox identity provider stopped");
+            }
+        })
+    });
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(async {
                 let _ = stopped.await;
             })
             .await;
+        let _ = idp_stop.send(());
+        if let Some(t) = idp_task {
+            let _ = t.await;
+        }
         if let Err(e) = served {
             tracing::error!(error = %e, "Sandbox server stopped");
         }
@@ -187,6 +229,11 @@ impl RunningSandbox {
     /// What this sandbox imitates.
     pub fn spec(&self) -> &'static PortalSpec {
         self.shared.spec
+    }
+
+    /// Where its identity provider answers, when the portal logs in through one.
+    pub fn idp_url(&self) -> Option<&str> {
+        self.shared.idp_url.as_deref()
     }
 
     /// The URL of the login page.

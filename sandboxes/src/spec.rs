@@ -210,6 +210,9 @@ pub struct PortalSpec {
     pub login_password_label: &'static str,
     pub login_placeholders: bool,
     pub login_button: &'static str,
+    /// An identity provider on its own origin that `login_path` sends the browser to (the
+    /// `login_*` labels above are then unused); `None`: the login form is the portal's own.
+    pub idp: Option<&'static IdpSpec>,
     /// A cookie banner over every page until its button is pressed (then remembered by a cookie).
     pub cookie_banner: Option<CookieBanner>,
     pub login_error: &'static str,
@@ -251,6 +254,52 @@ pub struct PortalSpec {
     /// (step index, field, pre-set value) for the `extra_control = unknown` switch: an optional
     /// control the scripts do not know, holding a value nobody chose.
     pub preset_extra: (usize, Field, &'static str),
+}
+
+/// An OpenID Connect identity provider, served on a second port of the sandbox (its own
+/// origin), in the manner of the one a portal logs in through. Generic over its paths: Entra
+/// External ID's `/<tenant>/oauth2/v2.0/authorize`, or later Keycloak's
+/// `/realms/<realm>/protocol/openid-connect/auth`.
+#[derive(Debug)]
+pub struct IdpSpec {
+    /// What its pages are titled.
+    pub title: &'static str,
+    pub css: &'static str,
+    /// The authorization endpoint's path (its pages live under it).
+    pub authorize_path: &'static str,
+    /// The token endpoint's path, where a portal redeems a code.
+    pub token_path: &'static str,
+    /// The portal's client id, the only one it knows.
+    pub client_id: &'static str,
+    /// The portal's page that reads the code from the URL fragment (its `redirect_uri`).
+    pub callback_path: &'static str,
+    pub email_label: &'static str,
+    /// The button between the e-mail and the password.
+    pub next_button: &'static str,
+    pub password_label: &'static str,
+    pub sign_in_button: &'static str,
+    pub login_error: &'static str,
+    /// Whether a one-time code is e-mailed after the password.
+    pub email_code: bool,
+    /// The sentence before the masked address the code went to.
+    pub code_prompt: &'static str,
+    pub code_label: &'static str,
+    pub code_button: &'static str,
+    /// Tries a code has before it is void.
+    pub code_tries: u32,
+    /// A wrong code with tries left; `{n}` is their number.
+    pub code_wrong: &'static str,
+    /// A wrong code with no try left: the code is void.
+    pub code_void: &'static str,
+    pub resend_button: &'static str,
+    /// The page of a forced password renewal.
+    pub renewal_title: &'static str,
+    pub new_password_label: &'static str,
+    pub confirm_password_label: &'static str,
+    pub renewal_button: &'static str,
+    pub captcha_title: &'static str,
+    pub maintenance_title: &'static str,
+    pub error_title: &'static str,
 }
 
 /// The control of the `extra_control = harmless` switch, on the first step of every portal: a

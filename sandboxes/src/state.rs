@@ -14,6 +14,9 @@ use crate::spec::PortalSpec;
 pub struct Account {
     pub email: String,
     pub password: String,
+    /// The identity provider makes this account choose a new password at its next login.
+    #[serde(default)]
+    pub must_renew_password: bool,
 }
 
 impl Account {
@@ -22,6 +25,16 @@ impl Account {
         Self {
             email: "demo@entreprise.fr".into(),
             password: "demo-mot-de-passe".into(),
+            must_renew_password: false,
+        }
+    }
+
+    /// An account with this login.
+    pub fn new(email: impl Into<String>, password: impl Into<String>) -> Self {
+        Self {
+            email: email.into(),
+            password: password.into(),
+            must_renew_password: false,
         }
     }
 }
@@ -123,6 +136,9 @@ pub struct Session {
 pub struct PendingCode {
     pub code: String,
     pub expires: DateTime<Utc>,
+    /// Wrong answers it still takes before it is void (the identity provider counts them).
+    #[serde(default)]
+    pub tries_left: Option<u32>,
 }
 
 /// An uploaded attachment (the bytes are not kept).
@@ -200,6 +216,9 @@ pub struct State {
     /// Sessions shown the "session about to expire" dialog and not yet kept alive.
     #[serde(default)]
     pub warned: std::collections::BTreeSet<String>,
+    /// The identity provider's side, when the portal logs in through one.
+    #[serde(default)]
+    pub idp: crate::idp::IdpState,
 }
 
 /// How a sandbox starts.

@@ -7,8 +7,8 @@
 use domain::OpcoId;
 
 use crate::spec::{
-    Routing, SpaOptions, Stack,
-    Kind, ListHeaders, Markup, NameOrder, PortalSpec, StatusWords, Step, field as f,
+    IdpSpec, Kind, ListHeaders, Markup, NameOrder, PortalSpec, Routing, SpaOptions, Stack,
+    StatusWords, Step, field as f,
 };
 
 /// This portal's dossier numbers, as its acknowledgement shows them.
@@ -26,7 +26,42 @@ const AKTO_MODALITY: &[(&str, &str)] = &[
     ("mixte", "Hybride (présentiel et à distance)"),
 ];
 
-/// AKTO: wrapping labels, a code sent by e-mail after the password, three steps.
+/// AKTO's login, in the manner of Microsoft Entra External ID. Modelled on public material: the
+/// `/<tenant>/oauth2/v2.0/authorize` and `/token` paths, `response_type=code` returned in the URL
+/// fragment (`response_mode=fragment`, as MSAL.js asks), the e-mail first then the password, a
+/// one-time code sent by e-mail. Invented (no recording yet): the tenant and client ids, every
+/// wording, the look, the three tries of a code, the forced password renewal.
+static IDP: IdpSpec = IdpSpec {
+    title: "AKTO — Connexion à votre compte",
+    css: "body{font-family:'Segoe UI',Arial,sans-serif;background:#efeff4;margin:0;color:#1b1b1b}.idp-card{background:#fff;max-width:440px;margin:60px auto;padding:36px 44px;box-shadow:0 2px 6px rgba(0,0,0,.2)}.idp-brand{font-weight:600;color:#5a2d82}h1{font-size:24px;font-weight:600}.idp-field{display:flex;flex-direction:column;margin:16px 0}.idp-field input{border:0;border-bottom:1px solid #666;padding:6px 0;font-size:15px}.idp-primary{background:#0067b8;color:#fff;border:0;padding:8px 32px;min-width:108px}.idp-error{color:#e81123;margin:8px 0}.idp-who{font-size:14px}",
+    authorize_path: "/monespaceakto.onmicrosoft.com/oauth2/v2.0/authorize",
+    token_path: "/monespaceakto.onmicrosoft.com/oauth2/v2.0/token",
+    client_id: "6c1f2b9e-3d47-4a8e-b5f0-2e9a7c4d1b83",
+    callback_path: "/auth/callback",
+    email_label: "Adresse e-mail",
+    next_button: "Suivant",
+    password_label: "Mot de passe",
+    sign_in_button: "Se connecter",
+    login_error: "Votre mot de passe est incorrect, ou ce compte n'existe pas.",
+    email_code: true,
+    code_prompt: "Nous avons envoyé un code de vérification à",
+    code_label: "Code de vérification",
+    code_button: "Vérifier",
+    code_tries: 3,
+    code_wrong: "Code incorrect. Il vous reste {n} essai(s).",
+    code_void: "Code incorrect. Vous n'avez plus d'essai : ce code n'est plus valable, demandez-en un nouveau.",
+    resend_button: "Envoyer un nouveau code",
+    renewal_title: "Mettez à jour votre mot de passe",
+    new_password_label: "Nouveau mot de passe",
+    confirm_password_label: "Confirmez le nouveau mot de passe",
+    renewal_button: "Enregistrer le mot de passe",
+    captcha_title: "Prouvez que vous n'êtes pas un robot",
+    maintenance_title: "Le service de connexion est indisponible",
+    error_title: "Une erreur s'est produite pendant la connexion",
+};
+
+/// AKTO: a login through its identity provider (with a code sent by e-mail), wrapping labels,
+/// three steps.
 pub(crate) static SPEC: PortalSpec = PortalSpec {
     opco: OpcoId::Akto,
     // Modelled on public material: AKTO's Mon Espace is a single-page app calling an API behind
@@ -52,6 +87,7 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
     login_password_label: "Mot de passe",
     login_placeholders: false,
     login_button: "Connexion",
+    idp: Some(&IDP),
     cookie_banner: None,
     login_error: "Adresse e-mail ou mot de passe invalide.",
     session_expired: "Vous avez été déconnecté après une période d'inactivité.",

@@ -38,6 +38,7 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
     login_placeholders: false,
     login_button: "Se connecter",
     // Invented wording (no recording of the real portal yet), the same as its facts.toml's.
+    idp: None,
     cookie_banner: Some(CookieBanner {
         text: "myAtlas utilise des cookies pour mesurer son audience et améliorer votre navigation.",
         accept_button: "Tout accepter",

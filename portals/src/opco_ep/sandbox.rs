@@ -51,6 +51,7 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
     login_password_label: "Mot de passe",
     login_placeholders: true,
     login_button: "Se connecter",
+    idp: None,
     cookie_banner: None,
     login_error: "Authentification refusée : vérifiez vos identifiants.",
     session_expired: "Session expirée : merci de vous authentifier à nouveau.",

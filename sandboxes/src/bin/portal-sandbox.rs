@@ -22,6 +22,10 @@ struct Cli {
     /// Extra account `email:password` (repeatable); the demo account always exists.
     #[arg(long = "account")]
     accounts: Vec<String>,
+    /// Extra account `email:password` (repeatable) that the identity provider makes choose a
+    /// new password at its first login.
+    #[arg(long = "account-to-renew")]
+    accounts_to_renew: Vec<String>,
     /// Moves filed dossiers along by themselves after this many seconds.
     #[arg(long)]
     auto_advance_secs: Option<u64>,
@@ -58,13 +62,18 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     let mut accounts = vec![Account::demo()];
-    for a in &cli.accounts {
+    for (a, renew) in cli
+        .accounts
+        .iter()
+        .map(|a| (a, false))
+        .chain(cli.accounts_to_renew.iter().map(|a| (a, true)))
+    {
         let (email, password) = a
             .split_once(':')
             .ok_or_else(|| anyhow::anyhow!("--account expects email:password"))?;
         accounts.push(Account {
-            email: email.into(),
-            password: password.into(),
+            must_renew_password: renew,
+            ..Account::new(email, password)
         });
     }
     let config = SandboxConfig {
@@ -88,7 +97,7 @@ async fn main() -> anyhow::Result<()> {
     writeln!(out, "{}", sandbox.url())?;
     out.flush()?;
     drop(out);
-    tracing::info!(portal = %sandbox.portal(), url = sandbox.url(), "Sandbox serving; Ctrl-C stops it");
+    tracing::info!(portal = %sandbox.portal(), url = sandbox.url(), idp = sandbox.idp_url().unwrap_or("none"), "Sandbox serving; Ctrl-C stops it");
     tokio::signal::ctrl_c().await?;
     sandbox.shutdown().await;
     Ok(())

@@ -327,11 +327,27 @@ pub fn outcome_of(e: PortalError, recordings: &str) -> Result<Outcome, JobError>
                 HumanInput::TwoFactorCode {
                     prompt,
                     previous_code_refused,
+                    tries_left,
                 },
             ..
-        } => NeedsHuman::CodeNeeded {
-            prompt: prompt.clone(),
-            previous_code_refused: *previous_code_refused,
+        } => {
+            // The page offers only a new code once none is left (read by the review page).
+            let reason = NeedsHuman::CodeNeeded {
+                prompt: prompt.clone(),
+                previous_code_refused: *previous_code_refused,
+                tries_left: *tries_left,
+            };
+            let mut result = serde_json::to_value(&stopped).unwrap_or(Value::Null);
+            if let Some(map) = result.as_object_mut() {
+                map.insert("code_tries_left".into(), serde_json::json!(tries_left));
+            }
+            return Ok(waiting(result, reason));
+        }
+        PortalError::NeedsHuman {
+            ask: HumanInput::PasswordRenewal { username },
+            ..
+        } => NeedsHuman::PasswordRenewal {
+            username: username.clone(),
         },
         PortalError::PortalChanged { step, what, .. } => NeedsHuman::PortalChanged {
             step: step.clone(),

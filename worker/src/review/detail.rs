@@ -143,7 +143,7 @@ fn decisions(who: &Staff, filing: &FilingView, asked: &Asked, base: &str) -> Mar
                 p.error role="alert" { "Le portail ne conserve pas ce qui était demandé (voir « Conservé sur le portail ») : ce dossier ne peut pas être confirmé. Corrigez-le ou refusez-le." }
             }
             FilingState::ReadyForReview => { (forms::confirm(base, csrf)) }
-            FilingState::NeedsInput => { (forms::code(base, csrf)) }
+            FilingState::NeedsInput => { (forms::code(base, csrf, filing.code_tries_left)) }
             FilingState::FiledUnknown => {
                 @if let Some(list) = &filing.list_after_submit {
                     h2 { "Liste des demandes du portail, vue juste après le dépôt" }

@@ -132,8 +132,9 @@ pub fn confirm(base: &str, csrf: &str) -> Markup {
     )
 }
 
-/// The field for the code sent by e-mail, and asking for a new one.
-pub fn code(base: &str, csrf: &str) -> Markup {
+/// The field for the code sent by e-mail, and asking for a new one; only the latter once the
+/// portal said the code has no try left.
+pub fn code(base: &str, csrf: &str, tries_left: Option<u32>) -> Markup {
     let field = Field {
         id: "code",
         label: "Code de vérification reçu par e-mail",
@@ -143,7 +144,19 @@ pub fn code(base: &str, csrf: &str) -> Markup {
         inputmode: Some("numeric"),
         ..Field::default()
     };
+    if tries_left == Some(0) {
+        return post_form(
+            &format!("{base}/retry"),
+            csrf,
+            html! { p { "Le portail n'accepte plus ce code. L'automate se reconnecte et le portail envoie un nouveau code." } },
+            "Demander un nouveau code",
+            Button::Primary,
+        );
+    }
     html! {
+        @if let Some(n) = tries_left {
+            p.warn { "Essais restants sur le portail pour ce code : " (n) ". Vérifiez le code avant de l'envoyer." }
+        }
         (post_form(&format!("{base}/code"), csrf, field.render(), "Envoyer le code au portail", Button::Primary))
         (post_form(
             &format!("{base}/retry"),

@@ -198,6 +198,8 @@ pub struct FilingView {
     pub images: Vec<Image>,
     /// Set when the filing waits for staff to choose its OPCO.
     pub opco_choice: Option<OpcoChoice>,
+    /// The tries the portal said a refused code has left (`Some(0)`: only a new code helps).
+    pub code_tries_left: Option<u32>,
 }
 
 impl FilingView {
@@ -306,6 +308,10 @@ pub fn filing_view(filing: &Filing) -> FilingView {
             .map(|a| strings(a.get("list")).map(str::to_owned).collect()),
         images: images(filing, &review),
         opco_choice: opco_choice(filing, &review),
+        code_tries_left: review
+            .get("code_tries_left")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok()),
     }
 }
 
