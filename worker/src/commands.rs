@@ -178,8 +178,13 @@ pub async fn credentials_set(
     let opco = domain::OpcoId::from_slug(opco).map_err(|e| anyhow::anyhow!("{e}"))?;
     anyhow::ensure!(
         portals::script(opco).is_some(),
-        "the {} portal is not automated yet",
-        opco.name()
+        "the {} portal is not automated yet (automated: {})",
+        opco.name(),
+        portals::SUPPORTED
+            .iter()
+            .map(|p| p.slug())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     anyhow::ensure!(
         !account.is_empty() && account.trim() == account,

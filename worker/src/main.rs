@@ -112,7 +112,7 @@ enum CredentialsCommand {
     /// Register or replace a client company's login; the password is read from standard input
     /// (one line), e.g. `printf '%s' "$PASSWORD" | monopco credentials set atlas ADH-448812 rh@client.fr`.
     Set {
-        /// OPCO slug (atlas, akto, opco-ep).
+        /// OPCO slug of a portal with a script (a refused one is answered with the list).
         opco: String,
         /// The company's account id at the OPCO (a filing's company.opco_account).
         account: String,

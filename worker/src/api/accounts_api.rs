@@ -53,7 +53,15 @@ fn parse_target(opco: &str, account: &str) -> Result<(OpcoId, String), Vec<Field
         Ok(o) => {
             problems.push(FieldError::new(
                 "opco",
-                format!("le portail {} n'est pas encore automatisé", o.name()),
+                format!(
+                    "le portail {} n'est pas encore automatisé (portails automatisés : {})",
+                    o.name(),
+                    portals::SUPPORTED
+                        .iter()
+                        .map(|p| p.slug())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             ));
             None
         }
@@ -111,7 +119,7 @@ fn text_field(
 #[utoipa::path(
     put, path = "/v1/portal-accounts/{opco}/{account}", tag = "portal-accounts",
     params(
-        ("opco" = String, Path, description = "OPCO slug with an automated portal: atlas, akto, opco-ep"),
+        ("opco" = String, Path, description = "OPCO slug with an automated portal (a 400 lists them)"),
         ("account" = String, Path, description = "The company's account id at the OPCO (a filing's company.opco_account)"),
     ),
     request_body = PortalLogin,
