@@ -335,6 +335,26 @@ impl<'a> Session<'a> {
         self.changed(e.to_string()).await
     }
 
+    /// Loads `url` (within the page-load limit) and records it as a `goto` step; returns why it
+    /// did not load, if it did not.
+    async fn open(&self, url: &str) -> Flow<Option<String>> {
+        let start = Instant::now();
+        let res = tokio::time::timeout(self.load_timeout, self.page.goto(url)).await;
+        let error = match &res {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some(format!("no page after {:?}", self.load_timeout)),
+        };
+        self.recorder.record(&Step {
+            action: "goto",
+            url: Some(url),
+            duration: start.elapsed(),
+            error: error.as_deref(),
+            ..Step::default()
+        })?;
+        Ok(error)
+    }
+
     /// Opens a path of the portal and checks the page.
     pub(crate) async fn goto(&self, facts: &Facts, path: &str) -> Flow<()> {
         self.checkpoint()?;
@@ -343,20 +363,7 @@ impl<'a> Session<'a> {
         } else {
             format!("{}{path}", self.base_url)
         };
-        let start = Instant::now();
-        let res = tokio::time::timeout(self.load_timeout, self.page.goto(&url)).await;
-        let error = match &res {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(e.to_string()),
-            Err(_) => Some(format!("no page after {:?}", self.load_timeout)),
-        };
-        self.recorder.record(&Step {
-            action: "goto",
-            url: Some(&url),
-            duration: start.elapsed(),
-            error: error.as_deref(),
-            ..Step::default()
-        })?;
+        let error = self.open(&url).await?;
         if let Some(e) = error {
             return Err(self.retryable(e).await);
         }
@@ -782,20 +789,7 @@ impl<'a> Session<'a> {
     /// may be on its way to another origin and back.
     async fn login_open(&self, facts: &Facts, path: &str) -> Flow<()> {
         let url = format!("{}{path}", self.base_url);
-        let start = Instant::now();
-        let res = tokio::time::timeout(self.load_timeout, self.page.goto(&url)).await;
-        let error = match &res {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(e.to_string()),
-            Err(_) => Some(format!("no page after {:?}", self.load_timeout)),
-        };
-        self.recorder.record(&Step {
-            action: "goto",
-            url: Some(&url),
-            duration: start.elapsed(),
-            error: error.as_deref(),
-            ..Step::default()
-        })?;
+        let error = self.open(&url).await?;
         match error {
             // The page may say why (maintenance, an error page) before the browser gave up.
             Some(e) => match self.check_text_now(facts).await {

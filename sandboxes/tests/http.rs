@@ -112,24 +112,9 @@ async fn fill_all(sb: &RunningSandbox, c: &reqwest::Client, layout: Layout) -> S
         ""
     };
     for (i, step) in spec.steps.iter().enumerate() {
-        let mut form = Form::new().text("action", "next");
-        for f in step.fields {
-            let name = format!("{prefix}{}", f.key);
-            form = if f.kind == Kind::File {
-                form.part(
-                    name,
-                    Part::bytes(PDF.to_vec())
-                        .file_name(format!("{}.pdf", f.key))
-                        .mime_str("application/pdf")
-                        .unwrap(),
-                )
-            } else {
-                form.text(name, value_for(f.key, f.kind))
-            };
-        }
         let resp = c
             .post(format!("{base}/etape/{}", i + 1))
-            .multipart(form)
+            .multipart(step_form(step, prefix))
             .send()
             .await
             .unwrap();
