@@ -52,6 +52,11 @@ fn filing(dir: &std::path::Path, last_name: &str, first_names: &str) -> Value {
 
 type Hooks = Arc<Mutex<Vec<Value>>>;
 
+/// One fleet at a time. Two fleets, each with its Chromium and its portal sessions, on two cores
+/// left filings in `submitting` for minutes (seen in a clean CI run and locally, never with one
+/// fleet); the cause is not found yet, and these tests check the path, not that contention.
+static ONE_FLEET: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn webhook_receiver() -> (String, Hooks) {
     let received: Hooks = Arc::default();
     let app = {
@@ -542,6 +547,7 @@ async fn the_upstream_heard_each_change(hooks: &Hooks, ids: &[(String, String)])
 }
 
 async fn the_whole_path(portal: sandboxes::Portal, slug: &str) {
+    let _one_fleet = ONE_FLEET.lock().await;
     let sandbox = sandboxes::spawn(sandboxes::SandboxConfig::new(portal))
         .await
         .unwrap();
@@ -599,6 +605,7 @@ include!("../portals/src/registry.rs");
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_worker_killed_after_the_portal_accepted_and_before_saving_leaves_one_dossier() {
+    let _one_fleet = ONE_FLEET.lock().await;
     let sandbox = sandboxes::spawn(sandboxes::SandboxConfig::new(sandboxes::Portal::Atlas))
         .await
         .unwrap();
@@ -675,6 +682,7 @@ async fn a_worker_killed_after_the_portal_accepted_and_before_saving_leaves_one_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_kept_column_is_read_from_the_portal_and_a_value_it_shortened_cannot_be_confirmed() {
+    let _one_fleet = ONE_FLEET.lock().await;
     let mut config = sandboxes::SandboxConfig::new(sandboxes::Portal::Atlas);
     config.faults.short_field = sandboxes::ShortField::Silent;
     let sandbox = sandboxes::spawn(config).await.unwrap();
@@ -763,6 +771,7 @@ async fn the_kept_column_is_read_from_the_portal_and_a_value_it_shortened_cannot
 #[tokio::test(flavor = "multi_thread")]
 async fn a_submit_whose_acknowledgement_cannot_be_read_is_to_be_checked_and_a_retry_finds_the_dossier()
  {
+    let _one_fleet = ONE_FLEET.lock().await;
     let mut config = sandboxes::SandboxConfig::new(sandboxes::Portal::OpcoEp);
     config.faults.acknowledgement = sandboxes::Acknowledgement::Unreadable;
     let sandbox = sandboxes::spawn(config).await.unwrap();
@@ -929,6 +938,7 @@ fn csrf_of(page: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn when_the_store_is_down_every_review_page_says_so_instead_of_an_empty_list() {
+    let _one_fleet = ONE_FLEET.lock().await;
     let redis = TestRedis::start();
     let proxy = CutProxy::start("127.0.0.1:5432".parse().unwrap()).await;
     let db = TestDatabase::create().await;
