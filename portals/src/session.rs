@@ -566,6 +566,13 @@ impl<'a> Session<'a> {
     /// Clicks a button (or link) and waits for the next page, then checks it.
     pub(crate) async fn click_and_load(&self, facts: &Facts, role: Role, name: &str) -> Flow<()> {
         self.checkpoint()?;
+        self.click_loaded(facts, role, name).await?;
+        self.check_page(facts).await
+    }
+
+    /// Clicks a button (or link) and waits for the next document, recorded as a `click` step,
+    /// without reading what loaded.
+    async fn click_loaded(&self, facts: &Facts, role: Role, name: &str) -> Flow<()> {
         let l = self.loc(Locator::role(role, name));
         let start = Instant::now();
         let res = l
@@ -580,10 +587,10 @@ impl<'a> Session<'a> {
             error: err.as_deref(),
             ..Step::default()
         })?;
-        if let Err(e) = res {
-            return Err(self.locator_failure(facts, e).await);
+        match res {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.locator_failure(facts, e).await),
         }
-        self.check_page(facts).await
     }
 
     /// Waits for what the page should show now, or stops as an unexpected page.
@@ -803,24 +810,7 @@ impl<'a> Session<'a> {
     /// Clicks a login button and waits for the next document, without reading it: the page
     /// that loads may hand over to another at once (the return from an identity provider).
     async fn login_click(&self, facts: &Facts, name: &str) -> Flow<()> {
-        let l = self.loc(Locator::role(Role::Button, name));
-        let start = Instant::now();
-        let res = l
-            .click_and_wait_for_load(self.page, self.load_timeout)
-            .await;
-        let err = res.as_ref().err().map(ToString::to_string);
-        let desc = l.to_string();
-        self.recorder.record(&Step {
-            action: "click",
-            locator: Some(&desc),
-            duration: start.elapsed(),
-            error: err.as_deref(),
-            ..Step::default()
-        })?;
-        match res {
-            Ok(()) => Ok(()),
-            Err(e) => Err(self.locator_failure(facts, e).await),
-        }
+        self.click_loaded(facts, Role::Button, name).await
     }
 
     /// Stops on what the page says when it is not a login page: the portal's markers and its
