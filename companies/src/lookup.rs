@@ -180,6 +180,15 @@ impl CompanyLookup {
                 tokio::time::sleep(self.config.wait_poll).await;
                 continue;
             }
+            // A caller that stops waiting (a timeout around the provider check) drops this
+            // future mid-fetch: the claim is then released, or every other lookup of the SIRET
+            // would wait for the whole fetch lease.
+            let mut claim = ClaimGuard {
+                pool: self.pool.clone(),
+                siret: siret.as_str().to_owned(),
+                owner: self.owner.clone(),
+                armed: true,
+            };
             let fetched = self.client.search(siret, &self.pace).await;
             return match fetched {
                 Ok((answer, body)) => {
@@ -194,6 +203,7 @@ impl CompanyLookup {
                     .bind(self.owner.clone())
                     .execute(&self.pool)
                     .await?;
+                    claim.armed = false;
                     let at = Utc.timestamp_millis_opt(at).single().unwrap_or_default();
                     build_answer(siret, &answer, &self.tables, at, false)
                 }
@@ -207,9 +217,47 @@ impl CompanyLookup {
                     .bind(self.owner.clone())
                     .execute(&self.pool)
                     .await?;
+                    claim.armed = false;
                     Err(error)
                 }
             };
         }
+    }
+}
+
+/// Releases a SIRET's fetch claim if the lookup holding it is dropped before it ends.
+struct ClaimGuard {
+    pool: AnyPool,
+    siret: String,
+    owner: String,
+    armed: bool,
+}
+
+impl Drop for ClaimGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (pool, siret, owner) = (
+            self.pool.clone(),
+            std::mem::take(&mut self.siret),
+            std::mem::take(&mut self.owner),
+        );
+        runtime.spawn(async move {
+            let released = sqlx::query(
+                "UPDATE company_lookups SET fetch_owner = NULL, fetch_until = NULL \
+                 WHERE siret = $1 AND fetch_owner = $2",
+            )
+            .bind(siret)
+            .bind(owner)
+            .execute(&pool)
+            .await;
+            if let Err(error) = released {
+                tracing::debug!(%error, "Cannot release an abandoned company fetch; its lease will expire");
+            }
+        });
     }
 }

@@ -396,6 +396,31 @@ async fn an_answer_is_reused_from_the_store_and_a_burst_for_one_company_makes_on
 }
 
 #[tokio::test]
+async fn a_lookup_given_up_mid_fetch_lets_the_next_one_fetch_at_once() {
+    let h = harness().await;
+    let s = siret(21);
+    h.directory
+        .add_fixture(&CompanyFixture::new(&s, "ABANDONNÉE", &["1486"]));
+    h.directory
+        .script(&s, vec![Reply::Slow(Duration::from_millis(700))]);
+    // The caller stops waiting while the directory is still answering (the provider check's
+    // own time limit does this): its future is dropped with the fetch claimed.
+    let given_up = tokio::time::timeout(Duration::from_millis(200), h.lookup.resolve_str(&s)).await;
+    assert!(given_up.is_err(), "the first lookup must still be fetching");
+    let started = Instant::now();
+    let company = h.lookup.resolve_str(&s).await.unwrap();
+    assert_eq!(company.opco, Some(OpcoId::Atlas));
+    assert!(!company.from_cache);
+    // Without the release, the next lookup waits for the fetch lease (two minutes).
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the abandoned claim held the next lookup for {:?}",
+        started.elapsed()
+    );
+    assert_eq!(h.directory.calls_for(&s), 2);
+}
+
+#[tokio::test]
 async fn the_pace_spaces_calls_so_no_second_holds_more_than_the_limit() {
     let dir = tempfile::tempdir().unwrap();
     let store = jobs::Store::connect(
