@@ -347,10 +347,26 @@ impl Process {
     }
 }
 
+/// How much of a process's log a failing test prints.
+const LOG_TAIL_LINES: usize = 400;
+
 impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A test that fails with the process running prints what the process said, so that a
+        // failure seen only once (on CI) can be read rather than guessed.
+        if std::thread::panicking() {
+            let text = self.log_text();
+            let lines: Vec<&str> = text.lines().collect();
+            let from = lines.len().saturating_sub(LOG_TAIL_LINES);
+            eprintln!(
+                "--- last {} lines of {} (the test failed) ---\n{}\n--- end of log ---",
+                lines.len() - from,
+                self.log.display(),
+                lines[from..].join("\n")
+            );
+        }
     }
 }
 
