@@ -45,7 +45,7 @@ impl Default for BrowserConfig {
             headless: true,
             viewport: Viewport::default(),
             call_timeout: Duration::from_secs(30),
-            launch_timeout: Duration::from_secs(20),
+            launch_timeout: Duration::from_secs(30),
             recycle_after_pages: Some(200),
             extra_args: Vec::new(),
         }

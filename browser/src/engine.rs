@@ -33,6 +33,13 @@ const FLAGS: &[&str] = &[
     "disable-site-isolation-trials",
 ];
 
+/// How many Chromiums of this process may be starting at the same moment. A start reads the
+/// browser's ~300 MB from disk and initialises a profile; a worker at concurrency 8 (or a test
+/// binary running its tests in parallel) starting all of them at once on two cores makes each
+/// start take several times longer, and the slowest ones hit the launch timeout. Starts wait
+/// here in turn, and each one's timeout counts from its own turn.
+static STARTING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// One running Chromium process with its own profile directory.
 pub(crate) struct Instance {
     pub(crate) cdp: tokio::sync::Mutex<chromiumoxide::Browser>,
@@ -85,6 +92,11 @@ impl Instance {
             reason,
         })?;
 
+        // The semaphore is never closed; its permit is held until the DevTools socket answers.
+        let _turn = STARTING.acquire().await.map_err(|_| BrowserError::Launch {
+            path: cfg.chromium_path.clone(),
+            reason: "the launch gate was closed".into(),
+        })?;
         // chromiumoxide enforces launch_timeout itself; ours is a backstop a little later.
         let guard = cfg.launch_timeout + Duration::from_secs(5);
         let (mut cdp, mut handler) =

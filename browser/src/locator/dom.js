@@ -88,7 +88,9 @@ const componentNames = el => {
   return [];
 };
 const fieldNames = el => { const own = ownNames(el); if (own.length) return own; const comp = componentNames(el); if (comp.length) return comp; const ph = el.getAttribute('placeholder') || el.getAttribute('aria-placeholder'); return ph ? [norm(ph)] : []; };
-const fieldLabel = el => { const lb = el.getAttribute('aria-labelledby'); if (lb) { const t = clean(byIdsIn(el, lb)); if (t) return t; } const al = el.getAttribute('aria-label'); if (al) return al; const ls = labelsFor(el); if (ls.length) return textOf(ls[0]); const comp = componentNames(el); if (comp.length) { const root = el.getRootNode(); const l = root.querySelector && root.querySelector('label'); if (l) return textOf(l); return root.host.getAttribute('label') || root.host.getAttribute('aria-label') || comp[0]; } return el.getAttribute('placeholder') || ''; };
+// The label as a person reads it, without the trailing « * » and « : » forms put after it.
+const fieldLabel = el => clean(labelAsWritten(el)).replace(/[\s*:]+$/, '');
+const labelAsWritten = el => { const lb = el.getAttribute('aria-labelledby'); if (lb) { const t = clean(byIdsIn(el, lb)); if (t) return t; } const al = el.getAttribute('aria-label'); if (al) return al; const ls = labelsFor(el); if (ls.length) return textOf(ls[0]); const comp = componentNames(el); if (comp.length) { const root = el.getRootNode(); const l = root.querySelector && root.querySelector('label'); if (l) return textOf(l); return root.host.getAttribute('label') || root.host.getAttribute('aria-label') || comp[0]; } return el.getAttribute('placeholder') || ''; };
 
 const ROLES = {
   button: 'button, input[type=submit], input[type=button], input[type=reset], [role=button]',
