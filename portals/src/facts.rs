@@ -20,6 +20,9 @@ pub enum Deadline {
     CalendarDaysBeforeStart { days: u32 },
     /// N working days (Monday to Friday; public holidays not counted out) before the start.
     WorkingDaysBeforeStart { days: u32 },
+    /// A window: from N months before the first day of the action up to that first day,
+    /// included. A request filed earlier is not yet receivable.
+    WindowBeforeStart { months: u32 },
 }
 
 impl Deadline {
@@ -39,6 +42,24 @@ impl Deadline {
                     }
                 }
                 d
+            }
+            Deadline::WindowBeforeStart { .. } => start,
+        }
+    }
+
+    /// The first day on which a request is receivable, when the rule has one.
+    pub fn first_day(self, start: NaiveDate) -> Option<NaiveDate> {
+        match self {
+            Deadline::WindowBeforeStart { months } => {
+                // The same day N months before (the month's last day when it has no such day).
+                Some(
+                    start
+                        .checked_sub_months(chrono::Months::new(months))
+                        .unwrap_or(NaiveDate::MIN),
+                )
+            }
+            Deadline::CalendarDaysBeforeStart { .. } | Deadline::WorkingDaysBeforeStart { .. } => {
+                None
             }
         }
     }
@@ -120,6 +141,16 @@ pub struct Ui {
     /// Whether the provider is chosen among the suggestions the portal offers for its SIRET.
     #[serde(default)]
     pub provider_autocomplete: bool,
+    /// Each step's own save button, where « Suivant » alone loses what the step holds: the
+    /// script saves every step, waits for `step_saved_marker`, then goes on.
+    #[serde(default)]
+    pub save_step_button: Option<String>,
+    /// The heading a saved step shows (the portal's acknowledgement of its save button).
+    #[serde(default)]
+    pub step_saved_marker: Option<String>,
+    /// Hours in a day, where the form asks a duration as days + hours + minutes.
+    #[serde(default)]
+    pub hours_per_day: Option<u32>,
 }
 
 /// Headers of the "my requests" table.
@@ -142,6 +173,9 @@ pub struct Options {
     pub modality_presentiel: String,
     pub modality_distanciel: String,
     pub modality_mixte: String,
+    /// The option of a « finalité de l'action » select meaning a bilan de compétences.
+    #[serde(default)]
+    pub finality_bilan: Option<String>,
 }
 
 /// Everything known about one OPCO and its portal.
@@ -182,6 +216,8 @@ pub enum Warning {
     DeadlinePassed { last_day: NaiveDate },
     /// Less than a week left to file.
     DeadlineClose { last_day: NaiveDate, days_left: i64 },
+    /// Too early: the OPCO receives requests only from `first_day` (its filing window).
+    FilingNotYetOpen { first_day: NaiveDate },
     /// The hourly cost is above the OPCO's cap (the request may be cut or refused).
     HourlyCapExceeded { cap: Euros, asked: Euros },
     /// The cost is above the OPCO's yearly cap per company.
@@ -198,6 +234,7 @@ impl Warning {
         match self {
             Self::DeadlinePassed { .. } => "deadline_passed",
             Self::DeadlineClose { .. } => "deadline_close",
+            Self::FilingNotYetOpen { .. } => "filing_not_yet_open",
             Self::HourlyCapExceeded { .. } => "hourly_cap_exceeded",
             Self::YearlyCapExceeded { .. } => "yearly_cap_exceeded",
             Self::SubrogationNotOffered => "subrogation_not_offered",
@@ -222,6 +259,11 @@ impl std::fmt::Display for Warning {
                 f,
                 "Délai de dépôt proche : plus que {days_left} jour(s), jusqu'au {}.",
                 last_day.format("%d/%m/%Y")
+            ),
+            Self::FilingNotYetOpen { first_day } => write!(
+                f,
+                "Dépôt trop tôt : l'OPCO ne reçoit cette demande qu'à partir du {} (fenêtre de dépôt avant le début de l'action). Attendez cette date pour confirmer.",
+                first_day.format("%d/%m/%Y")
             ),
             Self::HourlyCapExceeded { cap, asked } => write!(
                 f,
@@ -254,7 +296,12 @@ impl Facts {
         if let Some(deadline) = self.rules.deadline {
             let last_day = deadline.last_day(filing.action.start);
             let days_left = (last_day - today).num_days();
-            if days_left < 0 {
+            let first_day = deadline
+                .first_day(filing.action.start)
+                .filter(|first| today < *first);
+            if let Some(first_day) = first_day {
+                out.push(Warning::FilingNotYetOpen { first_day });
+            } else if days_left < 0 {
                 out.push(Warning::DeadlinePassed { last_day });
             } else if days_left < 7 {
                 out.push(Warning::DeadlineClose {
@@ -304,6 +351,20 @@ mod tests {
         assert_eq!(
             c.last_day(monday),
             NaiveDate::from_ymd_opt(2027, 1, 30).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_filing_window_opens_n_months_before_the_start_and_closes_on_the_first_day() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let w = Deadline::WindowBeforeStart { months: 2 };
+        assert_eq!(w.first_day(day(2027, 5, 10)), Some(day(2027, 3, 10)));
+        assert_eq!(w.last_day(day(2027, 5, 10)), day(2027, 5, 10));
+        // There is no 30 February: the window opens on that month's last day.
+        assert_eq!(w.first_day(day(2027, 4, 30)), Some(day(2027, 2, 28)));
+        assert_eq!(
+            Deadline::CalendarDaysBeforeStart { days: 30 }.first_day(day(2027, 5, 10)),
+            None
         );
     }
 }

@@ -173,10 +173,11 @@ pub(crate) fn amount_fr(e: Euros) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sample(dir: &std::path::Path) -> Filing {
+    /// A valid filing (24 h, 1 800 € HT, starting 2027-03-02) whose attachments are in `dir`.
+    pub(crate) fn sample(dir: &std::path::Path) -> Filing {
         let pdf = dir.join("a.pdf");
         std::fs::write(&pdf, b"%PDF-1.4\n").unwrap();
         let json = serde_json::json!({

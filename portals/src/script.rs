@@ -382,14 +382,29 @@ impl PortalScript {
     }
 
     async fn next_page(&self, s: &Session<'_>, page: &PageFill, expect: Locator) -> Flow<()> {
+        let ui = &self.facts.ui;
+        if let Some(save) = &ui.save_step_button {
+            // « Suivant » alone would drop what this page holds: save it, and see it saved.
+            let saved = ui
+                .step_saved_marker
+                .as_deref()
+                .map(|m| Locator::role(Role::Heading, m));
+            s.click_step(&self.facts, Role::Button, save, saved.as_ref())
+                .await?;
+            self.refused(s, page).await?;
+            if let Some(saved) = saved {
+                s.expect(&self.facts, saved).await?;
+            }
+        }
         // The portal's answer is either the next page or this one with its messages.
-        s.click_step(
-            &self.facts,
-            Role::Button,
-            &self.facts.ui.next_button,
-            Some(&expect),
-        )
-        .await?;
+        s.click_step(&self.facts, Role::Button, &ui.next_button, Some(&expect))
+            .await?;
+        self.refused(s, page).await?;
+        s.expect(&self.facts, expect).await
+    }
+
+    /// Stops on the messages a page shows after a click (nothing shown: it was accepted).
+    async fn refused(&self, s: &Session<'_>, page: &PageFill) -> Flow<()> {
         let alerts = s.alerts().await?;
         if let Some(first) = alerts.first() {
             let upload = page
@@ -413,7 +428,7 @@ impl PortalScript {
                 .permanent(PermanentReason::ValueRefused(alerts.join(" ; ")))
                 .await);
         }
-        s.expect(&self.facts, expect).await
+        Ok(())
     }
 
     async fn prefill_flow(&self, s: &mut Session<'_>, filing: &Filing) -> Flow<Prefilled> {

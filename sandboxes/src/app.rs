@@ -508,7 +508,7 @@ async fn step_form(sh: Sh, headers: HeaderMap, Path((id, n)): Path<(u32, usize)>
     if n == 0 || n > spec.steps.len() {
         return not_found(spec);
     }
-    page_response(&sh, html::step_page(spec, &faults, &r, n - 1, &[]))
+    page_response(&sh, html::step_page(spec, &faults, &r, n - 1, &[], false))
 }
 
 /// A file sent with a step.
@@ -524,6 +524,8 @@ pub(crate) struct StepInput {
     pub(crate) uploads: BTreeMap<String, Upload>,
     /// "Save as draft" rather than "next".
     pub(crate) draft: bool,
+    /// The step's own save button (`save_each_step`): kept, and the same step shown again.
+    pub(crate) save: bool,
 }
 
 /// Reads a step's multipart form (the HTML form's or the app's `FormData`).
@@ -567,6 +569,9 @@ pub(crate) async fn read_step_form(
         }
     }
     input.draft = action == "draft" || action == spec.draft_button;
+    input.save = spec
+        .save_each_step
+        .is_some_and(|(label, _)| action == "save" || action == label);
     Ok(input)
 }
 
@@ -578,6 +583,8 @@ pub(crate) enum Saved {
     /// The next step (1-based).
     Step(usize),
     Summary,
+    /// Saved with the step's own button (`save_each_step`): this step (1-based) again.
+    Kept(usize),
 }
 
 /// Why a step was not saved.
@@ -699,6 +706,15 @@ impl Shared {
             return Err(NotSaved::NotFound);
         }
         let draft = input.draft;
+        let onward = if n < spec.steps.len() {
+            Saved::Step(n + 1)
+        } else {
+            Saved::Summary
+        };
+        // Where each step has its own save, « Suivant » keeps nothing: what was not saved is lost.
+        if spec.save_each_step.is_some() && !input.save && !draft {
+            return Ok(onward);
+        }
         let faults = self.faults().clone();
         let refuse = faults.refuse_uploads;
         let fields = html::step_fields(spec, &faults, n - 1);
@@ -781,10 +797,10 @@ impl Shared {
         }
         Ok(if draft {
             Saved::Draft
-        } else if n < spec.steps.len() {
-            Saved::Step(n + 1)
+        } else if input.save {
+            Saved::Kept(n)
         } else {
-            Saved::Summary
+            onward
         })
     }
 
@@ -866,6 +882,16 @@ async fn step_submit(
         Ok(Saved::Summary) => {
             Redirect::to(&format!("{}/{id}/recapitulatif", spec.home_path)).into_response()
         }
+        Ok(Saved::Kept(n)) => {
+            let faults = sh.faults().clone();
+            match account(&sh, &headers).map(|e| sh.request_of(&e, id)) {
+                Ok(Some(r)) => {
+                    page_response(&sh, html::step_page(spec, &faults, &r, n - 1, &[], true))
+                }
+                Ok(None) => not_found(spec),
+                Err(r) => r,
+            }
+        }
         Err(NotSaved::NoAccount(e)) => to_login(spec, e),
         Err(NotSaved::Failed) => {
             html_status(StatusCode::INTERNAL_SERVER_ERROR, html::error_page(spec))
@@ -878,7 +904,7 @@ async fn step_submit(
             let faults = sh.faults().clone();
             page_response(
                 &sh,
-                html::step_page(spec, &faults, &request, n - 1, &errors),
+                html::step_page(spec, &faults, &request, n - 1, &errors, false),
             )
         }
     }
@@ -918,7 +944,7 @@ async fn transmit(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {
             let faults = sh.faults().clone();
             page_response(
                 &sh,
-                html::step_page(spec, &faults, &request, step, &[message]),
+                html::step_page(spec, &faults, &request, step, &[message], false),
             )
         }
         Err(NotFiled::Unreadable) => {

@@ -626,6 +626,7 @@ pub(crate) fn step_page(
     r: &Request,
     step: usize,
     errors: &[String],
+    saved: bool,
 ) -> String {
     let mut body = String::new();
     let _ = write!(
@@ -637,6 +638,9 @@ pub(crate) fn step_page(
     );
     for e in errors {
         body.push_str(&alert(spec, e));
+    }
+    if let (true, Some((_, ack))) = (saved, spec.save_each_step) {
+        let _ = write!(body, "<h2 class=\"enregistre\">{}</h2>", esc(ack));
     }
     let _ = write!(
         body,
@@ -669,8 +673,11 @@ pub(crate) fn step_page(
     }
     let _ = write!(
         body,
-        "<p class=\"actions\">{}{}</p></form>",
+        "<p class=\"actions\">{}{}{}</p></form>",
         button(spec, layout, spec.draft_button, "draft"),
+        spec.save_each_step
+            .map(|(label, _)| button(spec, layout, label, "save"))
+            .unwrap_or_default(),
         button(spec, layout, spec.next_button, "next")
     );
     page(

@@ -3,16 +3,20 @@
 //!
 //! Modelled on what is public of Microsoft Entra External ID as AKTO uses it (the
 //! `/<tenant>/oauth2/v2.0/authorize` shape, `response_type=code` with `response_mode=fragment`
-//! as MSAL.js asks it, a one-time code sent by e-mail); its wording, its look, the three tries
-//! of a code and the forced password renewal are invented. It is served on a second port of the
-//! same sandbox process and shares its state (accounts, the codes "sent by e-mail", the faults).
+//! as MSAL.js asks it, the e-mail then the password, a one-time code sent by e-mail) and of
+//! Keycloak as OCAPIAT uses it (`/auth/realms/<realm>/protocol/openid-connect/auth`, the fragment
+//! as keycloak-js asks it, the identifier and the password on one page, a password renewal
+//! forced at the first login); each portal's wording and look, the three tries of a code are
+//! invented. It is served on a second port of the same sandbox process and shares its state
+//! (accounts, the codes "sent by e-mail", the faults).
 //!
 //! The portal sends the browser to the authorization endpoint with a fresh `state` and `nonce`
-//! it keeps; the provider asks the e-mail, then the password, then the code, and sends the
-//! browser back to the registered `redirect_uri` with `#code=…&state=…`; the portal's callback
-//! page reads the fragment with JavaScript and posts it to the portal, which checks `state` and
-//! redeems the code (single use, bound to the `redirect_uri` and to the `nonce`). The provider
-//! keeps its own session: a second login from the same browser comes straight back.
+//! it keeps; the provider asks the e-mail and the password (on one page or two), then the code
+//! when it sends one, and sends the browser back to the registered `redirect_uri` with
+//! `#code=…&state=…`; the portal's callback page reads the fragment with JavaScript and posts it
+//! to the portal, which checks `state` and redeems the code (single use, bound to the
+//! `redirect_uri` and to the `nonce`). The provider keeps its own session: a second login from
+//! the same browser comes straight back.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -255,7 +259,12 @@ fn captcha_page(idp: &IdpSpec) -> Response {
     )
 }
 
+/// The first page of a login: the e-mail alone, or (with no `next_button`) the e-mail and the
+/// password together.
 fn email_page(idp: &IdpSpec, tx: &str) -> Response {
+    let Some(next) = idp.next_button else {
+        return login_page(idp, tx, false);
+    };
     html(
         idp,
         "Connexion",
@@ -264,9 +273,27 @@ fn email_page(idp: &IdpSpec, tx: &str) -> Response {
             "email",
             tx,
             &field("idp-email", "email", idp.email_label, "email", "username"),
-            idp.next_button,
+            next,
         ),
     )
+}
+
+/// The identifier and the password on one page, as Keycloak asks them.
+fn login_page(idp: &IdpSpec, tx: &str, error: bool) -> Response {
+    let mut body = String::new();
+    if error {
+        body.push_str(&alert(idp.login_error));
+    }
+    let fields = field("username", "email", idp.email_label, "text", "username")
+        + &field(
+            "password",
+            "password",
+            idp.password_label,
+            "password",
+            "current-password",
+        );
+    body.push_str(&form(idp, "password", tx, &fields, idp.sign_in_button));
+    html(idp, "Connexion", &body)
 }
 
 fn password_page(idp: &IdpSpec, tx: &str, email: &str, error: bool) -> Response {
@@ -435,7 +462,12 @@ async fn authorize(sh: Sh, headers: HeaderMap, Query(q): Query<AuthorizeQuery>) 
             state: q.state,
             nonce: q.nonce,
             email: String::new(),
-            stage: Stage::Email,
+            // With no « next » button the password is asked with the identifier.
+            stage: if idp.next_button.is_some() {
+                Stage::Email
+            } else {
+                Stage::Password
+            },
         },
     );
     sh.save(&st);
@@ -571,16 +603,27 @@ async fn password_submit(sh: Sh, Form(form): Form<StepForm>) -> Response {
         return captcha_page(idp);
     }
     let mut st = sh.state();
-    let Some(login) = at_stage(&st, &form.tx, Stage::Password) else {
+    let Some(mut login) = at_stage(&st, &form.tx, Stage::Password) else {
         return expired(idp);
     };
+    if idp.next_button.is_none() {
+        // One page: the identifier comes with the password, each time it is sent.
+        login.email = form.email.trim().to_owned();
+        if let Some(l) = st.idp.logins.get_mut(&form.tx) {
+            l.email = login.email.clone();
+        }
+    }
     let Some(account) = st
         .accounts
         .iter()
         .find(|a| a.email == login.email && a.password == form.password)
         .cloned()
     else {
-        return password_page(idp, &form.tx, &login.email, true);
+        sh.save(&st);
+        return match idp.next_button {
+            Some(_) => password_page(idp, &form.tx, &login.email, true),
+            None => login_page(idp, &form.tx, true),
+        };
     };
     if account.must_renew_password {
         if let Some(l) = st.idp.logins.get_mut(&form.tx) {

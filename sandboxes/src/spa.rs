@@ -246,7 +246,7 @@ async fn api_save_step(
     };
     match sh.save_step(&headers, id, n, input) {
         Ok(Saved::Draft) => Json(json!({ "next": "liste", "flash": spec.draft_saved })),
-        Ok(Saved::Step(k)) => Json(json!({ "next": "etape", "step": k })),
+        Ok(Saved::Step(k) | Saved::Kept(k)) => Json(json!({ "next": "etape", "step": k })),
         Ok(Saved::Summary) | Err(NotSaved::Filed) => Json(json!({ "next": "recapitulatif" })),
         Err(NotSaved::NoAccount(e)) => return unauthorized(spec, e),
         Err(NotSaved::Failed) => {

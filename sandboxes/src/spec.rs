@@ -217,7 +217,8 @@ pub struct PortalSpec {
     pub cookie_banner: Option<CookieBanner>,
     pub login_error: &'static str,
     pub session_expired: &'static str,
-    /// Whether a code "sent by e-mail" is asked after the password.
+    /// Whether a code "sent by e-mail" is asked after the password: by the portal's own login,
+    /// or by its identity provider (`idp`, with `email_code`), whose words are then these too.
     pub two_factor: bool,
     pub two_factor_label: &'static str,
     pub two_factor_button: &'static str,
@@ -254,12 +255,15 @@ pub struct PortalSpec {
     /// (step index, field, pre-set value) for the `extra_control = unknown` switch: an optional
     /// control the scripts do not know, holding a value nobody chose.
     pub preset_extra: (usize, Field, &'static str),
+    /// (save button, acknowledgement) when each step has its own save: « Suivant » then moves on
+    /// without keeping what the step holds unless it was saved first (server-rendered only).
+    pub save_each_step: Option<(&'static str, &'static str)>,
 }
 
 /// An OpenID Connect identity provider, served on a second port of the sandbox (its own
 /// origin), in the manner of the one a portal logs in through. Generic over its paths: Entra
-/// External ID's `/<tenant>/oauth2/v2.0/authorize`, or later Keycloak's
-/// `/realms/<realm>/protocol/openid-connect/auth`.
+/// External ID's `/<tenant>/oauth2/v2.0/authorize`, or Keycloak's
+/// `/auth/realms/<realm>/protocol/openid-connect/auth`.
 #[derive(Debug)]
 pub struct IdpSpec {
     /// What its pages are titled.
@@ -274,8 +278,9 @@ pub struct IdpSpec {
     /// The portal's page that reads the code from the URL fragment (its `redirect_uri`).
     pub callback_path: &'static str,
     pub email_label: &'static str,
-    /// The button between the e-mail and the password.
-    pub next_button: &'static str,
+    /// The button between the e-mail and the password, when they are asked on two pages (Entra);
+    /// `None`: both on one page, sent by `sign_in_button` (Keycloak).
+    pub next_button: Option<&'static str>,
     pub password_label: &'static str,
     pub sign_in_button: &'static str,
     pub login_error: &'static str,

@@ -39,7 +39,7 @@ static IDP: IdpSpec = IdpSpec {
     client_id: "6c1f2b9e-3d47-4a8e-b5f0-2e9a7c4d1b83",
     callback_path: "/auth/callback",
     email_label: "Adresse e-mail",
-    next_button: "Suivant",
+    next_button: Some("Suivant"),
     password_label: "Mot de passe",
     sign_in_button: "Se connecter",
     login_error: "Votre mot de passe est incorrect, ou ce compte n'existe pas.",
@@ -220,4 +220,5 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
         f("extra_costs", "Frais prévisionnels (€)", Kind::Text, false),
         "150,00",
     ),
+    save_each_step: None,
 };

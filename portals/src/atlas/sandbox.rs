@@ -197,4 +197,5 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
         ),
         "O",
     ),
+    save_each_step: None,
 };

@@ -173,4 +173,5 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
         ),
         "oui",
     ),
+    save_each_step: None,
 };
