@@ -1,18 +1,18 @@
-//! Shared test support: one Chromium per test, always closed (even when an assertion panics),
+//! Shared test support: one Chromium per test binary (each test in its own incognito context),
 //! sandboxes on port 0, a valid filing with real PDF attachments.
 
 #![allow(dead_code)]
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use browser::{Browser, BrowserConfig};
 use chrono::NaiveDate;
 use domain::OpcoId;
 use domain::{Euros, Nda, Siret};
-use futures::FutureExt;
 use portals::{
     Action, Attachments, Company, Contract, Credentials, Filing, Modality, PortalScript, Provider,
     Session, Trainee,
@@ -23,23 +23,91 @@ use secrecy::SecretString;
 
 pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 
-/// Runs `body` with a fresh Chromium and closes it afterwards, whatever happened.
+/// The Chromium every test of this binary shares, as the worker shares one between its jobs:
+/// each test opens its own incognito context (cookies, storage and cache of its own). It runs on
+/// a runtime of its own, so it outlives the test that happened to start it, and it is killed when
+/// the binary exits.
+struct SharedChromium {
+    browser: Browser,
+    _runtime: tokio::runtime::Runtime,
+}
+
+static SHARED: OnceLock<SharedChromium> = OnceLock::new();
+static SHARED_PID: AtomicU32 = AtomicU32::new(0);
+static SHARED_PROFILE: OnceLock<PathBuf> = OnceLock::new();
+
+extern "C" fn kill_shared_chromium() {
+    let pid = SHARED_PID.load(Ordering::SeqCst);
+    if pid != 0 {
+        // SIGKILL, as the engine does when a browser is dropped: its helpers see it go and end.
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+    if let Some(dir) = SHARED_PROFILE.get() {
+        for _ in 0..20 {
+            if std::fs::remove_dir_all(dir).is_ok() || !dir.exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// Statics are never dropped: without this, the shared Chromium would outlive the binary (and
+/// keep the test run's output open).
+#[allow(unsafe_code)]
+fn kill_at_exit() {
+    // SAFETY: registers a function taking and returning nothing, run once by exit(3); it only
+    // reads two statics and runs `kill`.
+    unsafe {
+        libc::atexit(kill_shared_chromium);
+    }
+}
+
+fn shared_browser() -> &'static Browser {
+    &SHARED
+        .get_or_init(|| {
+            // Launched from a thread outside the calling test's runtime, on a runtime that lives
+            // as long as the binary: the connection's task must not end with the first test.
+            std::thread::spawn(|| {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                let cfg = BrowserConfig {
+                    call_timeout: Duration::from_secs(15),
+                    // Never recycled: a relaunch from a test would tie Chromium to its runtime.
+                    recycle_after_pages: None,
+                    ..BrowserConfig::default()
+                };
+                let browser = runtime.block_on(Browser::launch(cfg)).unwrap();
+                let (pid, profile) =
+                    runtime.block_on(async { (browser.pid().await, browser.profile_dir().await) });
+                SHARED_PID.store(pid.unwrap_or(0), Ordering::SeqCst);
+                if let Some(profile) = profile {
+                    let _ = SHARED_PROFILE.set(profile);
+                }
+                kill_at_exit();
+                SharedChromium {
+                    browser,
+                    _runtime: runtime,
+                }
+            })
+            .join()
+            .expect("Chromium starts for the tests")
+        })
+        .browser
+}
+
+/// Runs `body` with the binary's shared Chromium.
 pub async fn with_browser<F, Fut>(body: F)
 where
     F: FnOnce(&'static Browser) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let cfg = BrowserConfig {
-        call_timeout: Duration::from_secs(15),
-        ..BrowserConfig::default()
-    };
-    // Leaked so the body's future can borrow it for as long as it runs; closed below.
-    let browser: &'static Browser = Box::leak(Box::new(Browser::launch(cfg).await.unwrap()));
-    let outcome = AssertUnwindSafe(body(browser)).catch_unwind().await;
-    let _ = browser.close().await;
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
+    body(shared_browser()).await;
 }
 
 pub async fn sandbox(portal: OpcoId, faults: Faults) -> RunningSandbox {
