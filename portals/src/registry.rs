@@ -9,4 +9,5 @@ registered! {
     atlas => Atlas,
     akto => Akto,
     opco_ep => OpcoEp,
+    opco_sante => OpcoSante,
 }
