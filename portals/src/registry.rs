@@ -10,4 +10,5 @@ registered! {
     akto => Akto,
     opco_ep => OpcoEp,
     opco_sante => OpcoSante,
+    constructys => Constructys,
 }
