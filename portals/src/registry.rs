@@ -11,4 +11,5 @@ registered! {
     opco_ep => OpcoEp,
     opco_sante => OpcoSante,
     constructys => Constructys,
+    opco_mobilites => OpcoMobilites,
 }
