@@ -12,4 +12,5 @@ registered! {
     opco_sante => OpcoSante,
     constructys => Constructys,
     opco_mobilites => OpcoMobilites,
+    opco_2i => Opco2i,
 }
