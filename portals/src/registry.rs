@@ -13,4 +13,5 @@ registered! {
     constructys => Constructys,
     opco_mobilites => OpcoMobilites,
     opco_2i => Opco2i,
+    ocapiat => Ocapiat,
 }

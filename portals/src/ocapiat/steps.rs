@@ -1,0 +1,55 @@
+//! OCAPIAT's request form (Mon Espace): four steps, then the summary.
+
+use crate::facts::Facts;
+use crate::filing::Filing;
+use crate::session::PageFill;
+use crate::steps_common::{
+    check, choice, contract, cost, day, file, modality, provider_siret, text,
+};
+
+/// Our filing on OCAPIAT's pages, in the portal's order and words.
+pub(crate) fn pages(f: &Filing, facts: &Facts) -> Vec<PageFill> {
+    vec![
+        PageFill {
+            name: "entreprise",
+            fields: vec![
+                text("SIRET de l'établissement", f.company.siret.as_str()),
+                text("Numéro d'adhérent OCAPIAT", &f.company.opco_account),
+            ],
+        },
+        PageFill {
+            name: "salarie",
+            fields: vec![
+                text("Nom de naissance du salarié", &f.trainee.last_name),
+                text("Prénom(s)", &f.trainee.first_names),
+                day(facts, "Date de naissance", f.trainee.birth_date),
+                text("Emploi occupé", &f.trainee.job_title),
+                choice("Type de contrat de travail", contract(facts, f)),
+            ],
+        },
+        PageFill {
+            name: "action",
+            fields: vec![
+                text("Intitulé de l'action", &f.action.title),
+                day(facts, "Date de début", f.action.start),
+                day(facts, "Date de fin", f.action.end),
+                text("Durée en heures", f.action.hours.to_string()),
+                choice("Modalité pédagogique", modality(facts, f)),
+                text("Coût pédagogique HT", cost(f)),
+                text("Raison sociale de l'organisme", &f.provider.name),
+                provider_siret(facts, "SIRET de l'organisme", f.provider.siret.as_str()),
+                text("Numéro de déclaration d'activité", f.provider.nda.as_str()),
+                check("Organisme certifié Qualiopi", f.provider.qualiopi),
+                check("Subrogation de paiement à l'organisme", f.subrogation),
+            ],
+        },
+        PageFill {
+            name: "pieces",
+            fields: vec![
+                file("Devis de l'organisme", &f.attachments.quote),
+                file("Programme de formation", &f.attachments.programme),
+                file("Convention tripartite signée", &f.attachments.agreement),
+            ],
+        },
+    ]
+}
