@@ -2,8 +2,8 @@
 //! filings per minute with 1, 4 and 8 concurrent sessions in one Chromium, with the peak memory
 //! of Chromium (all its processes) and of this process, which stands for the worker.
 //!
-//! Run: `cargo bench -p portals --bench prefill` (release profile); add `-- --portal akto` or
-//! `-- --portal opco-ep` for the other sandboxes (or set `PREFILL_BENCH_PORTAL`), and
+//! Run: `cargo bench -p portals --bench prefill` (release profile, Atlas); add
+//! `-- --portal <slug>` for any other registered portal (or set `PREFILL_BENCH_PORTAL`), and
 //! `--filings N` to change the number of filings per concurrency level (16 by default).
 //!
 //! Each filing runs as the worker runs a `prefill_filing` job: a fresh incognito page, a recorder
@@ -43,7 +43,8 @@ struct Args {
 fn usage_and_exit(msg: &str) -> ! {
     eprintln!("{msg}");
     eprintln!(
-        "usage: cargo bench -p portals --bench prefill -- [--portal atlas|akto|opco-ep] [--filings N]"
+        "usage: cargo bench -p portals --bench prefill -- [--portal {}] [--filings N]",
+        sandboxes::slugs().join("|")
     );
     std::process::exit(2);
 }

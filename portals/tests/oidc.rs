@@ -1,5 +1,6 @@
 //! Logging in through an identity provider on another origin (AKTO's sandbox, in the manner of
-//! Entra External ID), in real Chromium: the provider's pages, the return to the portal, the
+//! Entra External ID; the code's tries on every portal whose provider e-mails one), in real
+//! Chromium: the provider's pages, the return to the portal, the
 //! code's tries, the forced password renewal and the provider's own session.
 
 mod common;
@@ -159,8 +160,27 @@ async fn akto_logs_in_on_its_identity_providers_origin_and_prefills() {
     .await;
 }
 
+/// The portals that log in through an identity provider on another origin, from the registry.
+fn portals_with_a_provider() -> Vec<OpcoId> {
+    let found: Vec<OpcoId> = portals::SUPPORTED
+        .iter()
+        .copied()
+        .filter(|&o| common::spec_of(o).idp.is_some())
+        .collect();
+    for expected in [OpcoId::Akto, OpcoId::OpcoMobilites, OpcoId::Ocapiat] {
+        assert!(found.contains(&expected), "{found:?}");
+    }
+    found
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_the_provider_makes_renew_its_password_stops_for_staff() {
+    for portal in portals_with_a_provider() {
+        a_forced_renewal_stops_for_staff(portal).await;
+    }
+}
+
+async fn a_forced_renewal_stops_for_staff(portal: OpcoId) {
     with_browser(|browser| async move {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("rec");
@@ -169,13 +189,13 @@ async fn an_account_the_provider_makes_renew_its_password_stops_for_staff() {
             must_renew_password: true,
             ..Account::new("nouveau@entreprise.fr", "mot-de-passe-provisoire")
         };
-        let mut config = SandboxConfig::new(OpcoId::Akto);
+        let mut config = SandboxConfig::new(portal);
         config.accounts.push(flagged.clone());
         let sb = sandboxes::spawn(config).await.unwrap();
 
         let e = prefill_as(browser, &sb, &root, "renew", &flagged, &f)
             .await
-            .unwrap_err();
+            .expect_err(portal.slug());
         match &e {
             PortalError::NeedsHuman {
                 ask: HumanInput::PasswordRenewal { username },
@@ -185,7 +205,7 @@ async fn an_account_the_provider_makes_renew_its_password_stops_for_staff() {
                 assert_eq!(username, &flagged.email);
                 assert!(screenshot.as_ref().unwrap().exists());
             }
-            other => panic!("{other:?}"),
+            other => panic!("{portal}: {other:?}"),
         }
         assert_eq!(e.class(), portals::ErrorClass::NeedsHuman);
         // Nothing typed past the password: no new password chosen, no code sent.
@@ -202,19 +222,49 @@ async fn an_account_the_provider_makes_renew_its_password_stops_for_staff() {
                     ..
                 })
             ),
-            "{again:?}"
+            "{portal}: {again:?}"
         );
     })
     .await;
 }
 
+/// The portals whose identity provider e-mails a code after the password (AKTO's, OPCO
+/// Mobilités's single sign-on, …), from the registry.
+fn portals_with_an_emailed_code() -> Vec<OpcoId> {
+    let found: Vec<OpcoId> = portals::SUPPORTED
+        .iter()
+        .copied()
+        .filter(|&o| common::spec_of(o).idp.is_some_and(|idp| idp.email_code))
+        .collect();
+    assert!(found.contains(&OpcoId::Akto), "{found:?}");
+    assert!(found.contains(&OpcoId::OpcoMobilites), "{found:?}");
+    found
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_code_goes_back_to_staff_with_its_tries_left_and_is_never_typed_twice() {
+    for portal in portals_with_an_emailed_code() {
+        a_refused_code_is_never_typed_twice(portal).await;
+    }
+}
+
+async fn a_refused_code_is_never_typed_twice(portal: OpcoId) {
     with_browser(|browser| async move {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("rec");
         let f = filing(dir.path(), "Garnier");
-        let sb = sandbox(OpcoId::Akto, Faults::default()).await;
+        let sb = sandbox(portal, Faults::default()).await;
+        let idp = sb.spec().idp.expect("an identity provider");
+        let code_label = common::script_for(portal)
+            .facts()
+            .ui
+            .two_factor_label
+            .clone()
+            .expect("the code's label in the facts");
+        assert_eq!(
+            code_label, idp.code_label,
+            "{portal}: the facts name the provider's field"
+        );
         let e = run_once(browser, &sb, &root, "tries", 1, Op::Prefill, &f, None)
             .await
             .unwrap_err();
@@ -235,15 +285,18 @@ async fn a_refused_code_goes_back_to_staff_with_its_tries_left_and_is_never_type
             )
             .await
             .unwrap_err();
-            assert_eq!(code_asked(&e), Some((true, Some(left))), "{e:?}");
+            assert_eq!(code_asked(&e), Some((true, Some(left))), "{portal}: {e:?}");
             assert_eq!(
-                typed_in(&root, "tries", attempt, "Code de vérification"),
+                typed_in(&root, "tries", attempt, &code_label),
                 1,
-                "typed once, never retried"
+                "{portal}: typed once, never retried"
             );
         }
-        assert!(sb.pending_code(&Account::demo().email).is_none(), "void");
-        assert!(sb.requests().is_empty());
+        assert!(
+            sb.pending_code(&Account::demo().email).is_none(),
+            "{portal}: void"
+        );
+        assert!(sb.requests().is_empty(), "{portal}");
 
         // « Demander un nouveau code »: a run without a code gets a fresh one, which works.
         let e = run_once(browser, &sb, &root, "tries", 5, Op::Prefill, &f, None)
@@ -262,7 +315,7 @@ async fn a_refused_code_goes_back_to_staff_with_its_tries_left_and_is_never_type
             Some(fresh),
         )
         .await;
-        assert!(matches!(ok, Ok(Outcome::Prefilled(_))), "{ok:?}");
+        assert!(matches!(ok, Ok(Outcome::Prefilled(_))), "{portal}: {ok:?}");
     })
     .await;
 }

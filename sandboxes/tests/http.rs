@@ -112,9 +112,25 @@ async fn fill_all(sb: &RunningSandbox, c: &reqwest::Client, layout: Layout) -> S
         ""
     };
     for (i, step) in spec.steps.iter().enumerate() {
+        if let Some((_, ack)) = spec.save_each_step {
+            let body = c
+                .post(format!("{base}/etape/{}", i + 1))
+                .multipart(step_form(step, prefix, "save"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                body.contains(&sandboxes_escape(ack)),
+                "step {} not saved: {body}",
+                i + 1
+            );
+        }
         let resp = c
             .post(format!("{base}/etape/{}", i + 1))
-            .multipart(step_form(step, prefix))
+            .multipart(step_form(step, prefix, "next"))
             .send()
             .await
             .unwrap();
@@ -442,7 +458,7 @@ async fn layout_variants_keep_or_change_the_labels() {
         });
         let (step, extra) = spec.new_mandatory;
         let mut values = BTreeMap::new();
-        let mut form = Form::new().text("action", "next");
+        let mut form = Form::new().text("action", keeping_action(spec));
         for f in spec.steps[step].fields {
             if f.kind != Kind::File {
                 values.insert(f.key, value_for(f.key, f.kind));
@@ -662,9 +678,64 @@ fn spa_portals() -> impl Iterator<Item = OpcoId> {
     sandboxed().filter(|p| spec(*p).spa().is_some())
 }
 
+/// The action that keeps a step's values: its own save where each step has one, else « next ».
+fn keeping_action(spec: &PortalSpec) -> &'static str {
+    if spec.save_each_step.is_some() {
+        "save"
+    } else {
+        "next"
+    }
+}
+
+#[tokio::test]
+async fn where_each_step_has_its_save_next_alone_loses_the_steps_values() {
+    let mut seen = 0;
+    for portal in sandboxed().filter(|p| spec(*p).save_each_step.is_some()) {
+        seen += 1;
+        let sb = start(portal, Faults::default()).await;
+        let spec = spec(portal);
+        let c = client();
+        login(&sb, &c).await;
+        let base = new_request(&sb, &c).await;
+        let step = &spec.steps[0];
+        let resp = c
+            .post(format!("{base}/etape/1"))
+            .multipart(step_form(step, "", "next"))
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.url().path().ends_with("/etape/2"), "{portal}");
+        assert!(
+            sb.requests()[0].values.is_empty(),
+            "{portal}: kept without a save"
+        );
+        let (_, ack) = spec.save_each_step.unwrap();
+        let body = c
+            .post(format!("{base}/etape/1"))
+            .multipart(step_form(step, "", "save"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(body.contains(&sandboxes_escape(ack)), "{portal}");
+        let values = &sb.requests()[0].values;
+        for f in step.fields {
+            assert_eq!(
+                values[f.key],
+                value_for(f.key, f.kind),
+                "{portal} {}",
+                f.key
+            );
+        }
+    }
+    assert!(seen > 0, "no portal saves each step");
+}
+
 /// One step of the form as the app sends it: `FormData` with every field.
-fn step_form(step: &sandboxes::Step, prefix: &str) -> Form {
-    let mut form = Form::new().text("action", "next");
+fn step_form(step: &sandboxes::Step, prefix: &str, action: &str) -> Form {
+    let mut form = Form::new().text("action", action.to_owned());
     for f in step.fields {
         let name = format!("{prefix}{}", f.key);
         form = if f.kind == Kind::File {
@@ -684,9 +755,9 @@ fn step_form(step: &sandboxes::Step, prefix: &str) -> Form {
 
 #[tokio::test]
 async fn the_apps_api_saves_each_step_files_once_and_answers_401_without_a_session() {
-    let mut seen = 0;
+    let mut seen = Vec::new();
     for portal in spa_portals() {
-        seen += 1;
+        seen.push(portal);
         let sb = start(portal, Faults::default()).await;
         let spec = spec(portal);
         let c = client();
@@ -759,7 +830,7 @@ async fn the_apps_api_saves_each_step_files_once_and_answers_401_without_a_sessi
             }
             let saved: serde_json::Value = c
                 .post(format!("{api}/etapes/{}", i + 1))
-                .multipart(step_form(step, ""))
+                .multipart(step_form(step, "", "next"))
                 .send()
                 .await
                 .unwrap()
@@ -822,7 +893,14 @@ async fn the_apps_api_saves_each_step_files_once_and_answers_401_without_a_sessi
         assert_eq!(err["error"], spec.error_title);
         sb.shutdown().await;
     }
-    assert_eq!(seen, 2, "AKTO and OPCO EP are single-page apps");
+    for spa in [
+        OpcoId::Akto,
+        OpcoId::OpcoEp,
+        OpcoId::OpcoSante,
+        OpcoId::Ocapiat,
+    ] {
+        assert!(seen.contains(&spa), "{spa} is a single-page app: {seen:?}");
+    }
 }
 
 #[tokio::test]
@@ -868,7 +946,7 @@ async fn a_session_warning_not_answered_ends_the_session_and_one_answered_keeps_
             }
             let saved = c
                 .post(format!("{api}/etapes/1"))
-                .multipart(step_form(&spec.steps[0], ""))
+                .multipart(step_form(&spec.steps[0], "", "next"))
                 .send()
                 .await
                 .unwrap();

@@ -437,6 +437,73 @@ async fn an_account_flagged_for_renewal_must_choose_a_new_password_first() {
 }
 
 #[tokio::test]
+async fn ocapiats_keycloak_asks_identifier_and_password_on_one_page_and_renews_a_first_login() {
+    let flagged = Account {
+        must_renew_password: true,
+        ..Account::new("premiere@exploitation.fr", "mot-de-passe-initial")
+    };
+    let mut config = SandboxConfig::new(OpcoId::Ocapiat);
+    config.accounts.push(flagged.clone());
+    let sb = sandboxes::spawn(config).await.unwrap();
+    let spec = idp(&sb);
+    assert!(spec.next_button.is_none() && !spec.email_code);
+    let c = client();
+    let (tx, first) = start_login(&sb, &c).await;
+    assert!(first.path().starts_with("/auth/realms/"), "{first}");
+    assert!(first.path().ends_with("/protocol/openid-connect/auth"));
+    assert_eq!(query(&first)["response_mode"], "fragment");
+    let page = c.get(first).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&escaped(spec.email_label)), "{page}");
+    assert!(
+        page.contains(spec.password_label),
+        "one page asks both: {page}"
+    );
+
+    // A wrong password: the same page again, with the error and both fields.
+    let form = [
+        ("tx", tx.as_str()),
+        ("email", &demo().email),
+        ("password", "pas-le-bon"),
+    ];
+    let page = post_step(&sb, &c, "password", &form)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&escaped(spec.login_error)), "{page}");
+    assert!(page.contains(&escaped(spec.email_label)), "{page}");
+    // The right one, on the same transaction: back to the portal with a code, none e-mailed.
+    let form = [
+        ("tx", tx.as_str()),
+        ("email", &demo().email),
+        ("password", &demo().password),
+    ];
+    let back = post_step(&sb, &c, "password", &form).await;
+    let url = back_url(&back);
+    assert_eq!(url.path(), spec.callback_path, "{url}");
+    assert!(sb.pending_code(&demo().email).is_none());
+    let f = fragment(&url);
+    let home = callback(&sb, &c, &f["code"], &f["state"]).await;
+    assert_eq!(home.url().path(), sb.spec().home_path);
+
+    // The first login of a new account: a new password before anything else.
+    let c = client();
+    let (tx, _) = start_login(&sb, &c).await;
+    let form = [
+        ("tx", tx.as_str()),
+        ("email", &flagged.email),
+        ("password", &flagged.password),
+    ];
+    let page = post_step(&sb, &c, "password", &form)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&escaped(spec.renewal_title)), "{page}");
+    assert!(page.contains(spec.new_password_label), "{page}");
+}
+
+#[tokio::test]
 async fn the_failure_switches_reach_the_identity_provider() {
     let sb = akto(Faults::default(), vec![]).await;
     let spec = idp(&sb);

@@ -106,8 +106,18 @@ pub async fn sign_in(
     password: &str,
 ) -> reqwest::Response {
     let (tx, _) = start_login(sb, c).await;
-    post_step(sb, c, "email", &[("tx", &tx), ("email", email)]).await;
-    let resp = post_step(sb, c, "password", &[("tx", &tx), ("password", password)]).await;
+    let resp = if idp(sb).next_button.is_some() {
+        post_step(sb, c, "email", &[("tx", &tx), ("email", email)]).await;
+        post_step(sb, c, "password", &[("tx", &tx), ("password", password)]).await
+    } else {
+        // Keycloak's one page: the identifier goes with the password.
+        let form = [
+            ("tx", tx.as_str()),
+            ("email", email),
+            ("password", password),
+        ];
+        post_step(sb, c, "password", &form).await
+    };
     if !idp(sb).email_code {
         return resp;
     }
