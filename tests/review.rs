@@ -603,14 +603,16 @@ macro_rules! registered {
 }
 include!("../portals/src/registry.rs");
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_worker_killed_after_the_portal_accepted_and_before_saving_leaves_one_dossier() {
+/// A worker dies right after the portal gave its dossier number, before it saved it: the job
+/// taken over finds the dossier and files nothing more.
+async fn a_crash_after_the_portals_answer_leaves_one_dossier(portal: sandboxes::Portal) {
     let _one_fleet = ONE_FLEET.lock().await;
-    let sandbox = sandboxes::spawn(sandboxes::SandboxConfig::new(sandboxes::Portal::Atlas))
+    let slug = portal.slug();
+    let sandbox = sandboxes::spawn(sandboxes::SandboxConfig::new(portal))
         .await
         .unwrap();
-    let mut fleet = start_fleet(&sandbox, "atlas", None).await;
-    let id = prefills(&fleet, "atlas", &[("Martin", "Marie Claire")]).await[0]
+    let mut fleet = start_fleet(&sandbox, slug, None).await;
+    let id = prefills(&fleet, slug, &[("Martin", "Marie Claire")]).await[0]
         .0
         .clone();
     fleet
@@ -643,7 +645,11 @@ async fn a_worker_killed_after_the_portal_accepted_and_before_saving_leaves_one_
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(sandbox.dossiers().len(), 1, "the portal took the request");
+    assert_eq!(
+        sandbox.dossiers().len(),
+        1,
+        "{slug}: the portal took the request"
+    );
     assert!(
         armed.log_text().contains("after_portal_submit"),
         "the worker died elsewhere:\n{}",
@@ -668,7 +674,7 @@ async fn a_worker_killed_after_the_portal_accepted_and_before_saving_leaves_one_
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     let on_portal = sandbox.dossiers();
-    assert_eq!(on_portal.len(), 1, "filed twice: {on_portal:?}");
+    assert_eq!(on_portal.len(), 1, "{slug}: filed twice: {on_portal:?}");
     assert_eq!(view["dossier"].as_str(), on_portal[0].dossier.as_deref());
     let submit = api.job(view["current_job_id"].as_str().unwrap()).await;
     assert_eq!(submit["result"]["already_filed"], true, "{submit:#}");
@@ -678,6 +684,16 @@ async fn a_worker_killed_after_the_portal_accepted_and_before_saving_leaves_one_
     chromium.close().await.unwrap();
     healed.terminate();
     sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_killed_after_atlas_accepted_and_before_saving_leaves_one_dossier() {
+    a_crash_after_the_portals_answer_leaves_one_dossier(sandboxes::Portal::Atlas).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_killed_after_opco_2i_accepted_and_before_saving_leaves_one_dossier() {
+    a_crash_after_the_portals_answer_leaves_one_dossier(sandboxes::Portal::Opco2i).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
