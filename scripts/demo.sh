@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: the embedded default (one process, SQLite files under ./data, no server to install)
-# with the API and the workers, and a local sandbox of the Atlas portal. Jobs are submitted over
+# with the API and the workers, and a local sandbox of an OPCO's portal (Atlas unless
+# `DEMO_OPCO=<slug>` names another, e.g. `DEMO_OPCO=akto make demo`). Jobs are submitted over
 # HTTP and followed to their end, ending with a funding request prefilled on the sandbox portal and
 # waiting for review. The service keeps running afterwards; Ctrl-C stops it gracefully.
 set -euo pipefail
@@ -9,12 +10,18 @@ cd "$(dirname "$0")/.."
 bin=./target/debug/monopco
 addr=${DEMO_ADDR:-127.0.0.1:8080}
 token=demo-token-0123456789abcdef
+opco=${DEMO_OPCO:-atlas}
 mkdir -p data
 
-echo "demo: starting a sandbox of the Atlas portal (a local copy of its flow; no real portal is reached)"
-coproc SANDBOX { exec ./target/debug/portal-sandbox --opco atlas --addr 127.0.0.1:0 --state-dir data/sandbox-atlas 2> data/sandbox.log; }
+echo "demo: starting a sandbox of the $opco portal (a local copy of its flow; no real portal is reached)"
+coproc SANDBOX { exec ./target/debug/portal-sandbox --opco "$opco" --addr 127.0.0.1:0 --state-dir "data/sandbox-$opco" 2> data/sandbox.log; }
 sandbox_pid=$SANDBOX_PID
-read -r sandbox_url <&"${SANDBOX[0]}"
+read -r sandbox_url <&"${SANDBOX[0]}" || true
+if [[ -z "${sandbox_url:-}" ]]; then
+  cat data/sandbox.log >&2
+  echo "demo: the sandbox of « $opco » did not start (DEMO_OPCO names a portal by its slug, see above)" >&2
+  exit 2
+fi
 echo "demo:   $sandbox_url (account demo@entreprise.fr)"
 
 review_password=demo-relecture-2026
@@ -29,7 +36,7 @@ name = "demo"
 token = "$token"
 scopes = ["jobs:write", "jobs:read", "ops:read", "accounts:write"]
 
-[portals.atlas]
+[portals.$opco]
 base_url = "$sandbox_url"
 
 # Staff who review filings on http://$addr/review (argon2 hash from \`monopco hash-password\`).
@@ -87,14 +94,14 @@ api "http://$addr/v1/jobs/$id" | jq -r '.result.files[], .result.pack.file | "de
 files=$(pwd)/data/jobs/$id/files
 echo "demo:   files are in $files"
 
-echo "demo: 4. a funding request prefilled on the Atlas sandbox with those documents, stopped before submit"
+echo "demo: 4. a funding request prefilled on the $opco sandbox with those documents, stopped before submit"
 echo "demo:   the client's login (the sandbox's demo account) goes into the encrypted vault, write-only:"
-status=$(api -o /dev/null -w '%{http_code}' -X PUT "http://$addr/v1/portal-accounts/atlas/ADH-448812" \
+status=$(api -o /dev/null -w '%{http_code}' -X PUT "http://$addr/v1/portal-accounts/$opco/ADH-448812" \
   -d '{"username": "demo@entreprise.fr", "password": "demo-mot-de-passe"}')
-echo "demo:   PUT /v1/portal-accounts/atlas/ADH-448812 -> $status"
+echo "demo:   PUT /v1/portal-accounts/$opco/ADH-448812 -> $status"
 api "http://$addr/v1/portal-accounts" | jq -c .
 render_id=$id
-jq -n --arg render "$render_id" '{kind: "prefill_filing", input: {opco: "atlas", filing: {
+jq -n --arg render "$render_id" --arg opco "$opco" '{kind: "prefill_filing", input: {opco: $opco, filing: {
     company: {siret: "73282932000074", opco_account: "ADH-448812"},
     trainee: {last_name: "Martin-Hébert", first_names: "Zoé", birth_date: "1988-05-17",
               job_title: "Responsable de production", contract: "cdi"},
