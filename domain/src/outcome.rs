@@ -42,11 +42,13 @@ pub enum ReasonCode {
     OpcoUnresolved,
     /// A followed dossier no longer appears on the portal.
     MissingOnPortal,
+    /// The portal's site picker does not list the company's establishment exactly once.
+    SiteNotFound,
 }
 
 impl ReasonCode {
     /// Every code.
-    pub const ALL: [ReasonCode; 12] = [
+    pub const ALL: [ReasonCode; 13] = [
         Self::ReadyForReview,
         Self::ValuesNotKept,
         Self::ValuesDiffer,
@@ -59,6 +61,7 @@ impl ReasonCode {
         Self::CredentialsMissing,
         Self::OpcoUnresolved,
         Self::MissingOnPortal,
+        Self::SiteNotFound,
     ];
 
     /// The wire name, as stored in a job's `error.code`.
@@ -76,6 +79,7 @@ impl ReasonCode {
             Self::CredentialsMissing => "credentials_missing",
             Self::OpcoUnresolved => "opco_unresolved",
             Self::MissingOnPortal => "missing_on_portal",
+            Self::SiteNotFound => "site_not_found",
         }
     }
 
@@ -204,6 +208,15 @@ pub enum NeedsHuman {
         /// Why, in French.
         reason: String,
     },
+    /// The portal's site picker lists the company's establishment not at all, or several times.
+    SiteNotFound {
+        /// The filing's SIRET.
+        siret: String,
+        /// How many rows carry it.
+        found: usize,
+        /// The establishments listed, as the portal shows them.
+        listed: Vec<String>,
+    },
 }
 
 impl NeedsHuman {
@@ -221,6 +234,7 @@ impl NeedsHuman {
             Self::ValueDoesNotFit { .. } => ReasonCode::ValueDoesNotFit,
             Self::CredentialsMissing { .. } => ReasonCode::CredentialsMissing,
             Self::OpcoUnresolved { .. } => ReasonCode::OpcoUnresolved,
+            Self::SiteNotFound { .. } => ReasonCode::SiteNotFound,
         }
     }
 
@@ -306,6 +320,26 @@ impl NeedsHuman {
                 opco.slug()
             ),
             Self::OpcoUnresolved { reason } => reason.clone(),
+            Self::SiteNotFound {
+                siret,
+                found,
+                listed,
+            } => {
+                let listed = if listed.is_empty() {
+                    "aucun".to_owned()
+                } else {
+                    listed.join(" ; ")
+                };
+                if *found == 0 {
+                    format!(
+                        "Le compte de connexion ne donne accès à aucun établissement de SIRET {siret} (établissements proposés : {listed}). Rien n'a été saisi : faites rattacher cet établissement au compte sur le portail, ou corrigez le SIRET du dossier, puis relancez."
+                    )
+                } else {
+                    format!(
+                        "Le portail propose {found} espaces pour le SIRET {siret} (établissements proposés : {listed}). L'automate ne choisit pas : rien n'a été saisi. Vérifiez sur le portail quel espace utiliser, faites retirer l'autre du compte, puis relancez."
+                    )
+                }
+            }
         }
     }
 }
@@ -656,5 +690,33 @@ mod tests {
         assert!(renewal.message_fr().starts_with(
             "Le portail demande de changer le mot de passe du compte rh@client.fr : changez-le une fois à la main puis enregistrez le nouveau"
         ));
+    }
+
+    #[test]
+    fn an_establishment_absent_or_listed_twice_says_which_and_what_the_portal_listed() {
+        let listed = vec!["732 829 320 00082 · MARTIN DISTRIBUTION — DÉPÔT · Villeurbanne".into()];
+        let absent = NeedsHuman::SiteNotFound {
+            siret: "73282932000074".into(),
+            found: 0,
+            listed: listed.clone(),
+        };
+        assert_eq!(absent.code(), ReasonCode::SiteNotFound);
+        let text = absent.message_fr();
+        assert!(
+            text.contains("aucun établissement de SIRET 73282932000074"),
+            "{text}"
+        );
+        assert!(text.contains("MARTIN DISTRIBUTION — DÉPÔT"), "{text}");
+        let twice = NeedsHuman::SiteNotFound {
+            siret: "73282932000074".into(),
+            found: 2,
+            listed,
+        };
+        let text = twice.message_fr();
+        assert!(
+            text.contains("2 espaces pour le SIRET 73282932000074"),
+            "{text}"
+        );
+        assert!(text.contains("L'automate ne choisit pas"), "{text}");
     }
 }

@@ -24,6 +24,16 @@ pub enum HumanInput {
         /// The login whose password is to change.
         username: String,
     },
+    /// After the login, the portal lists the establishments the login acts for, and the
+    /// filing's SIRET is not among them, or is there more than once: nothing is chosen.
+    SiteChoice {
+        /// The filing's SIRET.
+        siret: String,
+        /// How many rows carry it (0 or 2 and more).
+        found: usize,
+        /// Every establishment listed, as the portal shows it.
+        listed: Vec<String>,
+    },
 }
 
 /// Why the portal or the filing refuses for good.

@@ -196,6 +196,20 @@ pub struct Facts {
     /// The identity provider the login goes through, on its own origin, when there is one.
     #[serde(default)]
     pub login_provider: Option<LoginProvider>,
+    /// The page after the login choosing the establishment whose space opens, when there is one.
+    #[serde(default)]
+    pub site_picker: Option<SitePicker>,
+}
+
+/// A page listing the establishments a login acts for, each row's link opening its space.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct SitePicker {
+    /// Its address (the script goes back to it to change establishment).
+    pub path: String,
+    /// Its heading.
+    pub title: String,
+    /// The header of the column holding each establishment's SIRET.
+    pub siret_header: String,
 }
 
 /// An identity provider on another origin that the portal's login sends the browser to: what

@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use domain::OpcoId;
 use regex::Regex;
 
-use crate::error::{AfterSubmit, PermanentReason, PortalError};
-use crate::facts::{Facts, Warning};
+use crate::error::{AfterSubmit, HumanInput, PermanentReason, PortalError};
+use crate::facts::{Facts, SitePicker, Warning};
 use crate::filing::Filing;
 use crate::readback::{self, KeptValue, Readback};
 use crate::session::{Flow, PageFill, Session, Stop, Value};
@@ -209,7 +209,83 @@ impl PortalScript {
         with_relogin!(self, session, self.statuses_flow(session))
     }
 
-    async fn list_rows(&self, s: &mut Session<'_>) -> Flow<Vec<TableRow>> {
+    /// The requests of the space of the establishment `siret` (on a portal with a site picker,
+    /// that space is opened first; elsewhere the login's one space).
+    async fn list_rows(&self, s: &mut Session<'_>, siret: &str) -> Flow<Vec<TableRow>> {
+        if let Some(picker) = &self.facts.site_picker {
+            self.open_site(s, picker, siret).await?;
+        }
+        self.read_list(s).await
+    }
+
+    /// The establishments the site picker lists, as the portal shows them.
+    async fn sites(&self, s: &mut Session<'_>, picker: &SitePicker) -> Flow<Vec<Site>> {
+        s.goto(&self.facts, &picker.path).await?;
+        s.expect_heading(&self.facts, &picker.title).await?;
+        let header = normalize_label(&picker.siret_header);
+        let tables = s.tables().await?;
+        let Some(table) = tables
+            .into_iter()
+            .find(|t| t.headers.iter().any(|h| normalize_label(h) == header))
+        else {
+            return Err(s
+                .changed(format!(
+                    "no table of establishments with a «{}» column",
+                    picker.siret_header
+                ))
+                .await);
+        };
+        Ok(table
+            .rows
+            .iter()
+            .map(|r| Site {
+                siret: r
+                    .cell(&picker.siret_header)
+                    .unwrap_or("")
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect(),
+                shown: r
+                    .cells
+                    .iter()
+                    .map(|(_, v)| v.as_str())
+                    .filter(|v| !v.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                href: r.links.first().map(|a| a.href.clone()),
+            })
+            .collect())
+    }
+
+    /// Opens the space of the establishment `siret`: exactly one row of the picker must carry
+    /// it, or a person decides (never the first one that looks right).
+    async fn open_site(&self, s: &mut Session<'_>, picker: &SitePicker, siret: &str) -> Flow<()> {
+        s.set_step("choose establishment");
+        let sites = self.sites(s, picker).await?;
+        let matching: Vec<&Site> = sites.iter().filter(|x| x.siret == siret).collect();
+        let href = match matching.as_slice() {
+            [one] => one.href.clone(),
+            _ => None,
+        };
+        let Some(href) = href else {
+            let screenshot = s
+                .snapshot("establishment not chosen", Some("site choice"))
+                .await;
+            return Err(Stop::Fail(PortalError::NeedsHuman {
+                step: s.step().to_owned(),
+                ask: HumanInput::SiteChoice {
+                    siret: siret.to_owned(),
+                    found: matching.len(),
+                    listed: sites.iter().map(|x| x.shown.clone()).collect(),
+                },
+                screenshot,
+            }));
+        };
+        s.goto(&self.facts, &href).await
+    }
+
+    /// The list of requests of the space that is open.
+    async fn read_list(&self, s: &mut Session<'_>) -> Flow<Vec<TableRow>> {
         s.goto(&self.facts, &self.facts.ui.home_path).await?;
         s.expect_heading(&self.facts, &self.facts.ui.list_title)
             .await?;
@@ -258,7 +334,7 @@ impl PortalScript {
 
     async fn find_existing(&self, s: &mut Session<'_>, filing: &Filing) -> Flow<Option<Existing>> {
         s.set_step("find existing request");
-        let rows = self.list_rows(s).await?;
+        let rows = self.list_rows(s, filing.company.siret.as_str()).await?;
         let l = &self.facts.list;
         let found: Vec<Existing> = rows
             .iter()
@@ -303,8 +379,8 @@ impl PortalScript {
 
     /// The portal's list as a person reads it, one line per request (best effort: this is
     /// evidence for staff, read after something already went wrong).
-    async fn list_as_seen(&self, s: &mut Session<'_>) -> Vec<String> {
-        match self.list_rows(s).await {
+    async fn list_as_seen(&self, s: &mut Session<'_>, filing: &Filing) -> Vec<String> {
+        match self.list_rows(s, filing.company.siret.as_str()).await {
             Ok(rows) => rows
                 .iter()
                 .map(|r| {
@@ -326,7 +402,7 @@ impl PortalScript {
     async fn filed_unknown(&self, s: &mut Session<'_>, filing: &Filing, reason: String) -> Stop {
         s.set_step("after submit");
         let screenshot = s.snapshot("outcome unknown", Some(&reason)).await;
-        let list = self.list_as_seen(s).await;
+        let list = self.list_as_seen(s, filing).await;
         let (reference, reference_recognised) = match self.find_existing(s, filing).await {
             Ok(Some(e)) => (e.dossier, e.recognised),
             _ => (None, false),
@@ -655,7 +731,20 @@ impl PortalScript {
 
     async fn statuses_flow(&self, s: &mut Session<'_>) -> Flow<Vec<DossierStatus>> {
         s.set_step("read statuses");
-        let rows = self.list_rows(s).await?;
+        // Behind a site picker, every establishment's space holds its own requests.
+        let rows = match &self.facts.site_picker {
+            None => self.read_list(s).await?,
+            Some(picker) => {
+                let mut rows = Vec::new();
+                for site in self.sites(s, picker).await? {
+                    if let Some(href) = site.href {
+                        s.goto(&self.facts, &href).await?;
+                        rows.extend(self.read_list(s).await?);
+                    }
+                }
+                rows
+            }
+        };
         s.snapshot("statuses", None).await;
         let mut out = Vec::new();
         for row in &rows {
@@ -667,6 +756,16 @@ impl PortalScript {
         }
         Ok(out)
     }
+}
+
+/// One establishment of a site picker.
+struct Site {
+    /// Its SIRET, digits only.
+    siret: String,
+    /// Its row as a person reads it.
+    shown: String,
+    /// Its row's link, opening its space.
+    href: Option<String>,
 }
 
 /// Reads one row of a list with the facts' headers and wording map; drafts (no dossier number)

@@ -673,17 +673,10 @@ impl<'a> Session<'a> {
         if let Some(button) = &ui.cookie_banner_button {
             self.dismiss_banner(facts, button).await?;
         }
-        let home = || Locator::role(Role::Heading, ui.list_title.as_str());
         let user_field = Locator::label(ui.user_label.as_str());
-        let first = self
-            .first_of(
-                facts,
-                &[
-                    (After::Form, Probe::Shown(user_field)),
-                    (After::Home, Probe::Shown(home())),
-                ],
-            )
-            .await?;
+        let mut probes = vec![(After::Form, Probe::Shown(user_field))];
+        probes.extend(landing(facts));
+        let first = self.first_of(facts, &probes).await?;
         if first == After::Home {
             self.snapshot("logged in (single sign-on)", None).await;
             return Ok(());
@@ -699,10 +692,8 @@ impl<'a> Session<'a> {
         let pass = Value::Text(self.credentials.password.expose_secret().to_owned());
         self.fill(facts, &ui.password_label, &pass, true).await?;
         self.login_click(facts, &ui.login_button).await?;
-        let mut next = vec![
-            (After::BadCredentials, Probe::Says(ui.login_error.as_str())),
-            (After::Home, Probe::Shown(home())),
-        ];
+        let mut next = vec![(After::BadCredentials, Probe::Says(ui.login_error.as_str()))];
+        next.extend(landing(facts));
         if let Some(m) = ui.password_renewal_marker.as_deref() {
             next.push((After::Renewal, Probe::Says(m)));
         }
@@ -730,7 +721,7 @@ impl<'a> Session<'a> {
             After::Home | After::Form | After::CodeRefused => {}
         }
         self.set_step("login");
-        self.expect_heading(facts, &ui.list_title).await?;
+        self.first_of(facts, &landing(facts)).await?;
         self.snapshot("logged in", None).await;
         Ok(())
     }
@@ -766,10 +757,7 @@ impl<'a> Session<'a> {
         self.fill(facts, &code_label, &code, true).await?;
         let button = ui.two_factor_button.clone().unwrap_or_default();
         self.login_click(facts, &button).await?;
-        let mut next = vec![(
-            After::Home,
-            Probe::Shown(Locator::role(Role::Heading, ui.list_title.as_str())),
-        )];
+        let mut next = landing(facts);
         for marker in [&ui.two_factor_error, &ui.two_factor_void_marker] {
             if let Some(m) = marker.as_deref().filter(|m| !m.is_empty()) {
                 next.push((After::CodeRefused, Probe::Says(m)));
@@ -884,6 +872,22 @@ impl<'a> Session<'a> {
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
     }
+}
+
+/// What shows that the login is over: the space's list of requests, or the site picker before
+/// it on a portal that has one.
+fn landing(facts: &Facts) -> Vec<(After, Probe<'static>)> {
+    let mut probes = vec![(
+        After::Home,
+        Probe::Shown(Locator::role(Role::Heading, facts.ui.list_title.as_str())),
+    )];
+    if let Some(picker) = &facts.site_picker {
+        probes.push((
+            After::Home,
+            Probe::Shown(Locator::role(Role::Heading, picker.title.as_str())),
+        ));
+    }
+    probes
 }
 
 /// Where a login page leads.

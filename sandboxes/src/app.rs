@@ -163,6 +163,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/captcha", post(captcha_submit))
         .route("/deconnexion", post(logout).get(logout))
+        .merge(site_routes(spec))
         .route(home, get(list))
         .route(&format!("{home}/nouvelle"), post(new_request))
         .route(
@@ -262,6 +263,8 @@ pub(crate) enum NoAccount {
     Expired,
     /// Logged in, the second-factor code not given yet.
     Unverified,
+    /// Logged in, no establishment chosen yet on a portal with a site picker.
+    NoSite,
 }
 
 /// The logged-in and verified account. A session shown the "session about to expire" dialog
@@ -276,11 +279,18 @@ pub(crate) fn account_of(sh: &Shared, headers: &HeaderMap) -> Result<String, NoA
         sh.save(&st);
         return Err(NoAccount::Expired);
     }
-    if s.verified {
-        Ok(s.email)
-    } else {
-        Err(NoAccount::Unverified)
+    if !s.verified {
+        return Err(NoAccount::Unverified);
     }
+    if sh.spec.site_picker.is_some() && s.site.is_none() {
+        return Err(NoAccount::NoSite);
+    }
+    Ok(s.email)
+}
+
+/// The establishment whose space this session has open, on a portal with a site picker.
+pub(crate) fn site_of(sh: &Shared, headers: &HeaderMap) -> Option<String> {
+    session(sh, headers).and_then(|(_, s)| s.site)
 }
 
 /// The logged-in and verified account, or a redirect to the login page.
@@ -298,6 +308,10 @@ fn to_login(spec: &PortalSpec, e: NoAccount) -> Response {
         NoAccount::Expired => {
             Redirect::to(&format!("{}?motif=expiree", spec.login_path)).into_response()
         }
+        NoAccount::NoSite => match spec.site_picker {
+            Some(picker) => Redirect::to(picker.path).into_response(),
+            None => Redirect::to(spec.login_path).into_response(),
+        },
     }
 }
 
@@ -359,6 +373,7 @@ async fn login_submit(sh: Sh, Form(form): Form<LoginForm>) -> Response {
         Session {
             email: email.clone(),
             verified: !spec.two_factor,
+            site: None,
         },
     );
     let target = if spec.two_factor {
@@ -446,6 +461,75 @@ async fn logout(sh: Sh, headers: HeaderMap) -> Response {
     Redirect::to(sh.spec.login_path).into_response()
 }
 
+/// The site picker's routes, on a portal that has one.
+fn site_routes(spec: &'static PortalSpec) -> Router<Arc<Shared>> {
+    match spec.site_picker {
+        Some(picker) => Router::new()
+            .route(picker.path, get(site_list))
+            .route(&format!("{}/{{n}}", picker.path), get(site_open)),
+        None => Router::new(),
+    }
+}
+
+/// The establishments the login may act for, as the `sites` switch lists them.
+pub(crate) fn sites_listed(
+    picker: &'static crate::spec::SitePicker,
+    faults: &Faults,
+) -> Vec<(&'static str, &'static str, &'static str)> {
+    let mut sites: Vec<_> = picker.sites.to_vec();
+    match faults.sites {
+        crate::state::SiteList::Standard => {}
+        crate::state::SiteList::Absent => {
+            sites.remove(0);
+        }
+        crate::state::SiteList::Twice => {
+            let (siret, _, town) = picker.sites[0];
+            sites.push((siret, "ANCIENNE ADHÉSION", town));
+        }
+    }
+    sites
+}
+
+/// The logged-in session (verified), whatever site it has open.
+#[allow(clippy::result_large_err)]
+fn logged_in(sh: &Shared, headers: &HeaderMap) -> Result<String, Response> {
+    match session(sh, headers) {
+        Some((_, s)) if s.verified => Ok(s.email),
+        Some(_) => Err(to_login(sh.spec, NoAccount::Unverified)),
+        None => Err(to_login(sh.spec, NoAccount::Expired)),
+    }
+}
+
+async fn site_list(sh: Sh, headers: HeaderMap) -> Response {
+    if let Err(r) = logged_in(&sh, &headers) {
+        return r;
+    }
+    let Some(picker) = sh.spec.site_picker else {
+        return not_found(sh.spec);
+    };
+    let sites = sites_listed(picker, &sh.faults());
+    Html(html::site_picker_page(sh.spec, picker, &sites)).into_response()
+}
+
+async fn site_open(sh: Sh, headers: HeaderMap, Path(n): Path<usize>) -> Response {
+    if let Err(r) = logged_in(&sh, &headers) {
+        return r;
+    }
+    let Some(picker) = sh.spec.site_picker else {
+        return not_found(sh.spec);
+    };
+    let sites = sites_listed(picker, &sh.faults());
+    let (Some((siret, _, _)), Some((sid, _))) = (sites.get(n), session(&sh, &headers)) else {
+        return not_found(sh.spec);
+    };
+    let mut st = sh.state();
+    if let Some(s) = st.sessions.get_mut(&sid) {
+        s.site = Some((*siret).to_owned());
+    }
+    sh.save(&st);
+    Redirect::to(sh.spec.home_path).into_response()
+}
+
 #[derive(Deserialize)]
 struct ListQuery {
     msg: Option<String>,
@@ -465,10 +549,16 @@ async fn list(sh: Sh, headers: HeaderMap, Query(q): Query<ListQuery>) -> Respons
         Ok(e) => e,
         Err(r) => return r,
     };
+    let site = site_of(&sh, &headers);
     let mine = sh.requests_of(&email);
-    let mine: Vec<&Request> = mine.iter().collect();
+    // A space shows only its establishment's requests.
+    let mine: Vec<&Request> = mine.iter().filter(|r| r.site == site).collect();
     let flash = (q.msg.as_deref() == Some("brouillon")).then_some(sh.spec.draft_saved);
-    page_response(&sh, html::list_page(sh.spec, &mine, flash))
+    let mut body = html::list_page(sh.spec, &mine, flash);
+    if let (Some(picker), Some(site)) = (sh.spec.site_picker, site.as_deref()) {
+        html::insert_site_banner(&mut body, picker, site);
+    }
+    page_response(&sh, body)
 }
 
 async fn new_request(sh: Sh, headers: HeaderMap) -> Response {
@@ -476,7 +566,7 @@ async fn new_request(sh: Sh, headers: HeaderMap) -> Response {
         Ok(e) => e,
         Err(r) => return r,
     };
-    let id = sh.new_request(email);
+    let id = sh.new_request(email, site_of(&sh, &headers));
     Redirect::to(&format!("{}/{id}/etape/1", sh.spec.home_path)).into_response()
 }
 
@@ -646,7 +736,7 @@ impl Shared {
     }
 
     /// Opens a new draft; returns its id.
-    pub(crate) fn new_request(&self, email: String) -> u32 {
+    pub(crate) fn new_request(&self, email: String, site: Option<String>) -> u32 {
         let mut st = self.state();
         st.next_request += 1;
         let id = st.next_request;
@@ -662,6 +752,7 @@ impl Shared {
             filed_at: None,
             status_changed_at: now,
             history: vec![(now, self.spec.statuses.draft.to_owned())],
+            site,
         });
         self.save(&st);
         id
@@ -775,8 +866,18 @@ impl Shared {
                             "action_cost" => parse_cents(&v).is_none(),
                             _ => field.kind == Kind::DateFr && !date_fr_ok(&v),
                         };
+                        // A space takes requests for its own establishment only.
+                        let other_site = field.key == "company_siret"
+                            && r.site.as_deref().is_some_and(|site| {
+                                v.chars().filter(char::is_ascii_digit).collect::<String>() != site
+                            });
                         if bad {
                             errors.push(format!("Le champ « {} » n'est pas valide.", field.label));
+                        } else if other_site {
+                            errors.push(format!(
+                                "Le champ « {} » ne correspond pas à l'établissement de cet espace.",
+                                field.label
+                            ));
                         }
                     }
                     r.values.insert(

@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
-use crate::spec::{CookieBanner, Field, HARMLESS_EXTRA, Kind, Markup, NameOrder, PortalSpec};
+use crate::spec::{
+    CookieBanner, Field, HARMLESS_EXTRA, Kind, Markup, NameOrder, PortalSpec, SitePicker,
+};
 use crate::state::{ExtraControl, Faults, Layout, Request, ShortField, Status};
 
 /// Escapes text for HTML content and attribute values.
@@ -538,6 +540,67 @@ pub(crate) fn list_page(spec: &PortalSpec, requests: &[&Request], flash: Option<
     }
     body.push_str("</tbody></table>");
     page(spec, spec.list_title, &body, true)
+}
+
+/// The establishments the login may act for: one row each, its link opening that space.
+pub(crate) fn site_picker_page(
+    spec: &PortalSpec,
+    picker: &SitePicker,
+    sites: &[(&str, &str, &str)],
+) -> String {
+    let (h_siret, h_name, h_town) = picker.headers;
+    let mut body = format!(
+        "<p>Votre identifiant donne accès aux établissements ci-dessous.</p><table class=\"listesites\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th></th></tr></thead><tbody>",
+        esc(h_siret),
+        esc(h_name),
+        esc(h_town)
+    );
+    for (n, (siret, name, town)) in sites.iter().enumerate() {
+        // The SIRET as the portal prints it: 732 829 320 00074.
+        let spaced = if siret.len() == 14 {
+            format!(
+                "{} {} {} {}",
+                &siret[..3],
+                &siret[3..6],
+                &siret[6..9],
+                &siret[9..]
+            )
+        } else {
+            (*siret).to_owned()
+        };
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td><a href=\"{}/{n}\">{}</a></td></tr>",
+            esc(&spaced),
+            esc(name),
+            esc(town),
+            picker.path,
+            esc(picker.open_link)
+        );
+    }
+    body.push_str("</tbody></table>");
+    page(spec, picker.title, &body, true)
+}
+
+/// Puts, right under a space's title, which establishment it is for and the way back to the
+/// picker.
+pub(crate) fn insert_site_banner(page_html: &mut String, picker: &SitePicker, siret: &str) {
+    let name = picker
+        .sites
+        .iter()
+        .find(|(s, _, _)| *s == siret)
+        .map_or("", |(_, n, _)| *n);
+    let banner = format!(
+        "<p class=\"etablissement\">{} {} (SIRET {}) — <a href=\"{}\">{}</a></p>",
+        esc(picker.current_label),
+        esc(name),
+        esc(siret),
+        picker.path,
+        esc(picker.change_link)
+    );
+    if let Some(at) = page_html.find("</h1>") {
+        page_html.insert_str(at + "</h1>".len(), &banner);
+    }
 }
 
 /// The value a control shows before anyone typed in it: the pre-set extra controls hold one.

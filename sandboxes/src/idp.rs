@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{Shared, cookie_value, with_cookie};
 use crate::html::esc;
-use crate::spec::{IdpSpec, PortalSpec};
+use crate::spec::{IdpFlow, IdpSpec, PortalSpec};
 use crate::state::{PendingCode, Session, State};
 
 /// The provider's session cookie (its own origin's; distinct from every portal's).
@@ -415,10 +415,29 @@ struct AuthorizeQuery {
     state: String,
     #[serde(default)]
     nonce: String,
+    /// The central login's (`IdpFlow::ReturnUrl`) only parameter: where to send the browser back.
+    #[serde(default, rename = "ReturnUrl")]
+    return_url: String,
 }
 
-async fn authorize(sh: Sh, headers: HeaderMap, Query(q): Query<AuthorizeQuery>) -> Response {
+async fn authorize(sh: Sh, headers: HeaderMap, Query(mut q): Query<AuthorizeQuery>) -> Response {
     let idp = idp_of(&sh);
+    if idp.flow == IdpFlow::ReturnUrl {
+        // An ASP.NET central login knows its sites' return addresses, nothing else.
+        if q.return_url != registered_redirect(&sh) {
+            return bad_request(
+                idp,
+                "L'adresse de retour ne correspond pas à celle de l'application.",
+            );
+        }
+        q.client_id = idp.client_id.to_owned();
+        q.redirect_uri = std::mem::take(&mut q.return_url);
+        q.response_type = "code".into();
+        q.response_mode = "fragment".into();
+        q.scope = "openid".into();
+        q.state = "-".into();
+        q.nonce = "-".into();
+    }
     // A request the provider cannot trust is never sent back anywhere.
     if q.client_id != idp.client_id {
         return bad_request(idp, "Application inconnue.");
@@ -487,12 +506,15 @@ fn grant(st: &mut State, idp: &IdpSpec, login: Login) -> String {
             expires: Utc::now() + chrono::Duration::seconds(GRANT_TTL_SECS),
         },
     );
-    format!(
-        "{}#code={}&state={}",
-        login.redirect_uri,
-        enc(&code),
-        enc(&login.state)
-    )
+    match idp.flow {
+        IdpFlow::OidcFragment => format!(
+            "{}#code={}&state={}",
+            login.redirect_uri,
+            enc(&code),
+            enc(&login.state)
+        ),
+        IdpFlow::ReturnUrl => format!("{}?ticket={}", login.redirect_uri, enc(&code)),
+    }
 }
 
 /// Ends a login: the provider's session, then back to the portal with a code.
@@ -775,6 +797,14 @@ pub(crate) async fn portal_login(sh: Sh, Query(q): Query<LoginQuery>) -> Respons
     let (Some(idp), Some(idp_url)) = (spec.idp, sh.idp_url.as_deref()) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    if idp.flow == IdpFlow::ReturnUrl {
+        let to = format!(
+            "{idp_url}{}?ReturnUrl={}",
+            idp.authorize_path,
+            enc(&registered_redirect(&sh))
+        );
+        return Redirect::to(&to).into_response();
+    }
     let state = random_id();
     let nonce = random_id();
     {
@@ -797,10 +827,56 @@ pub(crate) async fn portal_login(sh: Sh, Query(q): Query<LoginQuery>) -> Respons
     )
 }
 
-/// The callback page: the code is in the URL fragment, which only the page's script reads.
-pub(crate) async fn callback_page(sh: Sh) -> Response {
+#[derive(Deserialize)]
+pub(crate) struct TicketQuery {
+    #[serde(default)]
+    ticket: String,
+}
+
+/// Where a browser goes once logged in: the site picker when the portal has one, else its space.
+fn after_login(spec: &PortalSpec) -> &'static str {
+    spec.site_picker.map_or(spec.home_path, |p| p.path)
+}
+
+/// A new session of the portal for this account, and the browser sent on.
+fn open_session(sh: &Shared, st: &mut State, email: String) -> Response {
+    let sid = random_id();
+    st.sessions.insert(
+        sid.clone(),
+        Session {
+            email,
+            verified: true,
+            site: None,
+        },
+    );
+    sh.save(st);
+    with_cookie(
+        Redirect::to(after_login(sh.spec)).into_response(),
+        sh.spec.cookie,
+        &sid,
+    )
+}
+
+/// The callback page. OpenID Connect: the code is in the URL fragment, which only the page's
+/// script reads. Central login: the ticket is in the query, redeemed here, server-side.
+pub(crate) async fn callback_page(sh: Sh, Query(q): Query<TicketQuery>) -> Response {
     let spec = sh.spec;
-    let path = idp_of(&sh).callback_path;
+    let idp = idp_of(&sh);
+    if idp.flow == IdpFlow::ReturnUrl {
+        let mut st = sh.state();
+        let redeemed = redeem(&mut st, &q.ticket, idp.client_id, &registered_redirect(&sh));
+        return match redeemed {
+            Ok((email, _)) => open_session(&sh, &mut st, email),
+            Err(_) => {
+                sh.save(&st);
+                refused(
+                    spec,
+                    "Le jeton de connexion est invalide ou a déjà servi : reconnectez-vous.",
+                )
+            }
+        };
+    }
+    let path = idp.callback_path;
     let body = format!(
         "<p>Connexion en cours…</p><form id=\"oidc-return\" method=\"post\" action=\"{path}\"><input type=\"hidden\" name=\"code\"><input type=\"hidden\" name=\"state\"><input type=\"hidden\" name=\"error\"></form><script>(function(){{var p=new URLSearchParams(location.hash.slice(1));var f=document.getElementById('oidc-return');f.code.value=p.get('code')||'';f.state.value=p.get('state')||'';f.error.value=p.get('error')||'';history.replaceState(null,'',location.pathname);f.submit();}})();</script>"
     );
@@ -872,20 +948,7 @@ pub(crate) async fn callback_submit(
             );
         }
     };
-    let sid = random_id();
-    st.sessions.insert(
-        sid.clone(),
-        Session {
-            email,
-            verified: true,
-        },
-    );
-    sh.save(&st);
-    with_cookie(
-        Redirect::to(spec.home_path).into_response(),
-        spec.cookie,
-        &sid,
-    )
+    open_session(&sh, &mut st, email)
 }
 
 #[cfg(test)]

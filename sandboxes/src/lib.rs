@@ -37,16 +37,16 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use spec::{
-    CookieBanner, Field, HARMLESS_EXTRA, IdpSpec, Kind, ListHeaders, Markup, NameOrder, PortalSpec,
-    Routing, SANDBOXED, SpaOptions, Stack, StatusWords, Step, UnknownPortal, parse_portal, slugs,
-    spec,
+    CookieBanner, Field, HARMLESS_EXTRA, IdpFlow, IdpSpec, Kind, ListHeaders, Markup, NameOrder,
+    PortalSpec, Routing, SANDBOXED, SitePicker, SpaOptions, Stack, StatusWords, Step,
+    UnknownPortal, parse_portal, slugs, spec,
 };
 
 /// The portal a sandbox imitates: an OPCO with a line in the registry (`portals/src/registry.rs`).
 pub type Portal = domain::OpcoId;
 pub use state::{
     Account, Acknowledgement, ExtraControl, Faults, Layout, RequestView, SandboxConfig, ShortField,
-    Status, StatusChange, StoredFile,
+    SiteList, Status, StatusChange, StoredFile,
 };
 
 /// Why a sandbox could not start.

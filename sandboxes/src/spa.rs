@@ -61,6 +61,9 @@ fn unauthorized(spec: &PortalSpec, e: NoAccount) -> Response {
     let login = match e {
         NoAccount::Expired => format!("{}?motif=expiree", spec.login_path),
         NoAccount::Unverified => format!("{}/verification", spec.login_path),
+        NoAccount::NoSite => spec
+            .site_picker
+            .map_or_else(|| spec.login_path.to_owned(), |p| p.path.to_owned()),
     };
     (StatusCode::UNAUTHORIZED, Json(json!({ "login": login }))).into_response()
 }
@@ -186,7 +189,7 @@ async fn api_new(sh: Sh, headers: HeaderMap) -> Response {
         Ok(e) => e,
         Err(e) => return unauthorized(sh.spec, e),
     };
-    let id = sh.new_request(email);
+    let id = sh.new_request(email, crate::app::site_of(&sh, &headers));
     (StatusCode::CREATED, Json(json!({ "id": id }))).into_response()
 }
 

@@ -258,14 +258,48 @@ pub struct PortalSpec {
     /// (save button, acknowledgement) when each step has its own save: « Suivant » then moves on
     /// without keeping what the step holds unless it was saved first (server-rendered only).
     pub save_each_step: Option<(&'static str, &'static str)>,
+    /// A page choosing the establishment (by SIRET) whose space is opened, between the login and
+    /// the space; `None`: the login opens the space at once.
+    pub site_picker: Option<&'static SitePicker>,
 }
 
-/// An OpenID Connect identity provider, served on a second port of the sandbox (its own
-/// origin), in the manner of the one a portal logs in through. Generic over its paths: Entra
-/// External ID's `/<tenant>/oauth2/v2.0/authorize`, or Keycloak's
-/// `/auth/realms/<realm>/protocol/openid-connect/auth`.
+/// The page, after a central login, that lists the establishments the login may act for; each
+/// row opens that establishment's space, which shows only its own requests.
+#[derive(Debug)]
+pub struct SitePicker {
+    pub path: &'static str,
+    pub title: &'static str,
+    /// The table's headers: SIRET, company name, town.
+    pub headers: (&'static str, &'static str, &'static str),
+    /// The link of each row.
+    pub open_link: &'static str,
+    /// The establishments every account of the sandbox may act for: SIRET, name, town. The first
+    /// is the one the tests' filings are for (`Faults::sites` removes it or lists it twice).
+    pub sites: &'static [(&'static str, &'static str, &'static str)],
+    /// The link, in the space, back to the picker.
+    pub change_link: &'static str,
+    /// What the space says of the establishment it is for, before its name and SIRET.
+    pub current_label: &'static str,
+}
+
+/// How a login on another origin hands the browser back to the portal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdpFlow {
+    /// OpenID Connect: `client_id`, `redirect_uri`, `state` and `nonce` in, `#code=…&state=…`
+    /// back in the URL fragment (read by the callback page's script, posted to the portal).
+    OidcFragment,
+    /// A central login of an ASP.NET site: `?ReturnUrl=<the portal's callback>` in, the browser
+    /// sent back to that address with `?ticket=…`, which the portal redeems server-side.
+    ReturnUrl,
+}
+
+/// An identity provider, served on a second port of the sandbox (its own origin), in the manner
+/// of the one a portal logs in through. Generic over its paths: Entra External ID's
+/// `/<tenant>/oauth2/v2.0/authorize`, Keycloak's
+/// `/auth/realms/<realm>/protocol/openid-connect/auth`, or a central `/Home/Login`.
 #[derive(Debug)]
 pub struct IdpSpec {
+    pub flow: IdpFlow,
     /// What its pages are titled.
     pub title: &'static str,
     pub css: &'static str,

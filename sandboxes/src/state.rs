@@ -85,6 +85,21 @@ pub struct Faults {
     /// expire" dialog opens over it; the next call to the API other than its button ends the
     /// session.
     pub session_warning_at_step: Option<usize>,
+    /// On a portal with a site picker: what it lists of the establishment the filings are for.
+    pub sites: SiteList,
+}
+
+/// The `sites` switch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SiteList {
+    /// Every establishment of the spec once.
+    #[default]
+    Standard,
+    /// The establishment of the filings is not among those the login may act for.
+    Absent,
+    /// It is listed twice (two memberships under one SIRET).
+    Twice,
 }
 
 /// The `short_field` switch.
@@ -129,6 +144,9 @@ pub struct Session {
     pub email: String,
     /// False while a second-factor code is awaited.
     pub verified: bool,
+    /// The establishment (SIRET) whose space is open, on a portal with a site picker.
+    #[serde(default)]
+    pub site: Option<String>,
 }
 
 /// A code "sent by e-mail".
@@ -202,6 +220,9 @@ pub struct Request {
     pub status_changed_at: DateTime<Utc>,
     /// (when, label) of every status the request went through.
     pub history: Vec<(DateTime<Utc>, String)>,
+    /// The establishment (SIRET) whose space it was opened in, on a portal with a site picker.
+    #[serde(default)]
+    pub site: Option<String>,
 }
 
 /// Everything the sandbox remembers; saved to the state file when there is one.
@@ -282,6 +303,8 @@ pub struct RequestView {
     pub values: BTreeMap<String, String>,
     pub files: BTreeMap<String, StoredFile>,
     pub history: Vec<String>,
+    /// The establishment (SIRET) whose space it was opened in, behind a site picker.
+    pub site: Option<String>,
 }
 
 impl Request {
@@ -295,6 +318,7 @@ impl Request {
             values: self.values.clone(),
             files: self.files.clone(),
             history: self.history.iter().map(|(_, l)| l.clone()).collect(),
+            site: self.site.clone(),
         }
     }
 

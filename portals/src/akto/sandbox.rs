@@ -7,7 +7,7 @@
 use domain::OpcoId;
 
 use crate::spec::{
-    IdpSpec, Kind, ListHeaders, Markup, NameOrder, PortalSpec, Routing, SpaOptions, Stack,
+    IdpFlow, IdpSpec, Kind, ListHeaders, Markup, NameOrder, PortalSpec, Routing, SpaOptions, Stack,
     StatusWords, Step, field as f,
 };
 
@@ -32,6 +32,7 @@ const AKTO_MODALITY: &[(&str, &str)] = &[
 /// one-time code sent by e-mail. Invented (no recording yet): the tenant and client ids, every
 /// wording, the look, the three tries of a code, the forced password renewal.
 static IDP: IdpSpec = IdpSpec {
+    flow: IdpFlow::OidcFragment,
     title: "AKTO — Connexion à votre compte",
     css: "body{font-family:'Segoe UI',Arial,sans-serif;background:#efeff4;margin:0;color:#1b1b1b}.idp-card{background:#fff;max-width:440px;margin:60px auto;padding:36px 44px;box-shadow:0 2px 6px rgba(0,0,0,.2)}.idp-brand{font-weight:600;color:#5a2d82}h1{font-size:24px;font-weight:600}.idp-field{display:flex;flex-direction:column;margin:16px 0}.idp-field input{border:0;border-bottom:1px solid #666;padding:6px 0;font-size:15px}.idp-primary{background:#0067b8;color:#fff;border:0;padding:8px 32px;min-width:108px}.idp-error{color:#e81123;margin:8px 0}.idp-who{font-size:14px}",
     authorize_path: "/monespaceakto.onmicrosoft.com/oauth2/v2.0/authorize",
@@ -221,4 +222,5 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
         "150,00",
     ),
     save_each_step: None,
+    site_picker: None,
 };

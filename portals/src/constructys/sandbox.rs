@@ -198,4 +198,5 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
         "O",
     ),
     save_each_step: None,
+    site_picker: None,
 };

@@ -7,7 +7,7 @@
 use domain::OpcoId;
 
 use crate::spec::{
-    IdpSpec, Kind, ListHeaders, Markup, NameOrder, PortalSpec, Routing, SpaOptions, Stack,
+    IdpFlow, IdpSpec, Kind, ListHeaders, Markup, NameOrder, PortalSpec, Routing, SpaOptions, Stack,
     StatusWords, Step, field as f,
 };
 
@@ -29,6 +29,7 @@ const OCA_MODALITY: &[(&str, &str)] = &[
 /// identifier or e-mail and the password on one page, a password renewal forced at the first
 /// login. Invented: the realm's name, every wording, the look. No code is e-mailed.
 static KEYCLOAK: IdpSpec = IdpSpec {
+    flow: IdpFlow::OidcFragment,
     title: "OCAPIAT — Connexion",
     css: "body{font-family:'Open Sans',Arial,sans-serif;background:#f0f4ec;margin:0;color:#263238}.idp-card{background:#fff;max-width:440px;margin:60px auto;padding:28px 32px;box-shadow:0 2px 6px rgba(0,0,0,.2)}.idp-brand{color:#4b8b3b;font-weight:700;text-transform:uppercase}.idp-field{display:flex;flex-direction:column;margin:12px 0}.idp-field input{padding:8px;border:1px solid #b0bec5;border-radius:2px}.idp-primary{width:100%;background:#4b8b3b;color:#fff;border:0;padding:10px;font-size:15px}.idp-error{background:#fdecea;color:#b71c1c;padding:8px;margin:8px 0}.idp-who{font-size:13px}",
     authorize_path: "/auth/realms/ocapiat-entreprises/protocol/openid-connect/auth",
@@ -244,4 +245,5 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
         "oui",
     ),
     save_each_step: None,
+    site_picker: None,
 };

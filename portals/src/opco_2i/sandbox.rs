@@ -179,4 +179,5 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
         "oui",
     ),
     save_each_step: Some(("Enregistrer l'étape", "Étape enregistrée")),
+    site_picker: None,
 };

@@ -174,4 +174,5 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
         "oui",
     ),
     save_each_step: None,
+    site_picker: None,
 };

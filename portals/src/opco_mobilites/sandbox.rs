@@ -7,7 +7,7 @@
 use domain::OpcoId;
 
 use crate::spec::{
-    IdpSpec, Kind, ListHeaders, Markup, NameOrder, PortalSpec, Stack, StatusWords, Step,
+    IdpFlow, IdpSpec, Kind, ListHeaders, Markup, NameOrder, PortalSpec, Stack, StatusWords, Step,
     field as f,
 };
 
@@ -28,6 +28,7 @@ const MOB_MODALITY: &[(&str, &str)] = &[
 /// Inferred: an OAuth server of a Symfony application (`/oauth/v2/auth`, `/oauth/v2/token`, the
 /// paths of its usual bundle). Invented: the client id, every wording, the look.
 static SSO: IdpSpec = IdpSpec {
+    flow: IdpFlow::OidcFragment,
     title: "OPCO Mobilités — Authentification",
     css: "body{font-family:Roboto,Arial,sans-serif;background:#eaf1f8;margin:0;color:#0b2545}.idp-card{background:#fff;max-width:420px;margin:70px auto;padding:30px;border-radius:6px;border-top:6px solid #f18700}.idp-brand{color:#13315c;font-weight:700}.idp-field{display:flex;flex-direction:column;margin:14px 0}.idp-field input{padding:8px;border:1px solid #8da9c4}.idp-primary{background:#13315c;color:#fff;border:0;padding:10px 24px;border-radius:4px}.idp-error{color:#c1121f;margin:8px 0}.idp-who{font-size:13px}",
     authorize_path: "/oauth/v2/auth",
@@ -205,4 +206,5 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
         "80,00",
     ),
     save_each_step: None,
+    site_picker: None,
 };

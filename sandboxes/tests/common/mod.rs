@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use sandboxes::{IdpSpec, RunningSandbox};
+use sandboxes::{IdpFlow, IdpSpec, RunningSandbox};
 
 /// The sandbox's identity provider, which it must have.
 pub fn idp(sb: &RunningSandbox) -> &'static IdpSpec {
@@ -139,7 +139,8 @@ pub async fn callback(
         .unwrap()
 }
 
-/// The whole login: ends on the portal's home page.
+/// The whole login: ends on the portal's home page (behind a site picker, the first
+/// establishment's, as a person would pick it).
 pub async fn login(
     sb: &RunningSandbox,
     c: &reqwest::Client,
@@ -147,6 +148,21 @@ pub async fn login(
     password: &str,
 ) -> reqwest::Response {
     let back = sign_in(sb, c, email, password).await;
-    let f = fragment(&back_url(&back));
-    callback(sb, c, &f["code"], &f["state"]).await
+    let url = back_url(&back);
+    let landed = match idp(sb).flow {
+        IdpFlow::OidcFragment => {
+            let f = fragment(&url);
+            callback(sb, c, &f["code"], &f["state"]).await
+        }
+        // The central login's ticket is in the query: the portal redeems it itself.
+        IdpFlow::ReturnUrl => c.get(url).send().await.unwrap(),
+    };
+    match sb.spec().site_picker {
+        Some(picker) => c
+            .get(format!("{}{}/0", sb.url(), picker.path))
+            .send()
+            .await
+            .unwrap(),
+        None => landed,
+    }
 }

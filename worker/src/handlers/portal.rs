@@ -349,6 +349,19 @@ pub fn outcome_of(e: PortalError, recordings: &str) -> Result<Outcome, JobError>
         } => NeedsHuman::PasswordRenewal {
             username: username.clone(),
         },
+        PortalError::NeedsHuman {
+            ask:
+                HumanInput::SiteChoice {
+                    siret,
+                    found,
+                    listed,
+                },
+            ..
+        } => NeedsHuman::SiteNotFound {
+            siret: siret.clone(),
+            found: *found,
+            listed: listed.clone(),
+        },
         PortalError::PortalChanged { step, what, .. } => NeedsHuman::PortalChanged {
             step: step.clone(),
             what: what.clone(),
