@@ -14,4 +14,5 @@ registered! {
     opco_mobilites => OpcoMobilites,
     opco_2i => Opco2i,
     ocapiat => Ocapiat,
+    opcommerce => Opcommerce,
 }

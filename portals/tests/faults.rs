@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::{Op, Outcome, filing, run, run_once, run_with, sandbox, with_browser};
 use domain::OpcoId;
 use portals::{ErrorClass, HumanInput, PermanentReason, PortalError};
-use sandboxes::{Account, Faults, Layout, SandboxConfig};
+use sandboxes::{Account, Faults, Layout, SandboxConfig, SiteList};
 
 fn with(f: impl FnOnce(&mut Faults)) -> Faults {
     let mut faults = Faults::default();
@@ -299,6 +299,60 @@ async fn akto_asks_a_human_for_the_emailed_code_and_resumes_with_it() {
                 path.display()
             );
         }
+    })
+    .await;
+}
+
+/// L'Opcommerce's central login leads to a site picker: the script opens the space of the
+/// filing's SIRET, never another; a SIRET not listed, or listed twice, stops for a person with
+/// what the picker showed, before anything is typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lopcommerce_opens_the_filings_establishment_and_stops_when_it_is_absent_or_twice() {
+    with_browser(|browser| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("rec");
+        let mut f = filing(dir.path(), "Petit");
+        for (sites, expected) in [(SiteList::Absent, 0), (SiteList::Twice, 2)] {
+            let sb = sandbox(OpcoId::Opcommerce, with(|x| x.sites = sites)).await;
+            let e = run(browser, &sb, &root, "site", Op::Prefill, &f)
+                .await
+                .unwrap_err();
+            match &e {
+                PortalError::NeedsHuman {
+                    ask:
+                        HumanInput::SiteChoice {
+                            siret,
+                            found,
+                            listed,
+                        },
+                    ..
+                } => {
+                    assert_eq!(siret, f.company.siret.as_str());
+                    assert_eq!(*found, expected, "{sites:?}");
+                    assert!(
+                        listed
+                            .iter()
+                            .any(|l| l.contains("MARTIN DISTRIBUTION — DÉPÔT")),
+                        "{sites:?}: {listed:?}"
+                    );
+                }
+                other => panic!("{sites:?}: {other:?}"),
+            }
+            assert_screenshot(&e);
+            assert!(sb.requests().is_empty(), "{sites:?}: nothing typed");
+        }
+        // The second establishment of the login: its own space, not the first one's.
+        f.company.siret = domain::Siret::parse("73282932000082").unwrap();
+        let sb = sandbox(OpcoId::Opcommerce, Faults::default()).await;
+        let done = run(browser, &sb, &root, "site-ok", Op::Prefill, &f).await;
+        assert!(matches!(done, Ok(Outcome::Prefilled(_))), "{done:?}");
+        let requests = sb.requests();
+        assert_eq!(requests.len(), 1, "{requests:?}");
+        assert_eq!(requests[0].site.as_deref(), Some("73282932000082"));
+        assert_eq!(
+            requests[0].values.get("company_siret").map(String::as_str),
+            Some("73282932000082")
+        );
     })
     .await;
 }

@@ -568,3 +568,89 @@ async fn a_code_bound_to_another_nonce_does_not_open_the_portal() {
     assert_eq!(mixed.status(), 400);
     assert!(mixed.text().await.unwrap().contains("invalide"));
 }
+
+#[tokio::test]
+async fn lopcommerces_central_login_returns_with_a_single_use_ticket_then_a_site_picker_opens_one_space()
+ {
+    let sb = sandboxes::spawn(SandboxConfig::new(OpcoId::Opcommerce))
+        .await
+        .unwrap();
+    let spec = idp(&sb);
+    let picker = sb
+        .spec()
+        .site_picker
+        .expect("L'Opcommerce has a site picker");
+    let c = client();
+    let (tx, first) = start_login(&sb, &c).await;
+    assert_eq!(first.path(), spec.authorize_path, "{first}");
+    let own = format!("{}{}", sb.url(), spec.callback_path);
+    assert_eq!(query(&first)["ReturnUrl"], own);
+    // Another return address is refused: the login sends nobody elsewhere.
+    let foreign = c
+        .get(format!(
+            "{}{}?ReturnUrl=http%3A%2F%2Fautre.example%2Fforconet%2FAccount%2FSignIn",
+            sb.idp_url().unwrap(),
+            spec.authorize_path
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 400);
+
+    let form = [
+        ("tx", tx.as_str()),
+        ("email", &demo().email),
+        ("password", &demo().password),
+    ];
+    let back = post_step(&sb, &c, "password", &form).await;
+    let url = back_url(&back);
+    assert_eq!(url.path(), spec.callback_path, "{url}");
+    assert!(url.fragment().is_none(), "{url}");
+    assert!(!query(&url)["ticket"].is_empty(), "{url}");
+    let landed = c.get(url.clone()).send().await.unwrap();
+    assert_eq!(landed.url().path(), picker.path);
+    let page = landed.text().await.unwrap();
+    assert!(
+        page.contains("732 829 320 00074") && page.contains("732 829 320 00082"),
+        "{page}"
+    );
+    // The ticket serves once.
+    let again = client().get(url).send().await.unwrap();
+    assert_eq!(again.status(), 400);
+
+    // No space before an establishment is chosen; then each space holds its own requests.
+    let home = format!("{}{}", sb.url(), sb.spec().home_path);
+    let before = c.get(&home).send().await.unwrap();
+    assert_eq!(before.url().path(), picker.path);
+    let second = c
+        .get(format!("{}{}/1", sb.url(), picker.path))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.url().path(), sb.spec().home_path);
+    assert!(second.text().await.unwrap().contains("00082"));
+    c.post(format!("{home}/nouvelle")).send().await.unwrap();
+    let requests = sb.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].site.as_deref(), Some("73282932000082"));
+    let resume = escaped(sb.spec().resume_link);
+    assert!(
+        c.get(&home)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains(&resume)
+    );
+    c.get(format!("{}{}/0", sb.url(), picker.path))
+        .send()
+        .await
+        .unwrap();
+    let first_space = c.get(&home).send().await.unwrap().text().await.unwrap();
+    assert!(
+        !first_space.contains(&resume),
+        "another establishment's draft is listed: {first_space}"
+    );
+}
