@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::NaiveDate;
 use domain::{Euros, OpcoId};
 use serde::Deserialize;
 
@@ -18,7 +18,8 @@ use crate::status::StatusKind;
 pub enum Deadline {
     /// N calendar days before the first day of the action.
     CalendarDaysBeforeStart { days: u32 },
-    /// N working days (Monday to Friday; public holidays not counted out) before the start.
+    /// N working days (« jours ouvrés »: Monday to Friday, French public holidays excepted)
+    /// before the start.
     WorkingDaysBeforeStart { days: u32 },
     /// A window: from N months before the first day of the action up to that first day,
     /// included. A request filed earlier is not yet receivable.
@@ -37,7 +38,7 @@ impl Deadline {
                 let mut left = days;
                 while left > 0 {
                     d -= chrono::Duration::days(1);
-                    if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+                    if crate::calendar::is_working_day(d) {
                         left -= 1;
                     }
                 }
@@ -352,6 +353,25 @@ impl Facts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_working_day_deadline_skips_public_holidays() {
+        // Tuesday 11 May 2027: 15 working days back cross Ascension (6 May), 8 May (a
+        // Saturday) and 1 May (a Saturday): Monday 19 April, where weekends alone give the 20th.
+        let start = NaiveDate::from_ymd_opt(2027, 5, 11).unwrap();
+        let d = Deadline::WorkingDaysBeforeStart { days: 15 };
+        assert_eq!(
+            d.last_day(start),
+            NaiveDate::from_ymd_opt(2027, 4, 19).unwrap()
+        );
+        // Across Easter Monday (29 March 2027): Tuesday 30 March, 1 working day back, is
+        // Friday 26 March.
+        let d = Deadline::WorkingDaysBeforeStart { days: 1 };
+        assert_eq!(
+            d.last_day(NaiveDate::from_ymd_opt(2027, 3, 30).unwrap()),
+            NaiveDate::from_ymd_opt(2027, 3, 26).unwrap()
+        );
+    }
 
     #[test]
     fn a_working_day_deadline_skips_weekends() {

@@ -9,6 +9,7 @@
 //! dossier number, read all statuses. Every step is recorded (screenshots, HTML, step log) with
 //! secrets masked. Errors say what the worker should do ([`PortalError::class`]).
 
+pub mod calendar;
 mod error;
 mod facts;
 mod filing;
