@@ -142,6 +142,9 @@ pub struct Ui {
     /// Whether the provider is chosen among the suggestions the portal offers for its SIRET.
     #[serde(default)]
     pub provider_autocomplete: bool,
+    /// Whether the company is chosen among the suggestions the portal offers for its SIRET.
+    #[serde(default)]
+    pub company_autocomplete: bool,
     /// Each step's own save button, where « Suivant » alone loses what the step holds: the
     /// script saves every step, waits for `step_saved_marker`, then goes on.
     #[serde(default)]

@@ -58,6 +58,18 @@ pub(crate) fn provider_siret(facts: &Facts, label: &'static str, siret: &str) ->
     }
 }
 
+/// The company's SIRET: chosen among the portal's suggestions where its facts say so.
+pub(crate) fn company_siret(facts: &Facts, label: &'static str, siret: &str) -> FieldFill {
+    FieldFill {
+        label,
+        value: if facts.ui.company_autocomplete {
+            Value::Pick(siret.to_owned())
+        } else {
+            Value::Text(siret.to_owned())
+        },
+    }
+}
+
 pub(crate) fn contract(facts: &Facts, f: &Filing) -> String {
     match f.trainee.contract {
         Contract::Cdi => facts.options.contract_cdi.clone(),

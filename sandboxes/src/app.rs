@@ -166,6 +166,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .merge(site_routes(spec))
         .route(home, get(list))
         .route(&format!("{home}/nouvelle"), post(new_request))
+        .route(&format!("{home}/suggestions"), get(suggestions))
         .route(
             &format!("{home}/{{id}}/etape/{{n}}"),
             get(step_form).post(step_submit),
@@ -561,6 +562,45 @@ async fn list(sh: Sh, headers: HeaderMap, Query(q): Query<ListQuery>) -> Respons
     page_response(&sh, body)
 }
 
+#[derive(Deserialize)]
+struct SuggestQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// The autocomplete's suggestions: the choices whose value starts with what was typed (spaces
+/// ignored), or whose name holds it; nothing under three characters.
+async fn suggestions(sh: Sh, headers: HeaderMap, Query(q): Query<SuggestQuery>) -> Response {
+    if let Err(r) = account(&sh, &headers) {
+        return r;
+    }
+    let typed: String = q.q.chars().filter(|c| !c.is_whitespace()).collect();
+    let lower = q.q.trim().to_lowercase();
+    let choices = sh.spec.suggest_field().map_or(&[][..], |(_, c)| c);
+    let found: Vec<serde_json::Value> = choices
+        .iter()
+        .filter(|(value, name)| {
+            typed.chars().count() >= 3
+                && (value.starts_with(&typed) || name.to_lowercase().contains(&lower))
+        })
+        .map(|(value, name)| {
+            let grouped = if value.len() == 14 {
+                format!(
+                    "{} {} {} {}",
+                    &value[..3],
+                    &value[3..6],
+                    &value[6..9],
+                    &value[9..]
+                )
+            } else {
+                (*value).to_owned()
+            };
+            serde_json::json!({ "value": value, "name": name, "grouped": grouped })
+        })
+        .collect();
+    axum::Json(serde_json::json!({ "suggestions": found })).into_response()
+}
+
 async fn new_request(sh: Sh, headers: HeaderMap) -> Response {
     let email = match account(&sh, &headers) {
         Ok(e) => e,
@@ -871,8 +911,15 @@ impl Shared {
                             && r.site.as_deref().is_some_and(|site| {
                                 v.chars().filter(char::is_ascii_digit).collect::<String>() != site
                             });
+                        let unlisted = matches!(field.kind, Kind::Suggest(choices)
+                            if !choices.iter().any(|(value, _)| *value == v));
                         if bad {
                             errors.push(format!("Le champ « {} » n'est pas valide.", field.label));
+                        } else if unlisted {
+                            errors.push(format!(
+                                "« {} » : choisissez une des propositions de la liste.",
+                                field.label
+                            ));
                         } else if other_site {
                             errors.push(format!(
                                 "Le champ « {} » ne correspond pas à l'établissement de cet espace.",

@@ -156,6 +156,11 @@ fn button(spec: &PortalSpec, layout: Layout, label: &str, value: &str) -> String
     }
 }
 
+/// The script of an autocomplete control (`@ID@` is its input's id): typing clears the choice
+/// and asks the portal for suggestions a moment later; they open in a list at the end of the
+/// page, and a click on one is the choice.
+const SUGGEST_JS: &str = "(function(){var i=document.getElementById('@ID@'),h=document.getElementById('@ID@-v'),t=null,asked='';var close=function(){var p=document.getElementById('@ID@-list');if(p)p.remove();i.setAttribute('aria-expanded','false');};i.addEventListener('input',function(){h.value='';clearTimeout(t);var q=i.value.replace(/\\s/g,'');t=setTimeout(function(){asked=q;fetch(location.pathname.replace(/\\/[0-9]+\\/etape\\/[0-9]+$/,'')+'/suggestions?q='+encodeURIComponent(q),{credentials:'same-origin'}).then(function(r){return r.json();}).then(function(j){if(asked!==q)return;close();if(!j.suggestions.length)return;var p=document.createElement('div');p.id='@ID@-list';p.setAttribute('role','listbox');var r=i.getBoundingClientRect();p.style.cssText='position:absolute;background:#fff;border:1px solid #999;z-index:10;left:'+(r.left+scrollX)+'px;top:'+(r.bottom+scrollY)+'px';j.suggestions.forEach(function(s){var o=document.createElement('div');o.setAttribute('role','option');o.textContent=s.name+' — '+s.grouped;o.style.padding='4px 8px';o.addEventListener('click',function(){h.value=s.value;i.value=s.value;close();});p.appendChild(o);});document.body.appendChild(p);i.setAttribute('aria-expanded','true');});},250);});i.addEventListener('keydown',function(e){if(e.key==='Escape')close();});})();";
+
 /// One text-like control.
 fn control(field: &Field, name: &str, id: &str, value: &str, attrs: &str) -> String {
     let req = if field.required { " required" } else { "" };
@@ -192,6 +197,14 @@ fn control(field: &Field, name: &str, id: &str, value: &str, attrs: &str) -> Str
             let checked = if value == "oui" { " checked" } else { "" };
             format!(
                 "<input type=\"checkbox\" id=\"{id}\" name=\"{name}\" value=\"oui\"{checked}{attrs}>"
+            )
+        }
+        Kind::Suggest(_) => {
+            // The visible input has no name: only a suggestion clicked fills the hidden one (its
+            // script comes after the form, see `step_page`).
+            format!(
+                "<input type=\"text\" id=\"{id}\" value=\"{v}\" role=\"combobox\" aria-autocomplete=\"list\" aria-expanded=\"false\" autocomplete=\"off\"{req}{attrs}><input type=\"hidden\" id=\"{id}-v\" name=\"{name}\" value=\"{v}\">",
+                v = esc(value),
             )
         }
         Kind::File => {
@@ -664,6 +677,7 @@ pub(crate) fn step_view(
                 Kind::Select(o) => ("select", o.to_vec()),
                 Kind::Checkbox => ("checkbox", Vec::new()),
                 Kind::File => ("file", Vec::new()),
+                Kind::Suggest(o) => ("suggest", o.to_vec()),
             };
             let announced =
                 faults.short_field == ShortField::Announced && field.key == spec.short_field.0;
@@ -715,6 +729,7 @@ pub(crate) fn step_page(
     let layout = faults.layout;
     let markup = markup_for(spec, layout);
     let mut rows = String::new();
+    let mut scripts = String::new();
     for (n, (field, view)) in step_view(spec, faults, r, step).iter().enumerate() {
         let mut html = render_field(spec, layout, field, n, &view.value, view.file.as_deref());
         if let Some(limit) = view.maxlength {
@@ -726,6 +741,14 @@ pub(crate) fn step_page(
             );
         }
         rows.push_str(&html);
+        if matches!(field.kind, Kind::Suggest(_)) {
+            let id = id_of(spec, layout, field.key, n);
+            let _ = write!(
+                scripts,
+                "<script>{}</script>",
+                SUGGEST_JS.replace("@ID@", &id)
+            );
+        }
     }
     if markup == Markup::LabelledBy {
         let _ = write!(body, "<table class=\"form\">{rows}</table>");
@@ -743,6 +766,7 @@ pub(crate) fn step_page(
             .unwrap_or_default(),
         button(spec, layout, spec.next_button, "next")
     );
+    body.push_str(&scripts);
     page(
         spec,
         &format!("Demande de prise en charge — {}", spec.steps[step].title),

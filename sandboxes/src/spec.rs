@@ -109,6 +109,9 @@ pub enum Kind {
     Checkbox,
     /// A PDF upload.
     File,
+    /// An autocomplete over these (value, name) pairs: what is typed asks the portal for
+    /// suggestions (`<home>/suggestions?q=`), and only a suggestion clicked is sent.
+    Suggest(&'static [(&'static str, &'static str)]),
 }
 
 /// One field of a step.
@@ -351,6 +354,19 @@ pub const HARMLESS_EXTRA: Field = Field {
 };
 
 impl PortalSpec {
+    /// The first autocomplete field of the form, with its choices.
+    pub fn suggest_field(
+        &self,
+    ) -> Option<(&'static Field, &'static [(&'static str, &'static str)])> {
+        self.steps
+            .iter()
+            .flat_map(|s| s.fields.iter())
+            .find_map(|f| match f.kind {
+                Kind::Suggest(choices) => Some((f, choices)),
+                _ => None,
+            })
+    }
+
     /// The field with this key, wherever it is.
     pub fn field(&self, key: &str) -> Option<&'static Field> {
         self.steps

@@ -975,3 +975,82 @@ async fn a_session_warning_not_answered_ends_the_session_and_one_answered_keeps_
         }
     }
 }
+
+#[tokio::test]
+async fn an_autocomplete_offers_the_accounts_establishments_and_keeps_only_a_listed_one() {
+    let mut seen = 0;
+    for portal in sandboxed().filter(|p| spec(*p).suggest_field().is_some()) {
+        seen += 1;
+        let sb = start(portal, Faults::default()).await;
+        let spec = spec(portal);
+        let (field, choices) = spec.suggest_field().unwrap();
+        let c = client();
+        let ask = |q: &str| format!("{}{}/suggestions?q={q}", sb.url(), spec.home_path);
+        let outside = c.get(ask("73282")).send().await.unwrap();
+        assert_ne!(
+            outside.url().path(),
+            format!("{}/suggestions", spec.home_path),
+            "{portal}: suggestions without a session"
+        );
+        login(&sb, &c).await;
+        let count = |v: serde_json::Value| v["suggestions"].as_array().map_or(0, Vec::len);
+        let siren = &choices[0].0[..9];
+        let by_siren: serde_json::Value = c
+            .get(ask(siren))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let sharing = choices.iter().filter(|(v, _)| v.starts_with(siren)).count();
+        assert!(sharing > 1, "{portal}: a prefix must offer several");
+        assert_eq!(count(by_siren), sharing, "{portal}");
+        let exact: serde_json::Value = c
+            .get(ask(choices[0].0))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(count(exact.clone()), 1, "{portal}");
+        assert_eq!(exact["suggestions"][0]["value"], choices[0].0);
+
+        // A SIRET the list does not offer is refused, in the portal's words.
+        let base = new_request(&sb, &c).await;
+        let n = spec
+            .steps
+            .iter()
+            .position(|s| s.fields.iter().any(|f| f.key == field.key))
+            .unwrap();
+        let action = if spec.save_each_step.is_some() {
+            "save"
+        } else {
+            "next"
+        };
+        let mut form = Form::new().text("action", action);
+        for f in spec.steps[n].fields {
+            let value = if f.key == field.key {
+                "73282932000108".to_owned()
+            } else {
+                value_for(f.key, f.kind)
+            };
+            form = form.text(f.key, value);
+        }
+        let body = c
+            .post(format!("{base}/etape/{}", n + 1))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            body.contains("choisissez une des propositions de la liste"),
+            "{portal}: {body}"
+        );
+    }
+    assert!(seen > 0, "no portal has an autocomplete");
+}

@@ -21,6 +21,13 @@ const O2I_FINALITY: &[(&str, &str)] = &[
     ("BILAN", "Bilan de compétences"),
     ("VAE", "Validation des acquis de l'expérience"),
 ];
+/// The establishments attached to the sandbox's account, offered by the company autocomplete
+/// (invented; they share a SIREN, so a prefix offers several and only the whole SIRET picks one).
+const O2I_COMPANIES: &[(&str, &str)] = &[
+    ("73282932000074", "MÉCANIQUE MARTIN — SIÈGE"),
+    ("73282932000082", "MÉCANIQUE MARTIN — ATELIER DE VÉNISSIEUX"),
+    ("73282932000090", "MÉCANIQUE MARTIN — DÉPÔT DE GIVORS"),
+];
 const O2I_CONTRACT: &[(&str, &str)] = &[
     ("01", "Contrat à durée indéterminée"),
     ("02", "Contrat à durée déterminée"),
@@ -39,8 +46,9 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
     // a save button per step whose absence loses the step's entry, dates typed JJ/MM/AAAA,
     // a duration in days + hours + minutes. Invented: the middle steps' names, every label,
     // button and message, the « finalité » options, the routes, the dossier-number format, the
-    // server-rendered stack (nothing public says what the portal is built on), and the company
-    // SIRET as plain text (OPCAIM's company autocomplete is not modelled yet).
+    // server-rendered stack (nothing public says what the portal is built on). Modelled too: the
+    // company chosen by an autocomplete by SIRET among the account's establishments (typed
+    // text alone is not sent); invented: their names.
     stack: Stack::ServerRendered,
     brand: "OPCO 2i",
     space: "Espace entreprise OPCO 2i",
@@ -92,7 +100,7 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
         Step {
             title: "2-ENTREPRISE",
             fields: &[
-                f("company_siret", "SIRET de l'établissement", Kind::Text, true),
+                f("company_siret", "SIRET de l'établissement", Kind::Suggest(O2I_COMPANIES), true),
                 f("account_id", "N° d'adhérent", Kind::Text, true),
             ],
         },

@@ -3,7 +3,7 @@
 use crate::facts::Facts;
 use crate::filing::Filing;
 use crate::session::PageFill;
-use crate::steps_common::{choice, contract, cost, day, file, modality, text};
+use crate::steps_common::{choice, company_siret, contract, cost, day, file, modality, text};
 
 /// A duration in whole hours as the form asks it: days, hours, minutes.
 fn days_hours_minutes(hours: u32, hours_per_day: u32) -> (u32, u32, u32) {
@@ -27,7 +27,7 @@ pub(crate) fn pages(f: &Filing, facts: &Facts) -> Vec<PageFill> {
         PageFill {
             name: "entreprise",
             fields: vec![
-                text("SIRET de l'établissement", f.company.siret.as_str()),
+                company_siret(facts, "SIRET de l'établissement", f.company.siret.as_str()),
                 text("N° d'adhérent", &f.company.opco_account),
             ],
         },
