@@ -191,3 +191,48 @@ async fn the_inventory_of_controls_covers_shadow_roots_and_frames_of_other_origi
     })
     .await;
 }
+
+/// A legacy frameset shows nothing of its own: what a person reads (text, tables, stated
+/// values) is in its frames, and is read from there, links resolved against their frame.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_framesets_text_tables_and_stated_values_are_read_from_its_frames() {
+    let main = Server::start(vec![
+        ("/", Route::html(include_str!("fixtures/frameset.html"))),
+        ("/menu", Route::html(include_str!("fixtures/menu.html"))),
+        (
+            "/contenu",
+            Route::html(include_str!("fixtures/contenu.html")),
+        ),
+    ])
+    .await;
+    with_browser(|browser| async move {
+        let page = browser.new_page().await.unwrap();
+        page.goto(&main.url("/")).await.unwrap();
+        Locator::link("Accord — démarrage à confirmer")
+            .wait(&page)
+            .await
+            .unwrap();
+        let text = locator::page_text(&page).await.unwrap();
+        assert!(text.contains("Dernière connexion le 01/12/2026."), "{text}");
+        assert!(text.contains("Mes demandes d'aide financière"), "{text}");
+        let deep = locator::deep_page_text(&page).await.unwrap();
+        assert!(deep.contains("DAF-2026-0042"), "{deep}");
+
+        let tables = locator::tables(&page).await.unwrap();
+        assert_eq!(tables.len(), 1, "{tables:?}");
+        let row = &tables[0].rows[0];
+        assert_eq!(row.cell("N° DAF"), Some("DAF-2026-0042"));
+        assert_eq!(
+            row.cell("Situation"),
+            Some("Accord — démarrage à confirmer")
+        );
+        assert_eq!(row.links[0].href, main.url("/daf/42"));
+
+        let stated = locator::stated_values(&page).await.unwrap();
+        assert!(
+            stated.contains(&("Intitulé".to_owned(), "Bilan de compétences".to_owned())),
+            "{stated:?}"
+        );
+    })
+    .await;
+}

@@ -963,15 +963,32 @@ async fn from_every_frame<T: serde::de::DeserializeOwned>(
     Ok(out)
 }
 
-/// The visible text of the page.
+/// The documents a person reads on the page: the top one, then those of its frames of the same
+/// origin (a legacy frameset shows nothing of its own; its frames hold the page). Frames of
+/// another origin cannot be read from the top and are left out of the texts and tables below.
+const DOCUMENTS_JS: &str = "const docs = scan().roots.filter(r => r.nodeType === 9);";
+
+/// The visible text of the page and of its same-origin frames.
 pub async fn page_text(page: &Page) -> Result<String, LocatorError> {
-    eval_lib(page, "return document.body ? document.body.innerText : '';").await
+    eval_lib(
+        page,
+        &format!(
+            "{DOCUMENTS_JS} return docs.map(d => d.body ? d.body.innerText : '').filter(Boolean).join('\\n');"
+        ),
+    )
+    .await
 }
 
 /// The text of the page with that of its open shadow roots (what a person reads inside web
-/// components too), without the page's title.
+/// components too) and of its same-origin frames, without the page's title.
 pub async fn deep_page_text(page: &Page) -> Result<String, LocatorError> {
-    eval_lib(page, "return document.body ? deepText(document.body) : '';").await
+    eval_lib(
+        page,
+        &format!(
+            "{DOCUMENTS_JS} return docs.map(d => d.body ? deepText(d.body) : '').filter(Boolean).join('\\n');"
+        ),
+    )
+    .await
 }
 
 /// The labels (as written) of every visible mandatory control (`required` or
@@ -1044,24 +1061,28 @@ pub async fn controls(page: &Page) -> Result<Vec<Control>, LocatorError> {
 }
 
 /// The label/value pairs a page states (a summary): `<dt>`/`<dd>` of definition lists, and the
-/// rows of tables that hold one header cell and one data cell.
+/// rows of tables that hold one header cell and one data cell; in same-origin frames too.
 pub async fn stated_values(page: &Page) -> Result<Vec<(String, String)>, LocatorError> {
     eval_lib(
         page,
-        r#"const clean = s => (s || '').replace(/\s+/g, ' ').trim();
+        &format!(
+            "{DOCUMENTS_JS}{}",
+            r#"const clean = s => (s || '').replace(/\s+/g, ' ').trim();
         const out = [];
-        for (const dl of document.querySelectorAll('dl')) {
+        const all = sel => docs.flatMap(d => [...d.querySelectorAll(sel)]);
+        for (const dl of all('dl')) {
           let label = null;
           for (const c of dl.querySelectorAll('dt, dd')) {
             if (c.tagName === 'DT') label = clean(c.innerText);
             else if (label !== null) { out.push([label, clean(c.innerText)]); label = null; }
           }
         }
-        for (const tr of document.querySelectorAll('tr')) {
+        for (const tr of all('tr')) {
           const cells = [...tr.cells];
           if (cells.length === 2 && cells[0].tagName === 'TH' && cells[1].tagName === 'TD' && !cells[1].querySelector('input, select, textarea')) out.push([clean(cells[0].innerText), clean(cells[1].innerText)]);
         }
-        return out;"#,
+        return out;"#
+        ),
     )
     .await
 }
@@ -1113,12 +1134,15 @@ pub struct Table {
     pub rows: Vec<TableRow>,
 }
 
-/// Every table of the page with a header row, read as a person would.
+/// Every table of the page and of its same-origin frames with a header row, read as a person
+/// would (a link's `href` resolved against its own frame's address).
 pub async fn tables(page: &Page) -> Result<Vec<Table>, LocatorError> {
     eval_lib(
         page,
-        r#"const clean = s => (s || '').replace(/\s+/g, ' ').trim();
-        return [...document.querySelectorAll('table')].map(t => {
+        &format!(
+            "{DOCUMENTS_JS}{}",
+            r#"const clean = s => (s || '').replace(/\s+/g, ' ').trim();
+        return docs.flatMap(d => [...d.querySelectorAll('table')]).map(t => {
           const headRow = t.tHead ? t.tHead.rows[0] : [...t.rows].find(r => [...r.cells].every(c => c.tagName === 'TH'));
           if (!headRow) return null;
           const headers = [...headRow.cells].map(c => clean(c.innerText));
@@ -1128,7 +1152,8 @@ pub async fn tables(page: &Page) -> Result<Vec<Table>, LocatorError> {
             links: [...r.querySelectorAll('a[href]')].map(a => ({ text: clean(a.innerText), href: a.href })),
           }));
           return { caption: t.caption ? clean(t.caption.innerText) : null, headers, rows };
-        }).filter(Boolean);"#,
+        }).filter(Boolean);"#
+        ),
     )
     .await
 }
