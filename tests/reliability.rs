@@ -587,7 +587,7 @@ async fn readiness_goes_red_within_two_seconds_when_redis_or_postgres_goes_away_
     api.wait_state(id, "succeeded", Duration::from_secs(15))
         .await;
 
-    proxy.cut();
+    proxy.cut().await;
     let pg_red = readiness_turns(&api, 503, Duration::from_secs(2)).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     proxy.restore();

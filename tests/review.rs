@@ -279,13 +279,30 @@ async fn settle(
                 fleet.app.log_text()
             );
         }
-        assert!(
-            Instant::now() < deadline,
-            "filing {id} stuck in {state}:\n{view:#}\n{}",
-            fleet.app.log_text()
-        );
+        if Instant::now() >= deadline {
+            panic!("{}", stuck(fleet, id, &state, &view).await);
+        }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+}
+
+/// Why a filing did not move, most telling first (CI keeps only the head and the tail of a long
+/// failure): its current job as the API shows it, that job's own log lines, the filing's history,
+/// then the whole filing.
+async fn stuck(fleet: &Fleet, id: &str, state: &str, view: &Value) -> String {
+    let job_id = view["current_job_id"].as_str().unwrap_or_default();
+    let mut job = fleet.api.job(job_id).await;
+    if let Some(j) = job.as_object_mut() {
+        j.remove("input");
+    }
+    let log = fleet.app.log_text();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains(job_id)).collect();
+    let from = lines.len().saturating_sub(40);
+    format!(
+        "filing {id} stuck in {state}; its job {job_id}:\n{job:#}\nthat job's last log lines:\n{}\nhistory: {:#}\nthe filing: {view:#}",
+        lines[from..].join("\n"),
+        view["events"]
+    )
 }
 
 /// Queues a polling round and answers the portal's code on the review page if it asks.
@@ -992,8 +1009,8 @@ async fn when_the_store_is_down_every_review_page_says_so_instead_of_an_empty_li
     let csrf = csrf_of(&page);
 
     // The store goes away: each page says the service is unavailable, none lists nothing.
-    proxy.cut();
-    // The proxy drops the open connections within a few tens of milliseconds.
+    // Every pooled connection is closed when `cut` returns; the app still needs a moment to see it.
+    proxy.cut().await;
     let deadline = Instant::now() + Duration::from_secs(15);
     while staff.get("/review").await.0 == 200 {
         assert!(Instant::now() < deadline, "the store is still answering");

@@ -601,7 +601,25 @@ pub struct CutProxy {
     pub port: u16,
     up: std::sync::Arc<std::sync::atomic::AtomicBool>,
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Connections being forwarded right now.
+    live: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// Counts one forwarded connection for as long as it lives.
+struct Live(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Live {
+    fn new(count: &std::sync::Arc<std::sync::atomic::AtomicUsize>) -> Self {
+        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Self(count.clone())
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl CutProxy {
@@ -611,9 +629,11 @@ impl CutProxy {
         let port = listener.local_addr().unwrap().port();
         let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
         let generation = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let live = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let task = {
             let up = up.clone();
             let generation = generation.clone();
+            let live = live.clone();
             tokio::spawn(async move {
                 loop {
                     let Ok((mut inbound, _)) = listener.accept().await else {
@@ -624,7 +644,9 @@ impl CutProxy {
                     }
                     let born = generation.load(Ordering::SeqCst);
                     let generation = generation.clone();
+                    let alive = Live::new(&live);
                     tokio::spawn(async move {
+                        let _alive = alive;
                         let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
                             return;
                         };
@@ -645,15 +667,26 @@ impl CutProxy {
             port,
             up,
             generation,
+            live,
             task,
         }
     }
 
-    /// Drops every connection and refuses new ones.
-    pub fn cut(&self) {
-        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
-        self.generation
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    /// Drops every connection and refuses new ones; returns once none is left open (a pooled
+    /// connection still alive would let a request through after the cut).
+    pub async fn cut(&self) {
+        use std::sync::atomic::Ordering;
+        self.up.store(false, Ordering::SeqCst);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.live.load(Ordering::SeqCst) > 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the proxy still forwards {} connection(s) 5 s after the cut",
+                self.live.load(Ordering::SeqCst)
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// Accepts connections again.
