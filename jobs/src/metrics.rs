@@ -43,6 +43,7 @@ pub struct Metrics {
     failed: Family<KindLabel, Counter>,
     pushed: Counter,
     taken: Counter,
+    replaced: Counter,
     duration: Family<KindLabel, Histogram>,
     webhooks: Family<WebhookLabel, Counter>,
     breaker_open: Family<PortalLabel, Gauge>,
@@ -70,6 +71,7 @@ impl Metrics {
         let failed = Family::<KindLabel, Counter>::default();
         let pushed = Counter::default();
         let taken = Counter::default();
+        let replaced = Counter::default();
         let duration = Family::<KindLabel, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(0.01, 2.0, 16))
         });
@@ -102,6 +104,11 @@ impl Metrics {
             taken.clone(),
         );
         registry.register(
+            "queue_worker_replaced",
+            "Queue workers replaced because they took no wake-up while jobs were due",
+            replaced.clone(),
+        );
+        registry.register(
             "job_duration_seconds",
             "Duration of job attempts, by kind",
             duration.clone(),
@@ -124,6 +131,7 @@ impl Metrics {
             failed,
             pushed,
             taken,
+            replaced,
             duration,
             webhooks,
             breaker_open,
@@ -178,6 +186,11 @@ impl Metrics {
     /// A wake-up was taken.
     pub fn queue_taken(&self) {
         self.taken.inc();
+    }
+
+    /// A stuck queue worker was replaced.
+    pub fn queue_worker_replaced(&self) {
+        self.replaced.inc();
     }
 
     /// A webhook attempt ended (`delivered`, `retry`, `failed`).

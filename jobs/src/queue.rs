@@ -421,10 +421,16 @@ impl Queue {
     }
 
     /// Runs one apalis worker until `stop` is cancelled or the worker fails. It holds at most
-    /// `concurrency` wake-ups at once and fetches no more than that per poll.
-    pub async fn run_worker(&self, slot: WorkerSlot, concurrency: usize) -> Result<(), StoreError> {
+    /// `concurrency` wake-ups at once and fetches no more than that per poll. `stop` ends this
+    /// worker only (it stops fetching; the attempts it delivered run on): the jobs it runs keep
+    /// the slot's own shutdown token.
+    pub async fn run_worker(
+        &self,
+        slot: WorkerSlot,
+        concurrency: usize,
+        stop: CancellationToken,
+    ) -> Result<(), StoreError> {
         let name = slot.worker_id.clone();
-        let stop = slot.shutdown.clone();
         let signal = async move {
             stop.cancelled().await;
             Ok::<(), std::io::Error>(())

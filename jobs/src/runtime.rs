@@ -12,7 +12,7 @@ use domain::JobId;
 use futures::future::BoxFuture;
 use serde::Serialize;
 use serde_json::Value;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -176,6 +176,24 @@ pub struct Runtime {
     /// The attempts running in this process: they belong to the runtime, not to the queue
     /// worker that delivered their wake-up, so a queue failure does not orphan them.
     running: TaskTracker,
+    /// When the queue worker last handed this process a wake-up (unix ms).
+    last_delivery_ms: Arc<AtomicI64>,
+    /// Since when reaper rounds have had to re-send wake-ups for due jobs while a slot was free
+    /// and nothing was delivered (unix ms; 0: not now).
+    resend_streak_ms: Arc<AtomicI64>,
+    /// Asks the supervisor for a new queue worker (the current one stopped taking wake-ups).
+    restart_queue: Arc<Notify>,
+}
+
+/// Whether the queue worker looks stuck: reaper rounds have re-sent wake-ups for due jobs since
+/// `streak_start_ms` while this process had a free slot, none was delivered since, and that has
+/// lasted `stall_ms`. apalis-sqlite 1.0's worker can stop fetching for good while its heartbeat
+/// goes on (apalis-dev/apalis-sqlite#58, seen here: a job woken every 3 s for 2 minutes, never
+/// taken); only a new worker fetches again.
+fn queue_stalled(streak_start_ms: i64, last_delivery_ms: i64, now_ms: i64, stall_ms: i64) -> bool {
+    streak_start_ms > 0
+        && last_delivery_ms < streak_start_ms
+        && now_ms - streak_start_ms >= stall_ms
 }
 
 /// A task aborted when this guard drops: whatever ends or drops a job's future stops the tasks
@@ -227,6 +245,9 @@ impl Runtime {
             last_beat_ms: Arc::new(AtomicI64::new(0)),
             slots: Arc::new(Semaphore::new(config.concurrency.max(1))),
             running: TaskTracker::new(),
+            last_delivery_ms: Arc::new(AtomicI64::new(0)),
+            resend_streak_ms: Arc::new(AtomicI64::new(0)),
+            restart_queue: Arc::new(Notify::new()),
             config,
         }
     }
@@ -543,6 +564,7 @@ impl Runtime {
                 execute: Arc::new(move |job_id, worker_id, shutdown| {
                     let runtime = Arc::clone(&runtime);
                     Box::pin(async move {
+                        runtime.last_delivery_ms.store(now_ms(), Ordering::SeqCst);
                         runtime.queue.delivered(job_id).await;
                         runtime.execute(job_id, worker_id, shutdown).await;
                     })
@@ -552,10 +574,27 @@ impl Runtime {
             };
             healthy.fetch_add(1, Ordering::SeqCst);
             let started = Instant::now();
-            let result = self
-                .queue
-                .run_worker(slot, self.config.concurrency.max(1))
-                .await;
+            // This worker's own stop: on shutdown, or when the reaper finds it stuck.
+            let stop = shutdown.child_token();
+            let mut worker = {
+                let queue = self.queue.clone();
+                let concurrency = self.config.concurrency.max(1);
+                let stop = stop.clone();
+                tokio::spawn(async move { queue.run_worker(slot, concurrency, stop).await })
+            };
+            let result = tokio::select! {
+                joined = &mut worker => joined.unwrap_or_else(|e| {
+                    Err(StoreError::Queue(format!("the queue worker panicked: {e}")))
+                }),
+                () = self.restart_queue.notified() => {
+                    // It stops fetching and lets the attempts it delivered run to their end
+                    // (detached); a new one takes the wake-ups from now on.
+                    stop.cancel();
+                    healthy.fetch_sub(1, Ordering::SeqCst);
+                    tracing::warn!(index, "Queue worker replaced: it took no wake-up while jobs were due");
+                    continue;
+                }
+            };
             healthy.fetch_sub(1, Ordering::SeqCst);
             if shutdown.is_cancelled() {
                 return;
@@ -610,10 +649,12 @@ impl Runtime {
         // the backlog. A mark older than ten stale delays is not trusted.
         let trust_since =
             now_ms() - i64::try_from((self.config.stale_wake * 10).as_millis()).unwrap_or(i64::MAX);
-        for id in self.queue.not_waiting(stale, trust_since).await? {
+        let resend = self.queue.not_waiting(stale, trust_since).await?;
+        for id in &resend {
             tracing::info!(job_id = %id, "Due job without a wake-up in the queue; sending one");
-            self.wake(id, None).await?;
+            self.wake(*id, None).await?;
         }
+        self.watch_queue_worker(resend.len());
         match self.queue.sweep_done().await {
             Ok(n) if n > 0 => {
                 tracing::debug!(deleted = n, "Handled wake-ups removed from the queue")
@@ -622,6 +663,36 @@ impl Runtime {
             Err(error) => tracing::debug!(%error, "Cannot remove handled wake-ups; trying again"),
         }
         Ok(())
+    }
+
+    /// After a reaper round that re-sent `resent` wake-ups: asks for a new queue worker when the
+    /// current one has taken none for a while though jobs are due and a slot is free.
+    fn watch_queue_worker(&self, resent: usize) {
+        let free_slot = self.slots.available_permits() > 0;
+        if resent == 0 || !free_slot {
+            self.resend_streak_ms.store(0, Ordering::SeqCst);
+            return;
+        }
+        let now = now_ms();
+        let last_delivery = self.last_delivery_ms.load(Ordering::SeqCst);
+        let mut streak = self.resend_streak_ms.load(Ordering::SeqCst);
+        if streak == 0 || last_delivery >= streak {
+            // A first round, or the worker took something since: count from now.
+            streak = now;
+            self.resend_streak_ms.store(now, Ordering::SeqCst);
+        }
+        let stall = (self.config.reaper_interval * 3).max(self.config.stale_wake);
+        let stall_ms = i64::try_from(stall.as_millis()).unwrap_or(i64::MAX);
+        if queue_stalled(streak, last_delivery, now, stall_ms) {
+            tracing::warn!(
+                due = resent,
+                waited_s = (now - streak) / 1000,
+                "The queue worker has taken no wake-up while jobs are due and a slot is free; replacing it"
+            );
+            self.resend_streak_ms.store(0, Ordering::SeqCst);
+            self.metrics.queue_worker_replaced();
+            self.restart_queue.notify_one();
+        }
     }
 
     async fn promoter_loop(self: Arc<Self>, shutdown: CancellationToken) {
@@ -711,5 +782,16 @@ mod tests {
             "{d4:?}"
         );
         assert!(cfg.retry_delay(40) <= Duration::from_secs(60));
+    }
+
+    #[test]
+    fn a_queue_worker_is_stuck_only_when_nothing_came_since_the_resends_began_for_long_enough() {
+        // Re-sends since t=1000, nothing delivered since t=500: stuck from t=1000+stall.
+        assert!(!queue_stalled(1000, 500, 1500, 1000));
+        assert!(queue_stalled(1000, 500, 2000, 1000));
+        // A wake-up delivered after the re-sends began: not stuck.
+        assert!(!queue_stalled(1000, 1200, 5000, 1000));
+        // No re-sends under way.
+        assert!(!queue_stalled(0, 0, 5000, 1000));
     }
 }
