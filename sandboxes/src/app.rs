@@ -175,7 +175,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(&format!("{home}/{{id}}/brouillon"), post(save_draft))
         .route(&format!("{home}/{{id}}/transmettre"), post(transmit))
         .merge(crate::spa::routes(spec))
+        .merge(crate::frames::routes(spec))
         .nest("/__sandbox", test_routes)
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            crate::frames::frames_layer,
+        ))
         .layer(middleware::from_fn_with_state(shared.clone(), faults_layer))
         .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
         .with_state(shared)

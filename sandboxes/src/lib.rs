@@ -22,6 +22,7 @@
 
 mod app;
 pub mod directory;
+mod frames;
 mod html;
 mod idp;
 mod spa;
@@ -37,9 +38,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use spec::{
-    CookieBanner, Field, HARMLESS_EXTRA, IdpFlow, IdpSpec, Kind, ListHeaders, Markup, NameOrder,
-    PortalSpec, Routing, SANDBOXED, SitePicker, SpaOptions, Stack, StatusWords, Step,
-    UnknownPortal, parse_portal, slugs, spec,
+    CookieBanner, Field, FramesetOptions, HARMLESS_EXTRA, IdpFlow, IdpSpec, Kind, ListHeaders,
+    Markup, NameOrder, PortalSpec, Routing, SANDBOXED, SitePicker, SpaOptions, Stack, StatusWords,
+    Step, UnknownPortal, parse_portal, slugs, spec,
 };
 
 /// The portal a sandbox imitates: an OPCO with a line in the registry (`portals/src/registry.rs`).

@@ -183,11 +183,30 @@ pub struct SpaOptions {
     pub session_warning: (&'static str, &'static str),
 }
 
+/// A legacy web app in frames: once logged in, a page of the space opened as a document (the
+/// address bar, a bookmark) is answered with the frameset (a banner, a menu, the content), the
+/// page itself shown in the content frame; the pages ask for as frames are the pages themselves
+/// (the server tells them apart by `Sec-Fetch-Dest`). Every step loads a new document in the
+/// content frame, none in the window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FramesetOptions {
+    /// The content frame's name; the menu's links target it.
+    pub content_frame: &'static str,
+    /// The banner frame's page and what it says.
+    pub banner_path: &'static str,
+    pub banner: &'static str,
+    /// The menu frame's page and its links: text, path.
+    pub menu_path: &'static str,
+    pub menu: &'static [(&'static str, &'static str)],
+}
+
 /// How a portal's pages are made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stack {
     /// Every page is a document the server renders; every step loads a new one.
     ServerRendered,
+    /// Server-rendered pages shown in the content frame of a frameset (see [`FramesetOptions`]).
+    Frameset(FramesetOptions),
     /// After the login (server-rendered), one JavaScript app renders every page from the JSON
     /// API under `/api/`; a step loads no new document.
     Spa(SpaOptions),
@@ -379,7 +398,15 @@ impl PortalSpec {
     pub fn spa(&self) -> Option<&SpaOptions> {
         match &self.stack {
             Stack::Spa(o) => Some(o),
-            Stack::ServerRendered => None,
+            Stack::ServerRendered | Stack::Frameset(_) => None,
+        }
+    }
+
+    /// The frames of a legacy web app, if its pages are shown in frames.
+    pub fn frameset(&self) -> Option<&FramesetOptions> {
+        match &self.stack {
+            Stack::Frameset(o) => Some(o),
+            Stack::ServerRendered | Stack::Spa(_) => None,
         }
     }
 

@@ -1054,3 +1054,59 @@ async fn an_autocomplete_offers_the_accounts_establishments_and_keeps_only_a_lis
     }
     assert!(seen > 0, "no portal has an autocomplete");
 }
+
+#[tokio::test]
+async fn a_legacy_portal_in_frames_answers_the_window_with_its_frameset_and_a_frame_with_the_page()
+{
+    let mut seen = 0;
+    for portal in sandboxed().filter(|p| spec(*p).frameset().is_some()) {
+        seen += 1;
+        let sb = start(portal, Faults::default()).await;
+        let spec = spec(portal);
+        let frames = spec.frameset().unwrap();
+        let c = client();
+        let home = format!("{}{}", sb.url(), spec.home_path);
+        let get = |dest: &'static str| c.get(&home).header("Sec-Fetch-Dest", dest).send();
+
+        // Not logged in: the window is sent to the login, no frameset.
+        let outside = get("document").await.unwrap();
+        assert_eq!(outside.url().path(), spec.login_path, "{portal}");
+
+        login(&sb, &c).await;
+        let window = get("document").await.unwrap().text().await.unwrap();
+        assert!(window.contains("<frameset"), "{portal}: {window}");
+        assert!(
+            window.contains(&format!(
+                "<frame name=\"{}\" src=\"{}\">",
+                frames.content_frame, spec.home_path
+            )),
+            "{portal}: the content frame shows the page asked for: {window}"
+        );
+        assert!(
+            !window.contains(&sandboxes_escape(spec.list_title)),
+            "{portal}: the window holds no page of its own"
+        );
+        for dest in ["frame", "iframe"] {
+            let page = get(dest).await.unwrap().text().await.unwrap();
+            assert!(!page.contains("<frameset"), "{portal} {dest}: {page}");
+            assert!(
+                page.contains(&sandboxes_escape(spec.list_title)),
+                "{portal} {dest}: {page}"
+            );
+        }
+        let menu = c
+            .get(format!("{}{}", sb.url(), frames.menu_path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            menu.contains(&format!("target=\"{}\"", frames.content_frame)),
+            "{portal}: the menu opens its pages in the content frame: {menu}"
+        );
+        sb.shutdown().await;
+    }
+    assert!(seen > 0, "no portal of the registry is in frames");
+}
