@@ -72,8 +72,14 @@ pub struct Rules {
     pub deadline: Option<Deadline>,
     /// Hourly cap, excluding VAT, in cents.
     pub hourly_cap_ht_cents: Option<i64>,
+    /// Hourly cap, VAT included, in cents: checked on the cost excluding VAT plus 20 % (the
+    /// rate that applies unless the provider is exempt, which the filing does not say), so that
+    /// the warning errs on the side of showing.
+    pub hourly_cap_ttc_cents: Option<i64>,
     /// Yearly cap per company, excluding VAT, in cents.
     pub yearly_cap_ht_cents: Option<i64>,
+    /// Ceiling of one request, excluding VAT, in cents (Uniformation's per-DAF ceiling).
+    pub request_cap_ht_cents: Option<i64>,
     /// Where the caps come from and when they apply.
     pub caps_note: Option<String>,
     /// Whether the OPCO pays the provider directly when asked at filing.
@@ -129,6 +135,10 @@ pub struct Ui {
     /// done when the page has settled, not on a load.
     #[serde(default)]
     pub in_page_steps: bool,
+    /// The frame of the window's frameset where the portal shows its pages (a legacy web app):
+    /// the address of a draft is that frame's, not the window's.
+    #[serde(default)]
+    pub content_frame: Option<String>,
     /// A CSS selector of the portal's own busy indicator, beyond `aria-busy` and progress bars.
     #[serde(default)]
     pub busy_selector: Option<String>,
@@ -238,8 +248,12 @@ pub enum Warning {
     FilingNotYetOpen { first_day: NaiveDate },
     /// The hourly cost is above the OPCO's cap (the request may be cut or refused).
     HourlyCapExceeded { cap: Euros, asked: Euros },
+    /// The hourly cost, VAT included at 20 %, is above the OPCO's cap stated VAT included.
+    HourlyCapTtcExceeded { cap: Euros, asked: Euros },
     /// The cost is above the OPCO's yearly cap per company.
     YearlyCapExceeded { cap: Euros, asked: Euros },
+    /// The cost is above the ceiling of one request.
+    RequestCapExceeded { cap: Euros, asked: Euros },
     /// Subrogation was asked but this OPCO's portal does not offer it.
     SubrogationNotOffered,
     /// A control the script does not fill, listed as harmless in the facts, holds a value.
@@ -254,7 +268,9 @@ impl Warning {
             Self::DeadlineClose { .. } => "deadline_close",
             Self::FilingNotYetOpen { .. } => "filing_not_yet_open",
             Self::HourlyCapExceeded { .. } => "hourly_cap_exceeded",
+            Self::HourlyCapTtcExceeded { .. } => "hourly_cap_ttc_exceeded",
             Self::YearlyCapExceeded { .. } => "yearly_cap_exceeded",
+            Self::RequestCapExceeded { .. } => "request_cap_exceeded",
             Self::SubrogationNotOffered => "subrogation_not_offered",
             Self::HarmlessControl { .. } => "harmless_control",
         }
@@ -287,9 +303,17 @@ impl std::fmt::Display for Warning {
                 f,
                 "Coût horaire de {asked} HT au-dessus du plafond de l'OPCO ({cap} HT) : la prise en charge peut être réduite ou refusée."
             ),
+            Self::HourlyCapTtcExceeded { cap, asked } => write!(
+                f,
+                "Coût horaire de {asked} TTC (TVA de 20 % comptée) au-dessus du plafond de l'OPCO ({cap} TTC) : la prise en charge peut être réduite ou refusée. Si l'organisme est exonéré de TVA, vérifiez le coût HT."
+            ),
             Self::YearlyCapExceeded { cap, asked } => write!(
                 f,
                 "Coût de {asked} HT au-dessus du plafond annuel de l'OPCO ({cap} HT)."
+            ),
+            Self::RequestCapExceeded { cap, asked } => write!(
+                f,
+                "Coût de {asked} HT au-dessus du plafond d'une demande auprès de l'OPCO ({cap} HT) : la prise en charge sera plafonnée."
             ),
             Self::SubrogationNotOffered => {
                 f.write_str("La subrogation est demandée mais ce portail ne la propose pas.")
@@ -338,12 +362,31 @@ impl Facts {
                 });
             }
         }
+        if let Some(cap) = self.rules.hourly_cap_ttc_cents {
+            let hours = i64::from(filing.action.hours.max(1));
+            let per_hour_ttc = filing.action.cost_ht.cents() * 6 / 5 / hours;
+            if per_hour_ttc > cap {
+                out.push(Warning::HourlyCapTtcExceeded {
+                    cap: Euros::from_cents(cap),
+                    asked: Euros::from_cents(per_hour_ttc),
+                });
+            }
+        }
+        let asked = filing.action.cost_ht;
         if let Some(cap) = self.rules.yearly_cap_ht_cents
-            && filing.action.cost_ht.cents() > cap
+            && asked.cents() > cap
         {
             out.push(Warning::YearlyCapExceeded {
                 cap: Euros::from_cents(cap),
-                asked: filing.action.cost_ht,
+                asked,
+            });
+        }
+        if let Some(cap) = self.rules.request_cap_ht_cents
+            && asked.cents() > cap
+        {
+            out.push(Warning::RequestCapExceeded {
+                cap: Euros::from_cents(cap),
+                asked,
             });
         }
         if filing.subrogation && !self.rules.subrogation_offered {

@@ -550,7 +550,7 @@ impl PortalScript {
                 }
             },
         };
-        let draft_url = s.current_url().await;
+        let draft_url = s.current_url(facts).await?;
         s.own_draft = Some(draft_url.clone());
         // Recorded, so that a later attempt of the same job resumes this draft even when the
         // portal's list cannot tell it apart yet (stopped before the trainee's page).

@@ -636,8 +636,25 @@ impl<'a> Session<'a> {
         }
     }
 
-    pub(crate) async fn current_url(&self) -> String {
-        self.url().await.unwrap_or_default()
+    /// The address of the page the portal shows: the window's, or on a portal in frames that of
+    /// its content frame (the window keeps the address it was opened at).
+    pub(crate) async fn current_url(&self, facts: &Facts) -> Flow<String> {
+        let Some(name) = &facts.ui.content_frame else {
+            return Ok(self.url().await.unwrap_or_default());
+        };
+        let js = format!(
+            "(() => {{ const f = Array.from(document.querySelectorAll('frame, iframe')).find(f => f.name === {}); try {{ return f ? f.contentWindow.location.href : null; }} catch (e) {{ return null; }} }})()",
+            serde_json::Value::from(name.as_str())
+        );
+        match self.page.evaluate(&js).await {
+            Ok(serde_json::Value::String(url)) => Ok(url),
+            Ok(_) => Err(self
+                .changed(format!(
+                    "the page has no frame «{name}» to show the request in"
+                ))
+                .await),
+            Err(e) => Err(self.retryable(e.to_string()).await),
+        }
     }
 
     /// Dismisses a banner by its button, when it shows; a banner that stays stops the run.
