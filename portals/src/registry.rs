@@ -15,4 +15,5 @@ registered! {
     opco_2i => Opco2i,
     ocapiat => Ocapiat,
     opcommerce => Opcommerce,
+    uniformation => Uniformation,
 }

@@ -29,6 +29,13 @@ async fn whole_path(portal: OpcoId) {
         assert_eq!(draft.values["action_cost"], "1800,00");
         assert_eq!(draft.files.len(), 3, "{portal}: three attachments uploaded");
         assert!(!p.resumed_draft);
+        // The draft's own address, where a later attempt resumes it: on a portal in frames, the
+        // content frame's (the window keeps the address it was opened at).
+        assert!(
+            p.draft_url.contains("/etape/"),
+            "{portal}: the draft's address is {}",
+            p.draft_url
+        );
         if sb.spec().cookie_banner.is_some() {
             let dismissed = common::files_under(&rec_root).iter().any(|path| {
                 std::fs::read_to_string(path).is_ok_and(|t| t.contains("dismiss banner"))
@@ -185,3 +192,40 @@ macro_rules! registered {
 }
 
 include!("../src/registry.rs");
+
+/// Uniformation's caps, as its facts state them: 65 € TTC an hour (the cost HT plus 20 %) and a
+/// DAF ceiling of 3 000 € HT under 5 trainees; the warnings say so in French for staff.
+#[test]
+fn uniformation_warns_above_its_hourly_cap_vat_included_and_above_the_daf_ceiling() {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = portals::script(OpcoId::Uniformation).unwrap().facts();
+    let today = chrono::NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
+    let codes = |cost_cents: i64| {
+        let mut f = filing(dir.path(), "Dupont");
+        f.action.cost_ht = domain::Euros::from_cents(cost_cents);
+        facts
+            .warnings(&f, today)
+            .into_iter()
+            .map(|w| (w.code(), w.to_string()))
+            .collect::<Vec<_>>()
+    };
+    // 1 200 € HT for 24 h: 50 € HT, 60 € TTC an hour: under both caps.
+    assert!(codes(120_000).is_empty(), "{:?}", codes(120_000));
+    // 1 320 € HT: 55 € HT, 66 € TTC an hour: above 65 € TTC though under it HT.
+    let w = codes(132_000);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].0, "hourly_cap_ttc_exceeded");
+    assert!(
+        w[0].1.contains("66,00\u{a0}€ TTC") && w[0].1.contains("65,00\u{a0}€ TTC"),
+        "{w:?}"
+    );
+    // 3 600 € HT: above the DAF ceiling too.
+    let w = codes(360_000);
+    let found: Vec<&str> = w.iter().map(|(c, _)| *c).collect();
+    assert_eq!(
+        found,
+        ["hourly_cap_ttc_exceeded", "request_cap_exceeded"],
+        "{w:?}"
+    );
+    assert!(w[1].1.contains("3\u{202f}000,00\u{a0}€ HT"), "{w:?}");
+}
