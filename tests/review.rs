@@ -504,14 +504,18 @@ async fn the_portal_answers(
     ids: &[(String, String)],
     dossiers: &[String],
 ) {
-    sandbox
-        .set_status(
-            &dossiers[0],
-            sandboxes::StatusChange::Granted {
-                amount_cents: 180_000,
-            },
-        )
-        .unwrap();
+    // A portal that asks the employer to confirm the start after its agreement says so then.
+    let confirm = sandbox.spec().start_confirmation;
+    let granted = if confirm.is_some() {
+        sandboxes::StatusChange::StartToConfirm {
+            amount_cents: 180_000,
+        }
+    } else {
+        sandboxes::StatusChange::Granted {
+            amount_cents: 180_000,
+        }
+    };
+    sandbox.set_status(&dossiers[0], granted).unwrap();
     sandbox
         .set_status(
             &dossiers[1],
@@ -523,6 +527,36 @@ async fn the_portal_answers(
     poll(fleet, reviewer, sandbox, slug).await;
     let granted = filing_view(&fleet.api, &ids[0].0).await;
     assert_eq!(granted["state"], "granted", "{granted:#}");
+    if let Some(confirm) = confirm {
+        // Upstream reads the step and its last day; staff read it on the filing's page.
+        let last_day = (chrono::Utc::now().date_naive() + chrono::Duration::days(confirm.days))
+            .format("%Y-%m-%d")
+            .to_string();
+        assert_eq!(
+            granted["portal_status"]["status"], "start_to_confirm",
+            "{granted:#}"
+        );
+        assert_eq!(
+            granted["portal_status"]["deadline"],
+            last_day.as_str(),
+            "{granted:#}"
+        );
+        reviewer
+            .page
+            .goto(&format!("{}/review/filings/{}", reviewer.base, ids[0].0))
+            .await
+            .unwrap();
+        let page = text(&reviewer.page).await;
+        let shown = chrono::NaiveDate::parse_from_str(&last_day, "%Y-%m-%d")
+            .unwrap()
+            .format("%d/%m/%Y")
+            .to_string();
+        assert!(
+            page.contains("le démarrage de l'action doit être confirmé sur le portail")
+                && page.contains(&format!("avant le {shown}")),
+            "{page}"
+        );
+    }
     let rejected = filing_view(&fleet.api, &ids[1].0).await;
     assert_eq!(rejected["state"], "rejected", "{rejected:#}");
     assert!(
@@ -596,6 +630,18 @@ async fn the_whole_path(portal: sandboxes::Portal, slug: &str) {
     );
     the_portal_answers(&fleet, &reviewer, &sandbox, slug, &ids, &dossiers).await;
     the_upstream_heard_each_change(&hooks, &ids).await;
+    if sandbox.spec().start_confirmation.is_some() {
+        let said = hooks.lock().unwrap().iter().any(|h| {
+            h["filing"]["id"] == ids[0].0.as_str()
+                && h["filing"]["state"] == "granted"
+                && h["filing"]["portal_status"]["status"] == "start_to_confirm"
+                && h["filing"]["portal_status"]["deadline"].is_string()
+        });
+        assert!(
+            said,
+            "the agreement's webhook names the start to confirm and its last day"
+        );
+    }
 
     reviewer.page.close().await.unwrap();
     chromium.close().await.unwrap();

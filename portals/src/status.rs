@@ -1,5 +1,6 @@
 //! Our model of a request's life on a portal; each portal's wording maps onto it.
 
+use chrono::NaiveDate;
 use domain::{Euros, FilingState};
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +13,9 @@ pub enum StatusKind {
     InReview,
     DocumentsRequested,
     Granted,
+    /// Granted, and the employer must confirm the start on the portal before a date or the file
+    /// closes (Uniformation).
+    StartToConfirm,
     Refused,
     StartConfirmed,
     Completed,
@@ -39,6 +43,13 @@ pub enum PortalStatus {
     Refused {
         reason: Option<String>,
     },
+    /// Granted, the start still to be confirmed on the portal by `deadline` (the first date the
+    /// portal's comment gives) or the file closes; `note` is that comment.
+    StartToConfirm {
+        amount: Option<Euros>,
+        deadline: Option<NaiveDate>,
+        note: Option<String>,
+    },
     StartConfirmed,
     Completed,
     Invoiced,
@@ -58,6 +69,11 @@ impl PortalStatus {
             StatusKind::DocumentsRequested => Self::DocumentsRequested { what: comment },
             StatusKind::Granted => Self::Granted { amount },
             StatusKind::Refused => Self::Refused { reason: comment },
+            StatusKind::StartToConfirm => Self::StartToConfirm {
+                amount,
+                deadline: comment.as_deref().and_then(first_date_fr),
+                note: comment,
+            },
             StatusKind::StartConfirmed => Self::StartConfirmed,
             StatusKind::Completed => Self::Completed,
             StatusKind::Invoiced => Self::Invoiced,
@@ -78,6 +94,7 @@ impl PortalStatus {
             Self::Filed | Self::InReview => FilingState::Submitted,
             Self::DocumentsRequested { .. } => FilingState::DocumentsRequested,
             Self::Granted { .. }
+            | Self::StartToConfirm { .. }
             | Self::StartConfirmed
             | Self::Completed
             | Self::Invoiced
@@ -89,6 +106,13 @@ impl PortalStatus {
     }
 }
 
+/// The first `jj/mm/aaaa` date of a text, if any.
+fn first_date_fr(text: &str) -> Option<NaiveDate> {
+    let re = regex::Regex::new(r"\b(\d{2})/(\d{2})/(\d{4})\b").ok()?;
+    let c = re.captures(text)?;
+    NaiveDate::from_ymd_opt(c[3].parse().ok()?, c[2].parse().ok()?, c[1].parse().ok()?)
+}
+
 /// One dossier of the account as read on the portal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DossierStatus {
@@ -98,4 +122,30 @@ pub struct DossierStatus {
     /// The portal's own words.
     pub label: String,
     pub status: PortalStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_start_to_confirm_keeps_the_first_date_of_its_comment_as_its_deadline() {
+        let note = "Démarrage à confirmer avant le 09/03/2027, sinon la DAF sera close".to_owned();
+        let s = PortalStatus::from_kind(StatusKind::StartToConfirm, None, Some(note.clone()));
+        assert_eq!(
+            s,
+            PortalStatus::StartToConfirm {
+                amount: None,
+                deadline: NaiveDate::from_ymd_opt(2027, 3, 9),
+                note: Some(note),
+            }
+        );
+        assert_eq!(s.filing_state(), Some(FilingState::Granted));
+        let none =
+            PortalStatus::from_kind(StatusKind::StartToConfirm, None, Some("31/02/2027".into()));
+        assert!(
+            matches!(none, PortalStatus::StartToConfirm { deadline: None, .. }),
+            "{none:?}"
+        );
+    }
 }

@@ -122,6 +122,32 @@ async fn whole_path(portal: OpcoId) {
                 amount: Some(domain::Euros::from_cents(150_000))
             }
         );
+        if let Some(confirm) = sb.spec().start_confirmation {
+            // Granted, the start to confirm on the portal by a date: read with that date.
+            sb.set_status(
+                &sub.dossier,
+                StatusChange::StartToConfirm {
+                    amount_cents: 150_000,
+                },
+            )
+            .unwrap();
+            let Ok(Outcome::Statuses(st)) =
+                run(browser, &sb, &rec_root, "poll-2b", Op::Statuses, &f).await
+            else {
+                panic!("statuses failed");
+            };
+            let last_day = chrono::Utc::now().date_naive() + chrono::Duration::days(confirm.days);
+            match &st[0].status {
+                PortalStatus::StartToConfirm {
+                    amount, deadline, ..
+                } => {
+                    assert_eq!(*amount, Some(domain::Euros::from_cents(150_000)));
+                    assert_eq!(*deadline, Some(last_day), "{portal}: {:?}", st[0]);
+                }
+                other => panic!("{portal}: {other:?}"),
+            }
+            assert_eq!(st[0].label, confirm.label);
+        }
         sb.set_status(
             &sub.dossier,
             StatusChange::Refused {

@@ -80,7 +80,7 @@ impl Shared {
             .requests
             .iter_mut()
             .find(|r| r.dossier.as_deref() == Some(dossier))?;
-        r.set_status(change.into(), self.spec);
+        r.set_status(change.status(self.spec), self.spec);
         let view = r.view(self.spec);
         self.save(&st);
         Some(view)
@@ -106,13 +106,18 @@ impl Shared {
             }
             let next = match r.status {
                 Status::Filed => Some(Status::InReview),
-                Status::InReview => Some(Status::Granted {
-                    amount_cents: r
+                Status::InReview => {
+                    let amount_cents = r
                         .values
                         .get("action_cost")
                         .and_then(|c| parse_cents(c))
-                        .unwrap_or(0),
-                }),
+                        .unwrap_or(0);
+                    Some(if self.spec.start_confirmation.is_some() {
+                        Status::start_to_confirm(self.spec, amount_cents)
+                    } else {
+                        Status::Granted { amount_cents }
+                    })
+                }
                 _ => None,
             };
             if let Some(next) = next {

@@ -488,6 +488,15 @@ pub(crate) fn list_rows(spec: &PortalSpec, requests: &[&Request], app: bool) -> 
         .map(|r| {
             let (amount, comment) = match &r.status {
                 Status::Granted { amount_cents } => (money(*amount_cents), String::new()),
+                Status::StartToConfirm {
+                    amount_cents,
+                    before,
+                } => (
+                    money(*amount_cents),
+                    spec.start_confirmation
+                        .map(|c| c.comment.replace("{date}", before))
+                        .unwrap_or_default(),
+                ),
                 Status::Refused { reason } => (String::new(), reason.clone()),
                 Status::DocumentsRequested { reason } => (String::new(), reason.clone()),
                 _ => (String::new(), String::new()),

@@ -39,8 +39,8 @@ use tokio::task::JoinHandle;
 
 pub use spec::{
     CookieBanner, Field, FramesetOptions, HARMLESS_EXTRA, IdpFlow, IdpSpec, Kind, ListHeaders,
-    Markup, NameOrder, PortalSpec, Routing, SANDBOXED, SitePicker, SpaOptions, Stack, StatusWords,
-    Step, UnknownPortal, parse_portal, slugs, spec,
+    Markup, NameOrder, PortalSpec, Routing, SANDBOXED, SitePicker, SpaOptions, Stack,
+    StartConfirmation, StatusWords, Step, UnknownPortal, parse_portal, slugs, spec,
 };
 
 /// The portal a sandbox imitates: an OPCO with a line in the registry (`portals/src/registry.rs`).

@@ -283,6 +283,21 @@ pub struct PortalSpec {
     /// A page choosing the establishment (by SIRET) whose space is opened, between the login and
     /// the space; `None`: the login opens the space at once.
     pub site_picker: Option<&'static SitePicker>,
+    /// After the agreement, the start to confirm on the portal before a date (`None`: an
+    /// agreement needs nothing more of the employer).
+    pub start_confirmation: Option<StartConfirmation>,
+}
+
+/// The step after the agreement on a portal where the employer must confirm the start or the
+/// file closes: how the list words it.
+#[derive(Clone, Copy, Debug)]
+pub struct StartConfirmation {
+    /// The status label while the start is not confirmed.
+    pub label: &'static str,
+    /// The comment beside it; `{date}` is the last day (`jj/mm/aaaa`).
+    pub comment: &'static str,
+    /// Days after the agreement the start may be confirmed in.
+    pub days: i64,
 }
 
 /// The page, after a central login, that lists the establishments the login may act for; each

@@ -179,6 +179,12 @@ pub enum Status {
     Granted {
         amount_cents: i64,
     },
+    /// Granted, the start to be confirmed on the portal by `before` (`jj/mm/aaaa`), on a portal
+    /// that asks it (`PortalSpec::start_confirmation`); elsewhere shown as granted.
+    StartToConfirm {
+        amount_cents: i64,
+        before: String,
+    },
     Refused {
         reason: String,
     },
@@ -199,6 +205,10 @@ impl Status {
             Status::InReview => w.in_review.into(),
             Status::DocumentsRequested { .. } => w.documents_requested.into(),
             Status::Granted { .. } => w.granted.into(),
+            Status::StartToConfirm { .. } => spec
+                .start_confirmation
+                .map_or(w.granted, |c| c.label)
+                .into(),
             Status::Refused { .. } => w.refused.into(),
             Status::Cancelled => w.cancelled.into(),
             Status::Custom { label } => label.clone(),
@@ -272,16 +282,58 @@ impl SandboxConfig {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum StatusChange {
     InReview,
-    DocumentsRequested { reason: String },
-    Granted { amount_cents: i64 },
-    Refused { reason: String },
+    DocumentsRequested {
+        reason: String,
+    },
+    Granted {
+        amount_cents: i64,
+    },
+    /// Granted; the start is to be confirmed within the portal's delay from today.
+    StartToConfirm {
+        amount_cents: i64,
+    },
+    Refused {
+        reason: String,
+    },
     Cancelled,
-    Custom { label: String },
+    Custom {
+        label: String,
+    },
+}
+
+impl StatusChange {
+    /// The status it sets on `spec`'s portal, today.
+    pub(crate) fn status(self, spec: &PortalSpec) -> Status {
+        match self {
+            StatusChange::StartToConfirm { amount_cents } => {
+                Status::start_to_confirm(spec, amount_cents)
+            }
+            other => other.into(),
+        }
+    }
+}
+
+impl Status {
+    /// Granted, the start to confirm within the portal's delay from today.
+    pub(crate) fn start_to_confirm(spec: &PortalSpec, amount_cents: i64) -> Status {
+        let days = spec.start_confirmation.map_or(0, |c| c.days);
+        let before = (Utc::now() + chrono::Duration::days(days))
+            .format("%d/%m/%Y")
+            .to_string();
+        Status::StartToConfirm {
+            amount_cents,
+            before,
+        }
+    }
 }
 
 impl From<StatusChange> for Status {
     fn from(c: StatusChange) -> Self {
         match c {
+            StatusChange::StartToConfirm { amount_cents } => Status::StartToConfirm {
+                amount_cents,
+                before: String::new(),
+            },
             StatusChange::InReview => Status::InReview,
             StatusChange::DocumentsRequested { reason } => Status::DocumentsRequested { reason },
             StatusChange::Granted { amount_cents } => Status::Granted { amount_cents },

@@ -223,4 +223,5 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
     ),
     save_each_step: None,
     site_picker: None,
+    start_confirmation: None,
 };

@@ -188,4 +188,5 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
     ),
     save_each_step: Some(("Enregistrer l'étape", "Étape enregistrée")),
     site_picker: None,
+    start_confirmation: None,
 };

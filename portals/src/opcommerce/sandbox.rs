@@ -226,4 +226,5 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
     ),
     save_each_step: None,
     site_picker: Some(&SITES),
+    start_confirmation: None,
 };

@@ -7,8 +7,8 @@
 use domain::OpcoId;
 
 use crate::spec::{
-    FramesetOptions, Kind, ListHeaders, Markup, NameOrder, PortalSpec, Stack, StatusWords, Step,
-    field as f,
+    FramesetOptions, Kind, ListHeaders, Markup, NameOrder, PortalSpec, Stack, StartConfirmation,
+    StatusWords, Step, field as f,
 };
 
 /// This portal's DAF numbers, as its acknowledgement shows them (invented).
@@ -182,4 +182,11 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
     ),
     save_each_step: None,
     site_picker: None,
+    // Public statement (DOMAIN.md): the file closes when the start is not confirmed after the
+    // agreement. Invented: the wording and the delay.
+    start_confirmation: Some(StartConfirmation {
+        label: "Accord – démarrage à confirmer",
+        comment: "Démarrage à confirmer sur UniWeb avant le {date}, sinon la DAF sera close",
+        days: 30,
+    }),
 };

@@ -268,6 +268,23 @@ fn images(filing: &Filing, review: &Value) -> Vec<Image> {
     out
 }
 
+/// What staff must do after an agreement that asks the employer to confirm the start on the
+/// portal (Uniformation), with the last day the portal gave.
+fn start_to_confirm(filing: &Filing) -> Option<String> {
+    let status = filing.portal_status.as_ref()?;
+    if status.get("status").and_then(Value::as_str) != Some("start_to_confirm") {
+        return None;
+    }
+    let by = status
+        .get("deadline")
+        .and_then(Value::as_str)
+        .map(date_fr)
+        .map_or_else(String::new, |d| format!(" avant le {d}"));
+    Some(format!(
+        "Accord reçu : le démarrage de l'action doit être confirmé sur le portail de l'OPCO{by}, sinon le dossier est clos. L'automate ne le fait pas encore : confirmez-le sur le portail."
+    ))
+}
+
 /// The filing's page as typed rows.
 pub fn filing_view(filing: &Filing) -> FilingView {
     let review = filing.review.clone().unwrap_or(Value::Null);
@@ -289,6 +306,7 @@ pub fn filing_view(filing: &Filing) -> FilingView {
             .into_iter()
             .flatten()
             .map(|w| field(w, "message"))
+            .chain(start_to_confirm(filing))
             .collect(),
         deadline: deadline(filing),
         kept: review
