@@ -654,7 +654,13 @@ impl Runtime {
             tracing::info!(job_id = %id, "Due job without a wake-up in the queue; sending one");
             self.wake(*id, None).await?;
         }
-        self.watch_queue_worker(resend.len());
+        // Every due job, its wake-up fresh or not: while any waits, a stall is still under way.
+        let due = if resend.is_empty() {
+            self.store.due_unpushed(Duration::ZERO).await?.len()
+        } else {
+            resend.len()
+        };
+        self.watch_queue_worker(due, resend.len());
         match self.queue.sweep_done().await {
             Ok(n) if n > 0 => {
                 tracing::debug!(deleted = n, "Handled wake-ups removed from the queue")
@@ -665,19 +671,29 @@ impl Runtime {
         Ok(())
     }
 
-    /// After a reaper round that re-sent `resent` wake-ups: asks for a new queue worker when the
-    /// current one has taken none for a while though jobs are due and a slot is free.
-    fn watch_queue_worker(&self, resent: usize) {
+    /// After a reaper round that found `due` jobs waiting and re-sent `resent` wake-ups: asks for
+    /// a new queue worker when the current one has taken none for a while though jobs are due and
+    /// a slot is free. A re-sent wake-up starts the watch (a healthy worker takes a wake-up within
+    /// its poll interval, long before it goes stale); rounds in between, whose wake-ups are still
+    /// fresh, keep it going while the jobs wait; a delivery, nothing due or no free slot ends it.
+    fn watch_queue_worker(&self, due: usize, resent: usize) {
         let free_slot = self.slots.available_permits() > 0;
-        if resent == 0 || !free_slot {
+        if due == 0 || !free_slot {
             self.resend_streak_ms.store(0, Ordering::SeqCst);
             return;
         }
         let now = now_ms();
         let last_delivery = self.last_delivery_ms.load(Ordering::SeqCst);
         let mut streak = self.resend_streak_ms.load(Ordering::SeqCst);
-        if streak == 0 || last_delivery >= streak {
-            // A first round, or the worker took something since: count from now.
+        if streak > 0 && last_delivery >= streak {
+            // The worker took something since the watch began: it is not stuck.
+            streak = 0;
+            self.resend_streak_ms.store(0, Ordering::SeqCst);
+        }
+        if streak == 0 {
+            if resent == 0 {
+                return;
+            }
             streak = now;
             self.resend_streak_ms.store(now, Ordering::SeqCst);
         }
@@ -685,7 +701,7 @@ impl Runtime {
         let stall_ms = i64::try_from(stall.as_millis()).unwrap_or(i64::MAX);
         if queue_stalled(streak, last_delivery, now, stall_ms) {
             tracing::warn!(
-                due = resent,
+                due,
                 waited_s = (now - streak) / 1000,
                 "The queue worker has taken no wake-up while jobs are due and a slot is free; replacing it"
             );

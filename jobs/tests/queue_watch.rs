@@ -57,8 +57,10 @@ async fn a_queue_worker_that_takes_no_wake_up_while_a_job_is_due_is_replaced() {
         queue,
         Registry::default().with(JobKind::Probe, Done),
         RuntimeConfig {
+            // Rounds every 100 ms; a wake-up is re-sent only once 600 ms old, so most rounds
+            // re-send nothing while the job waits (as with the defaults: 5 s and 60 s).
             reaper_interval: Duration::from_millis(100),
-            stale_wake: Duration::from_millis(1),
+            stale_wake: Duration::from_millis(600),
             ..RuntimeConfig::default()
         },
         Metrics::new(),
@@ -83,20 +85,24 @@ async fn a_queue_worker_that_takes_no_wake_up_while_a_job_is_due_is_replaced() {
         .await
         .unwrap();
     assert!(matches!(inserted, Inserted::Created(_)), "{inserted:?}");
-    // The job is due and its wake-ups are re-sent round after round; none is taken. Within a
-    // few stall periods (3 reaper intervals here) the worker is replaced, once per stall.
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    // The job is due and never taken: its first round sends a wake-up (none was pushed), later
+    // ones re-send it every 600 ms. The worker is replaced once one stall period (600 ms here)
+    // has passed since the first re-send, not before, rounds without a re-send included.
     runtime.reap_once().await.unwrap();
+    let first = std::time::Instant::now();
     assert_eq!(replaced(&runtime), 0, "one round is no stall");
-    let mut rounds = 1;
     while replaced(&runtime) == 0 {
-        assert!(rounds < 20, "no replacement after {rounds} rounds");
+        assert!(
+            first.elapsed() < Duration::from_secs(5),
+            "no replacement after {:?}",
+            first.elapsed()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
         runtime.reap_once().await.unwrap();
-        rounds += 1;
     }
+    let after = first.elapsed();
     assert!(
-        rounds >= 3,
-        "replaced after {rounds} rounds, before the stall period"
+        after >= Duration::from_millis(600),
+        "replaced after {after:?}, before the stall period"
     );
 }
