@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
-use crate::app::{Shared, account_of};
+use crate::app::{Shared, session};
 use crate::html::esc;
 use crate::spec::{FramesetOptions, PortalSpec};
 
@@ -38,8 +38,9 @@ pub(crate) async fn frames_layer(sh: Sh, req: HttpRequest<Body>, next: Next) -> 
     let framed = req.method() == Method::GET
         && path.starts_with(sh.spec.home_path)
         && is_window(req.headers())
-        // Not logged in: the page's own answer (a redirect to the login) stands.
-        && account_of(&sh, req.headers()).is_ok();
+        // Not logged in: the page's own answer (a redirect to the login) stands. Only read here:
+        // the page's handler is the one that judges the session (and may end it).
+        && verified_email(&sh, req.headers()).is_some();
     if !framed {
         return next.run(req).await;
     }
@@ -48,6 +49,13 @@ pub(crate) async fn frames_layer(sh: Sh, req: HttpRequest<Body>, next: Next) -> 
         .path_and_query()
         .map_or_else(|| path.to_owned(), |p| p.as_str().to_owned());
     Html(frameset(sh.spec, o, &src)).into_response()
+}
+
+/// The logged-in account of a request, without touching its session.
+fn verified_email(sh: &Shared, headers: &HeaderMap) -> Option<String> {
+    session(sh, headers)
+        .filter(|(_, s)| s.verified)
+        .map(|(_, s)| s.email)
 }
 
 /// Whether the browser loads this document in the window (the address bar, a link to `_top`),
@@ -79,7 +87,7 @@ async fn banner(sh: Sh, headers: HeaderMap) -> Response {
     let Some(o) = spec.frameset() else {
         return ().into_response();
     };
-    let who = account_of(&sh, &headers).unwrap_or_default();
+    let who = verified_email(&sh, &headers).unwrap_or_default();
     Html(format!(
         "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><style>{css}</style></head><body class=\"bandeau\"><table width=\"100%\"><tr><td><b>{brand}</b> — {banner}</td><td align=\"right\">{who}</td></tr></table></body></html>",
         css = spec.css,

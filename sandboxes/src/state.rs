@@ -305,10 +305,15 @@ impl StatusChange {
     /// The status it sets on `spec`'s portal, today.
     pub(crate) fn status(self, spec: &PortalSpec) -> Status {
         match self {
+            StatusChange::InReview => Status::InReview,
+            StatusChange::DocumentsRequested { reason } => Status::DocumentsRequested { reason },
+            StatusChange::Granted { amount_cents } => Status::Granted { amount_cents },
             StatusChange::StartToConfirm { amount_cents } => {
                 Status::start_to_confirm(spec, amount_cents)
             }
-            other => other.into(),
+            StatusChange::Refused { reason } => Status::Refused { reason },
+            StatusChange::Cancelled => Status::Cancelled,
+            StatusChange::Custom { label } => Status::Custom { label },
         }
     }
 }
@@ -323,23 +328,6 @@ impl Status {
         Status::StartToConfirm {
             amount_cents,
             before,
-        }
-    }
-}
-
-impl From<StatusChange> for Status {
-    fn from(c: StatusChange) -> Self {
-        match c {
-            StatusChange::StartToConfirm { amount_cents } => Status::StartToConfirm {
-                amount_cents,
-                before: String::new(),
-            },
-            StatusChange::InReview => Status::InReview,
-            StatusChange::DocumentsRequested { reason } => Status::DocumentsRequested { reason },
-            StatusChange::Granted { amount_cents } => Status::Granted { amount_cents },
-            StatusChange::Refused { reason } => Status::Refused { reason },
-            StatusChange::Cancelled => Status::Cancelled,
-            StatusChange::Custom { label } => Status::Custom { label },
         }
     }
 }
