@@ -861,6 +861,14 @@ impl Shared {
         let fields = html::step_fields(spec, &faults, n - 1);
         let mut errors = Vec::new();
         let mut st = self.state();
+        // The account's employees, where the trainee is chosen among them.
+        let staff = fields
+            .iter()
+            .find_map(|f| match f.kind {
+                Kind::Employee(c) => Some(crate::employees::of_account(c, &st.employees, &email)),
+                _ => None,
+            })
+            .unwrap_or_default();
         let Some(r) = st
             .requests
             .iter_mut()
@@ -873,6 +881,27 @@ impl Shared {
         }
         for field in &fields {
             match field.kind {
+                Kind::Employee(_) => {
+                    let v = input.texts.remove(field.key).unwrap_or_default();
+                    match staff.iter().find(|e| e.id == v) {
+                        Some(e) => {
+                            for (k, value) in e.values() {
+                                r.values.insert(k.to_owned(), value);
+                            }
+                            r.values.insert(field.key.to_owned(), v);
+                        }
+                        None if v.is_empty() => {
+                            if !draft && field.required {
+                                errors
+                                    .push(format!("Le champ « {} » est obligatoire.", field.label));
+                            }
+                        }
+                        None => errors.push(format!(
+                            "« {} » : choisissez un salarié de la liste.",
+                            field.label
+                        )),
+                    }
+                }
                 Kind::File => {
                     if let Some(up) = input.uploads.remove(field.key) {
                         let pdf = up.name.to_lowercase().ends_with(".pdf")

@@ -193,6 +193,23 @@ fn control(field: &Field, name: &str, id: &str, value: &str, attrs: &str) -> Str
             s.push_str("</select>");
             s
         }
+        Kind::Employee(choice) => {
+            // Without the app, the employees every account starts with (no creation dialog).
+            let mut s = format!(
+                "<select id=\"{id}\" name=\"{name}\"{req}{attrs}><option value=\"\">— Choisir —</option>"
+            );
+            for (v, text) in crate::employees::seed_options(choice) {
+                let sel = if v == value { " selected" } else { "" };
+                let _ = write!(
+                    s,
+                    "<option value=\"{}\"{sel}>{}</option>",
+                    esc(&v),
+                    esc(&text)
+                );
+            }
+            s.push_str("</select>");
+            s
+        }
         Kind::Checkbox => {
             let checked = if value == "oui" { " checked" } else { "" };
             format!(
@@ -655,7 +672,7 @@ pub(crate) struct FieldView {
     /// What the control holds: the value kept, else the preset one (`oui` for a ticked box).
     pub(crate) value: String,
     /// (submitted value, visible text) of a choice.
-    pub(crate) options: Vec<(&'static str, &'static str)>,
+    pub(crate) options: Vec<(String, String)>,
     /// The name of the file received, for an upload.
     pub(crate) file: Option<String>,
     /// The limit the `short_field = announced` switch shows on the control.
@@ -678,15 +695,21 @@ pub(crate) fn step_view(
                 .map(String::as_str)
                 .unwrap_or_else(|| preset(spec, faults, field.key))
                 .to_owned();
+            let owned = |o: &[(&str, &str)]| {
+                o.iter()
+                    .map(|(v, t)| ((*v).to_owned(), (*t).to_owned()))
+                    .collect::<Vec<_>>()
+            };
             let (kind, options) = match field.kind {
                 Kind::Text => ("text", Vec::new()),
                 Kind::Number => ("number", Vec::new()),
                 Kind::Date => ("date", Vec::new()),
                 Kind::DateFr => ("date_fr", Vec::new()),
-                Kind::Select(o) => ("select", o.to_vec()),
+                Kind::Select(o) => ("select", owned(o)),
                 Kind::Checkbox => ("checkbox", Vec::new()),
                 Kind::File => ("file", Vec::new()),
-                Kind::Suggest(o) => ("suggest", o.to_vec()),
+                Kind::Suggest(o) => ("suggest", owned(o)),
+                Kind::Employee(c) => ("employee", crate::employees::seed_options(c)),
             };
             let announced =
                 faults.short_field == ShortField::Announced && field.key == spec.short_field.0;
@@ -817,6 +840,17 @@ pub(crate) fn summary_items(
                     .get(field.key)
                     .map(|f| format!("{} ({} octets)", f.name, f.size))
                     .unwrap_or_default()
+            } else if matches!(field.kind, Kind::Employee(_)) {
+                let v = |k: &str| r.values.get(k).map(String::as_str).unwrap_or("");
+                if v("trainee_last_name").is_empty() {
+                    String::new()
+                } else {
+                    crate::spec::EmployeeChoice::option_text(
+                        v("trainee_last_name"),
+                        v("trainee_first_names"),
+                        v("trainee_birth_date"),
+                    )
+                }
             } else if faults.summary_differs && field.key == "action_cost" && r.dossier.is_none() {
                 summary_cost(r).unwrap_or_default()
             } else {

@@ -22,6 +22,7 @@
 
 mod app;
 pub mod directory;
+mod employees;
 mod frames;
 mod html;
 mod idp;
@@ -38,9 +39,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use spec::{
-    CookieBanner, Field, FramesetOptions, HARMLESS_EXTRA, IdpFlow, IdpSpec, Kind, ListHeaders,
-    Markup, NameOrder, PortalSpec, Routing, SANDBOXED, SitePicker, SpaOptions, Stack,
-    StartConfirmation, StatusWords, Step, UnknownPortal, parse_portal, slugs, spec,
+    CookieBanner, Employee, EmployeeChoice, Field, FramesetOptions, HARMLESS_EXTRA, IdpFlow,
+    IdpSpec, Kind, ListHeaders, Markup, NameOrder, PortalSpec, Routing, SANDBOXED, SitePicker,
+    SpaOptions, Stack, StartConfirmation, StatusWords, Step, UnknownPortal, parse_portal, slugs,
+    spec,
 };
 
 /// The portal a sandbox imitates: an OPCO with a line in the registry (`portals/src/registry.rs`).

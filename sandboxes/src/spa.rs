@@ -93,6 +93,7 @@ pub(crate) fn routes(spec: &'static PortalSpec) -> Router<Arc<Shared>> {
         .route("/api/demandes/{id}/transmettre", post(api_transmit))
         .route("/api/organismes", get(api_providers))
         .route("/api/session/prolonger", post(api_keep_alive))
+        .route("/api/salaries", post(api_new_employee))
 }
 
 async fn app_js() -> Response {
@@ -130,6 +131,8 @@ pub(crate) fn shell(spec: &PortalSpec, page: &str) -> String {
         "maskedDates": o.masked_dates,
         "providerAutocomplete": o.provider_autocomplete,
         "sessionWarning": [o.session_warning.0, o.session_warning.1],
+        "lightning": o.lightning,
+        "firstStepDialog": o.first_step_dialog,
         "markup": markup_name(spec.markup),
         "changedMarkup": markup_name(spec.changed_markup),
         "css": format!("{}{SPA_CSS}", spec.css),
@@ -172,7 +175,7 @@ pub(crate) fn shell(spec: &PortalSpec, page: &str) -> String {
 }
 
 /// What the app adds to the portal's own style: toasts, the spinner, overlays, the dialog.
-const SPA_CSS: &str = ".toasts{position:fixed;top:12px;right:12px;z-index:50;max-width:420px}.toast{background:#b00020;color:#fff;padding:10px 14px;margin:6px 0;border-radius:4px}.spinner{position:fixed;top:0;left:0;right:0;background:#333;color:#fff;padding:4px;text-align:center;z-index:40}.overlay-pane{position:absolute;z-index:30;background:#fff;border:1px solid #888;min-width:220px;list-style:none;margin:0;padding:0}.overlay-pane [role=option]{padding:4px 10px;cursor:pointer}.overlay-backdrop{position:fixed;inset:0;z-index:29;background:transparent}.combo{display:inline-block;min-width:220px;min-height:1.4em;border:1px solid #888;padding:3px 6px;cursor:pointer;background:#fff}.combo span:empty::before{content:attr(data-placeholder);color:#777}.modal-backdrop{position:fixed;inset:0;z-index:60;background:rgba(0,0,0,.5)}.modal{background:#fff;max-width:420px;margin:120px auto;padding:20px;border-radius:6px}.row{margin:8px 0}";
+const SPA_CSS: &str = ".toasts{position:fixed;top:12px;right:12px;z-index:70;max-width:420px}.toast{background:#b00020;color:#fff;padding:10px 14px;margin:6px 0;border-radius:4px}.spinner{position:fixed;top:0;left:0;right:0;background:#333;color:#fff;padding:4px;text-align:center;z-index:40}.overlay-pane{position:absolute;z-index:30;background:#fff;border:1px solid #888;min-width:220px;list-style:none;margin:0;padding:0}.overlay-pane [role=option]{padding:4px 10px;cursor:pointer}.overlay-backdrop{position:fixed;inset:0;z-index:29;background:transparent}.combo{display:inline-block;min-width:220px;min-height:1.4em;border:1px solid #888;padding:3px 6px;cursor:pointer;background:#fff}.combo span:empty::before{content:attr(data-placeholder);color:#777}.modal-backdrop{position:fixed;inset:0;z-index:60;background:rgba(0,0,0,.5);overflow:auto}.modal{background:#fff;max-width:420px;margin:120px auto;padding:20px;border-radius:6px}.modal.wide{max-width:760px;margin:40px auto}.row{margin:8px 0;position:relative}.slds-dropdown{position:absolute;left:0;top:100%;z-index:35;background:#fff;border:1px solid #888;min-width:260px}.slds-dropdown [role=option]{padding:4px 10px;cursor:pointer}";
 
 async fn api_list(sh: Sh, headers: HeaderMap) -> Response {
     let email = match account_of(&sh, &headers) {
@@ -224,7 +227,22 @@ async fn api_step(sh: Sh, headers: HeaderMap, Path((id, n)): Path<(u32, usize)>)
     }
     let fields: Vec<_> = html::step_view(spec, &faults, &r, n - 1)
         .into_iter()
-        .map(|(_, v)| v)
+        .map(|(field, mut view)| {
+            let mut extra = None;
+            if let crate::spec::Kind::Employee(choice) = field.kind {
+                let st = sh.state();
+                view.options = crate::employees::of_account(choice, &st.employees, &email)
+                    .into_iter()
+                    .map(|e| (e.id.clone(), e.text()))
+                    .collect();
+                extra = Some(employee_dialog(choice));
+            }
+            let mut v = json!(view);
+            if let Some(dialog) = extra {
+                v["create"] = dialog;
+            }
+            v
+        })
         .collect();
     Json(json!({
         "step": n,
@@ -352,4 +370,71 @@ async fn api_keep_alive(sh: Sh, headers: HeaderMap) -> Response {
     st.warned.remove(&sid);
     sh.save(&st);
     Json(json!({ "kept": true })).into_response()
+}
+
+/// What the app needs to show the "create an employee" dialog of a field.
+fn employee_dialog(c: &crate::spec::EmployeeChoice) -> serde_json::Value {
+    let [last, first, birth, job, contract] = c.labels;
+    let text = |key: &str, label: &str, kind: &str| json!({ "key": key, "label": label, "kind": kind, "required": true, "value": "", "options": [] });
+    json!({
+        "button": c.create_button,
+        "title": c.dialog_title,
+        "save": c.save_button,
+        "fields": [
+            text("last_name", last, "text"),
+            text("first_names", first, "text"),
+            text("birth_date", birth, "date_fr"),
+            text("job", job, "text"),
+            { "key": "contract", "label": contract, "kind": "select", "required": true, "value": "", "options": c.contracts },
+        ],
+    })
+}
+
+/// The "create an employee" dialog's save: the employee joins the account's list (422 with the
+/// portal's messages when a field is wrong or the employee exists).
+async fn api_new_employee(sh: Sh, headers: HeaderMap, mut multipart: Multipart) -> Response {
+    let spec = sh.spec;
+    let email = match account_of(&sh, &headers) {
+        Ok(e) => e,
+        Err(e) => return unauthorized(spec, e),
+    };
+    let Some(choice) = spec
+        .steps
+        .iter()
+        .flat_map(|s| s.fields.iter())
+        .find_map(|f| match f.kind {
+            crate::spec::Kind::Employee(c) => Some(c),
+            _ => None,
+        })
+    else {
+        return not_found();
+    };
+    let mut form = serde_json::Map::new();
+    while let Ok(Some(part)) = multipart.next_field().await {
+        let name = part.name().unwrap_or_default().to_owned();
+        let Ok(value) = part.text().await else {
+            return api_error(StatusCode::BAD_REQUEST, spec.error_title);
+        };
+        form.insert(name, serde_json::Value::String(value));
+    }
+    let new: crate::employees::NewEmployee =
+        serde_json::from_value(serde_json::Value::Object(form)).unwrap_or_default();
+    let mut st = sh.state();
+    let res = crate::employees::create(choice, &mut st.employees, &email, new);
+    if res.is_ok() {
+        sh.save(&st);
+    }
+    drop(st);
+    match res {
+        Ok(e) => (
+            StatusCode::CREATED,
+            Json(json!({ "id": e.id, "text": e.text() })),
+        )
+            .into_response(),
+        Err(errors) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "errors": errors })),
+        )
+            .into_response(),
+    }
 }

@@ -112,6 +112,50 @@ pub enum Kind {
     /// An autocomplete over these (value, name) pairs: what is typed asks the portal for
     /// suggestions (`<home>/suggestions?q=`), and only a suggestion clicked is sent.
     Suggest(&'static [(&'static str, &'static str)]),
+    /// The trainee, chosen among the account's employees (a combobox) or created in a dialog
+    /// first (single-page apps only); saving the step copies the employee's name, birth date,
+    /// job and contract into the request (`trainee_*`).
+    Employee(&'static EmployeeChoice),
+}
+
+/// One employee the portal keeps for an account (every account starts with the same ones).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Employee {
+    pub last_name: &'static str,
+    pub first_names: &'static str,
+    /// `jj/mm/aaaa`.
+    pub birth_date: &'static str,
+    pub job: &'static str,
+    /// The code of the contract among `EmployeeChoice::contracts`.
+    pub contract: &'static str,
+}
+
+/// How a portal lets the employer pick the trainee among its employees, or create one.
+#[derive(Debug, PartialEq, Eq)]
+pub struct EmployeeChoice {
+    /// The employees every account has before anyone is created.
+    pub seeds: &'static [Employee],
+    /// The button beside the combobox that opens the dialog, and the dialog's title.
+    pub create_button: &'static str,
+    pub dialog_title: &'static str,
+    pub save_button: &'static str,
+    /// The dialog's labels: last name, first names, birth date (`jj/mm/aaaa`), job, contract.
+    pub labels: [&'static str; 5],
+    pub contracts: &'static [(&'static str, &'static str)],
+    /// Where the saved employee is refused when one with the same name and birth date exists.
+    pub duplicate: &'static str,
+}
+
+impl EmployeeChoice {
+    /// What an employee's option says: `DUPONT Paul — né(e) le 12/03/1985`.
+    pub fn option_text(last_name: &str, first_names: &str, birth_date: &str) -> String {
+        format!(
+            "{} {} — né(e) le {}",
+            last_name.trim().to_uppercase(),
+            first_names.trim(),
+            birth_date.trim()
+        )
+    }
 }
 
 /// One field of a step.
@@ -181,6 +225,13 @@ pub struct SpaOptions {
     pub provider_autocomplete: bool,
     /// The "session about to expire" dialog: its text and the button that keeps the session.
     pub session_warning: (&'static str, &'static str),
+    /// Lightning-style components (Salesforce Experience Cloud, Aura): each field in its own
+    /// `lightning-*` element with an open shadow root; a combobox's listbox inside that root,
+    /// closed as soon as the focus leaves the combobox; boxes that ignore a script's click.
+    pub lightning: bool,
+    /// The first step opens as a modal dialog with this title over the list (« Nouvelle
+    /// demande » opens a pop-up); `None`: a page like the others.
+    pub first_step_dialog: Option<&'static str>,
 }
 
 /// A legacy web app in frames: once logged in, a page of the space opened as a document (the
@@ -283,13 +334,13 @@ pub struct PortalSpec {
     /// A page choosing the establishment (by SIRET) whose space is opened, between the login and
     /// the space; `None`: the login opens the space at once.
     pub site_picker: Option<&'static SitePicker>,
-    /// After the agreement, the start to confirm on the portal before a date (`None`: an
-    /// agreement needs nothing more of the employer).
+    /// After the agreement, what the employer must do on the portal before a date (confirm the
+    /// start, accept the offer); `None`: an agreement needs nothing more of the employer.
     pub start_confirmation: Option<StartConfirmation>,
 }
 
-/// The step after the agreement on a portal where the employer must confirm the start or the
-/// file closes: how the list words it.
+/// The step after the agreement on a portal where the employer must act or the agreement
+/// lapses (Uniformation's start to confirm, Afdas's offer to accept): how the list words it.
 #[derive(Clone, Copy, Debug)]
 pub struct StartConfirmation {
     /// The status label while the start is not confirmed.

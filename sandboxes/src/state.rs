@@ -250,6 +250,9 @@ pub struct State {
     /// The identity provider's side, when the portal logs in through one.
     #[serde(default)]
     pub idp: crate::idp::IdpState,
+    /// Employees created by the accounts (beside the ones every account starts with).
+    #[serde(default)]
+    pub employees: Vec<crate::employees::Created>,
 }
 
 /// How a sandbox starts.

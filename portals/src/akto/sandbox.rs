@@ -75,6 +75,8 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
         masked_dates: false,
         provider_autocomplete: false,
         session_warning: ("Votre session va expirer", "Rester connecté"),
+        lightning: false,
+        first_step_dialog: None,
     }),
     brand: "AKTO",
     space: "Mon Espace AKTO",

@@ -73,6 +73,8 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
         masked_dates: true,
         provider_autocomplete: false,
         session_warning: ("Votre session va bientôt expirer", "Prolonger ma session"),
+        lightning: false,
+        first_step_dialog: None,
     }),
     brand: "OCAPIAT",
     space: "Mon Espace OCAPIAT",

@@ -38,6 +38,8 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
         masked_dates: true,
         provider_autocomplete: true,
         session_warning: ("Votre session va bientôt expirer", "Prolonger ma session"),
+        lightning: false,
+        first_step_dialog: None,
     }),
     brand: "OPCO EP",
     space: "Espace adhérent OPCO EP",

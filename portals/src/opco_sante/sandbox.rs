@@ -35,6 +35,8 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
         masked_dates: false,
         provider_autocomplete: false,
         session_warning: ("Votre session arrive à son terme", "Continuer ma session"),
+        lightning: false,
+        first_step_dialog: None,
     }),
     brand: "OPCO Santé",
     space: "Espace employeur OPCO Santé",

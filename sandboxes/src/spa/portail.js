@@ -107,14 +107,17 @@
   };
 
   // --- The list of requests ---
-  const showList = async () => {
-    const j = await api('GET', '/demandes');
+  const listHtml = j => {
     const rows = j.rows.map(r => '<tr>' + r.cells.map(c => `<td>${esc(c)}</td>`).join('') +
       `<td><a href="${esc(r.href)}">${esc(r.link)}</a></td></tr>`).join('');
+    return `<h1>${esc(T.listTitle)}</h1><p><button type="button" class="new">${esc(T.newButton)}</button></p>` +
+      `<table class="demandes"><caption>${esc(T.listTitle)}</caption><thead><tr>${T.headers.map(h => `<th>${esc(h)}</th>`).join('')}<th>Actions</th></tr></thead><tbody>${rows}</tbody></table>`;
+  };
+  const showList = async () => {
+    const j = await api('GET', '/demandes');
     const info = flash ? `<p class="info" role="status">${esc(flash)}</p>` : '';
     flash = null;
-    page(T.listTitle, `<h1>${esc(T.listTitle)}</h1>${info}<p><button type="button" class="new">${esc(T.newButton)}</button></p>` +
-      `<table class="demandes"><caption>${esc(T.listTitle)}</caption><thead><tr>${T.headers.map(h => `<th>${esc(h)}</th>`).join('')}<th>Actions</th></tr></thead><tbody>${rows}</tbody></table>`);
+    page(T.listTitle, info + listHtml(j));
     app.querySelector('button.new').addEventListener('click', async () => {
       const n = await api('POST', '/demandes');
       go(`/${n.id}/etape/1`);
@@ -162,12 +165,41 @@
     shown.dataset.placeholder = '— Choisir —';
     el.appendChild(shown);
     let value = f.value;
-    const text = v => (f.options.find(o => o[0] === v) || [null, ''])[1];
+    const options = f.options.slice();
+    const text = v => (options.find(o => o[0] === v) || [null, ''])[1];
     shown.textContent = text(value);
+    // Chosen by the app itself (an employee just created).
+    el.choose = (v, t) => { if (!options.some(o => o[0] === v)) options.push([v, t]); value = v; shown.textContent = t; };
+    put.push(fd => { if (value) fd.append(name, value); });
+    if (C.lightning) {
+      // Lightning: the listbox sits in the component, under the combobox, and closes as soon as
+      // the focus leaves the combobox; pressing an option keeps the focus where it is.
+      const lb = document.createElement('div');
+      lb.className = 'slds-dropdown';
+      lb.setAttribute('role', 'listbox');
+      lb.id = 'opts-' + id;
+      lb.hidden = true;
+      const close = () => { lb.hidden = true; lb.innerHTML = ''; el.setAttribute('aria-expanded', 'false'); };
+      el.addEventListener('focusout', () => close());
+      lb.addEventListener('mousedown', e => e.preventDefault());
+      el.addEventListener('click', () => {
+        if (!lb.hidden) { close(); return; }
+        lb.innerHTML = options.map(o => `<div role="option" aria-selected="${o[0] === value}" data-v="${esc(o[0])}">${esc(o[1])}</div>`).join('');
+        lb.hidden = false;
+        el.setAttribute('aria-expanded', 'true');
+        lb.querySelectorAll('[role=option]').forEach(o => o.addEventListener('click', () => {
+          value = o.dataset.v;
+          shown.textContent = text(value);
+          close();
+        }));
+      });
+      el.listbox = lb;
+      return el;
+    }
     el.addEventListener('click', () => {
       if (el.getAttribute('aria-expanded') === 'true') { closeOverlays(); return; }
       const pane = overlay(el, 'opts-' + id, f.label);
-      pane.innerHTML = f.options.map(o => `<div role="option" aria-selected="${o[0] === value}" data-v="${esc(o[0])}">${esc(o[1])}</div>`).join('');
+      pane.innerHTML = options.map(o => `<div role="option" aria-selected="${o[0] === value}" data-v="${esc(o[0])}">${esc(o[1])}</div>`).join('');
       pane.querySelectorAll('[role=option]').forEach(o => o.addEventListener('click', () => {
         value = o.dataset.v;
         shown.textContent = text(value);
@@ -175,7 +207,6 @@
         el.focus();
       }));
     });
-    put.push(fd => { if (value) fd.append(name, value); });
     return el;
   };
 
@@ -231,6 +262,11 @@
   };
 
   const control = (f, name, id, put) => {
+    if (f.kind === 'employee') {
+      const el = combobox(f, name, id, put);
+      el.create = f.create;
+      return el;
+    }
     if (f.kind === 'select') {
       if (C.comboboxes) return combobox(f, name, id, put);
       const s = document.createElement('select');
@@ -247,6 +283,8 @@
       i.type = 'checkbox';
       i.value = 'oui';
       i.checked = f.value === 'oui';
+      // A Lightning box ignores a script's click: only a person's (or a real mouse event) ticks it.
+      if (C.lightning) i.addEventListener('click', e => { if (!e.isTrusted) e.preventDefault(); });
       put.push(fd => { if (i.checked) fd.append(name, 'oui'); });
       return i;
     }
@@ -321,8 +359,19 @@
         if (note) wrap.insertAdjacentHTML('beforeend', note);
       }
     }
-    if (!C.webComponents) return wrap;
-    const host = document.createElement('ep-champ');
+    if (ctl.listbox) ctl.after(ctl.listbox);
+    if (ctl.create) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'btn';
+      b.textContent = ctl.create.button;
+      b.addEventListener('click', () => employeeDialog(ctl.create, (v, t) => ctl.choose(v, t)));
+      (ctl.listbox || ctl).after(b);
+    }
+    if (!C.webComponents && !C.lightning) return wrap;
+    const tag = !C.lightning ? 'ep-champ'
+      : isCombo ? 'lightning-combobox' : isBox ? 'lightning-input-checkbox' : f.kind === 'file' ? 'lightning-file-upload' : 'lightning-input';
+    const host = document.createElement(tag);
     const root = host.attachShadow({ mode: 'open' });
     const style = document.createElement('style');
     style.textContent = C.css;
@@ -330,7 +379,31 @@
     root.appendChild(wrap);
     return host;
   };
-  if (C.webComponents && !customElements.get('ep-champ')) customElements.define('ep-champ', class extends HTMLElement {});
+  for (const tag of ['ep-champ', 'lightning-combobox', 'lightning-input-checkbox', 'lightning-file-upload', 'lightning-input']) {
+    if (!customElements.get(tag)) customElements.define(tag, class extends HTMLElement {});
+  }
+
+  // --- The dialog that creates an employee, then chosen in the combobox ---
+  const employeeDialog = (c, done) => {
+    const back = document.createElement('div');
+    back.className = 'modal-backdrop';
+    back.innerHTML = `<section class="modal wide" role="dialog" aria-modal="true" aria-labelledby="emp-title"><h2 id="emp-title">${esc(c.title)}</h2><form novalidate></form>` +
+      `<p class="actions"><button type="button" class="btn" data-x="cancel">Annuler</button><button type="button" class="btn" data-x="save">${esc(c.save)}</button></p></section>`;
+    document.body.appendChild(back);
+    const put = [];
+    const form = back.querySelector('form');
+    c.fields.forEach((g, i) => form.appendChild(field(g, 100 + i, false, put)));
+    back.querySelector('[data-x=cancel]').addEventListener('click', () => back.remove());
+    back.querySelector('[data-x=save]').addEventListener('click', async () => {
+      const fd = new FormData();
+      put.forEach(p => p(fd));
+      const r = await api('POST', '/salaries', fd);
+      if (r.invalid) { clearToasts(); (r.invalid.errors || []).forEach(toast); return; }
+      clearToasts();
+      back.remove();
+      done(r.id, r.text);
+    });
+  };
 
   // --- A step of the request form ---
   const showStep = async (id, n) => {
@@ -338,10 +411,17 @@
     if (j.filed) { go(`/${id}/recapitulatif`); return; }
     const changed = j.layout === 'changed-markup';
     const title = 'Demande de prise en charge — ' + j.title;
-    page(title, `<h1>${esc(title)}</h1><p class="steps">Étape ${j.step} sur ${j.steps} : ${esc(j.title)}</p>` +
+    const inner = `<p class="steps">Étape ${j.step} sur ${j.steps} : ${esc(j.title)}</p>` +
       `<form novalidate${changed ? ' class="grid"' : ''}></form><p class="actions">` +
       `<button type="button" class="btn" data-action="draft">${esc(T.draftButton)}</button>` +
-      `<button type="button" class="btn" data-action="next">${esc(T.nextButton)}</button></p>`);
+      `<button type="button" class="btn" data-action="next">${esc(T.nextButton)}</button></p>`;
+    if (C.firstStepDialog && n === 1) {
+      // « Nouvelle demande » opens a pop-up over the list.
+      const behind = listHtml(await api('GET', '/demandes'));
+      page(C.firstStepDialog, behind + `<div class="modal-backdrop"><section class="modal wide" role="dialog" aria-modal="true" aria-labelledby="nd-title"><h2 id="nd-title">${esc(C.firstStepDialog)}</h2>${inner}</section></div>`);
+    } else {
+      page(title, `<h1>${esc(title)}</h1>${inner}`);
+    }
     const form = app.querySelector('form');
     const put = [];
     const holder = changed ? document.createElement('section') : form;
