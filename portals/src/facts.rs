@@ -21,6 +21,9 @@ pub enum Deadline {
     /// N working days (« jours ouvrés »: Monday to Friday, French public holidays excepted)
     /// before the start.
     WorkingDaysBeforeStart { days: u32 },
+    /// N months before the first day of the action (the same day of that month, or its last
+    /// day when it has no such day).
+    MonthsBeforeStart { months: u32 },
     /// A window: from N months before the first day of the action up to that first day,
     /// included. A request filed earlier is not yet receivable.
     WindowBeforeStart { months: u32 },
@@ -44,6 +47,9 @@ impl Deadline {
                 }
                 d
             }
+            Deadline::MonthsBeforeStart { months } => start
+                .checked_sub_months(chrono::Months::new(months))
+                .unwrap_or(NaiveDate::MIN),
             Deadline::WindowBeforeStart { .. } => start,
         }
     }
@@ -59,9 +65,9 @@ impl Deadline {
                         .unwrap_or(NaiveDate::MIN),
                 )
             }
-            Deadline::CalendarDaysBeforeStart { .. } | Deadline::WorkingDaysBeforeStart { .. } => {
-                None
-            }
+            Deadline::CalendarDaysBeforeStart { .. }
+            | Deadline::WorkingDaysBeforeStart { .. }
+            | Deadline::MonthsBeforeStart { .. } => None,
         }
     }
 }
@@ -82,6 +88,9 @@ pub struct Rules {
     pub request_cap_ht_cents: Option<i64>,
     /// Where the caps come from and when they apply.
     pub caps_note: Option<String>,
+    /// The largest attachment the portal takes, in bytes: a larger one is refused before the
+    /// portal is opened (nothing uploaded), with its size and the limit.
+    pub max_attachment_bytes: Option<u64>,
     /// Whether the OPCO pays the provider directly when asked at filing.
     pub subrogation_offered: bool,
     /// Days after which a filing without answer is flagged.
@@ -190,6 +199,10 @@ pub struct Options {
     /// The option of a « finalité de l'action » select meaning a bilan de compétences.
     #[serde(default)]
     pub finality_bilan: Option<String>,
+    /// The option of a « dispositif » select meaning the company's skills plan (plan de
+    /// développement des compétences), under which a bilan is filed.
+    #[serde(default)]
+    pub scheme_pdc: Option<String>,
 }
 
 /// Everything known about one OPCO and its portal.
@@ -432,6 +445,15 @@ mod tests {
             c.last_day(monday),
             NaiveDate::from_ymd_opt(2027, 1, 30).unwrap()
         );
+    }
+
+    #[test]
+    fn a_deadline_in_months_is_the_same_day_of_the_month_before_or_its_last_day() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let m = Deadline::MonthsBeforeStart { months: 1 };
+        assert_eq!(m.last_day(day(2027, 3, 31)), day(2027, 2, 28));
+        assert_eq!(m.last_day(day(2027, 5, 10)), day(2027, 4, 10));
+        assert_eq!(m.first_day(day(2027, 5, 10)), None);
     }
 
     #[test]

@@ -96,6 +96,7 @@ impl Readback {
 fn asked_text(value: &Value) -> String {
     match value {
         Value::Text(t) | Value::Choice(t) | Value::Pick(t) => t.clone(),
+        Value::ChooseOrCreate(c) => c.option.clone(),
         Value::Date(_, shown) => shown.clone(),
         Value::Check(b) => if *b { "Oui" } else { "Non" }.to_owned(),
         Value::File(p) => p
@@ -149,6 +150,7 @@ pub(crate) fn same_value(value: &Value, shown: &str) -> bool {
                 || matches!((number_of(t), number_of(shown)), (Some(a), Some(b)) if a == b)
         }
         Value::Choice(c) => normalize_label(c) == normalize_label(shown),
+        Value::ChooseOrCreate(c) => normalize_label(&c.option) == normalize_label(shown),
         Value::Date(d, _) => date_of(shown) == Some(*d),
         Value::Pick(t) => same_value(&Value::Text(t.clone()), shown),
         Value::Check(b) => truth_of(shown) == Some(*b),

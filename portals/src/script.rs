@@ -12,7 +12,7 @@ use crate::error::{AfterSubmit, HumanInput, PermanentReason, PortalError};
 use crate::facts::{Facts, SitePicker, Warning};
 use crate::filing::Filing;
 use crate::readback::{self, KeptValue, Readback};
-use crate::session::{Flow, PageFill, Session, Stop, Value};
+use crate::session::{FieldFill, Flow, PageFill, Session, Stop, Value};
 use crate::status::DossierStatus;
 
 /// The recorded step naming the draft an attempt works on (its URL).
@@ -176,6 +176,7 @@ impl PortalScript {
                 screenshot: None,
             });
         }
+        self.attachments_fit(filing)?;
         let mut warnings = self.warnings(filing, chrono::Local::now().date_naive());
         let mut out = with_relogin!(self, session, self.prefill_flow(session, filing))?;
         warnings.append(&mut out.warnings);
@@ -198,6 +199,41 @@ impl PortalScript {
             });
         }
         with_relogin!(self, session, self.submit_flow(session, filing))
+    }
+
+    /// Refuses, before the portal is opened, an attachment larger than the portal takes (its
+    /// facts' `max_attachment_bytes`): the portal would refuse it after the upload, or cut it.
+    fn attachments_fit(&self, filing: &Filing) -> Result<(), PortalError> {
+        let Some(max) = self.facts.rules.max_attachment_bytes else {
+            return Ok(());
+        };
+        for page in (self.pages)(filing, &self.facts) {
+            for f in &page.fields {
+                let Value::File(path) = &f.value else {
+                    continue;
+                };
+                let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+                if size > max {
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    return Err(PortalError::Permanent {
+                        reason: PermanentReason::UploadRefused {
+                            file: format!("{name} ({})", f.label),
+                            message: format!(
+                                "il pèse {}, et {} n'accepte pas plus de {} par pièce jointe : réduisez-le (PDF compressé ou scanné en plus basse résolution), puis relancez le préremplissage ; rien n'a été envoyé au portail",
+                                megabytes(size),
+                                self.facts.name,
+                                megabytes(max)
+                            ),
+                        },
+                        screenshot: None,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Every dossier of the account with its status mapped to our model. A status wording not
@@ -479,6 +515,44 @@ impl PortalScript {
         s.expect(&self.facts, expect).await
     }
 
+    /// Fills one field of a page; a record the portal must keep first (the account's employee)
+    /// is chosen when the portal has it, else created in the portal's dialog, read back there,
+    /// saved, and then chosen.
+    async fn fill_field(&self, s: &Session<'_>, f: &FieldFill) -> Flow<()> {
+        let facts = &self.facts;
+        let Value::ChooseOrCreate(c) = &f.value else {
+            return s.fill(facts, f.label, &f.value, false).await;
+        };
+        if s.choose_existing(facts, f.label, &c.option).await? {
+            return Ok(());
+        }
+        let first = c.fields.first().map(|g| Locator::label(g.label));
+        s.click_step(facts, Role::Button, c.button, first.as_ref())
+            .await?;
+        if let Some(first) = first {
+            s.expect(facts, first).await?;
+        }
+        for g in &c.fields {
+            s.fill(facts, g.label, &g.value, false).await?;
+        }
+        let dialog = PageFill {
+            name: "creation",
+            fields: c.fields.clone(),
+        };
+        let rb = readback::page(facts, &dialog, &s.controls().await?);
+        if !rb.is_clean() {
+            return Err(self.not_kept(s, &rb).await);
+        }
+        s.snapshot(&format!("filled the dialog of {}", c.button), None)
+            .await;
+        s.click_step(facts, Role::Button, c.save, None).await?;
+        self.refused(s, &dialog).await?;
+        // Created: the portal chooses it in the combobox, or it is chosen now; either way what
+        // the combobox shows is read back.
+        s.fill(facts, f.label, &Value::Choice(c.option.clone()), false)
+            .await
+    }
+
     /// Stops on the messages a page shows after a click (nothing shown: it was accepted).
     async fn refused(&self, s: &Session<'_>, page: &PageFill) -> Flow<()> {
         let alerts = s.alerts().await?;
@@ -569,7 +643,7 @@ impl PortalScript {
             s.read(facts, first).await?;
             self.refuse_unknown_mandatory(s, page).await?;
             for f in &page.fields {
-                s.fill(facts, f.label, &f.value, false).await?;
+                self.fill_field(s, f).await?;
             }
             // What the page holds now, every control of it, before it is saved.
             let t = std::time::Instant::now();
@@ -813,4 +887,14 @@ pub(crate) fn read_row_with_facts(
         label,
         status: crate::status::PortalStatus::from_kind(kind, amount, comment),
     }))
+}
+
+/// A size in megabytes as French text: `3,5 Mo`.
+fn megabytes(bytes: u64) -> String {
+    let tenths = (bytes * 10 + 524_288) / 1_048_576;
+    if tenths.is_multiple_of(10) {
+        format!("{} Mo", tenths / 10)
+    } else {
+        format!("{},{} Mo", tenths / 10, tenths % 10)
+    }
 }

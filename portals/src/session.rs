@@ -47,10 +47,27 @@ pub(crate) enum Value {
     Date(chrono::NaiveDate, String),
     /// Typed into an autocomplete; the one suggestion holding it exactly is chosen.
     Pick(String),
+    /// A record of the portal chosen in a combobox (the account's employee), created first in
+    /// the portal's dialog when no option is this one.
+    ChooseOrCreate(Box<Creation>),
+}
+
+/// A record the portal keeps (an employee of the account) that a field chooses, and how to
+/// create it when the portal does not have it yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Creation {
+    /// The option naming the record, as the combobox shows it once chosen.
+    pub option: String,
+    /// The button beside the combobox opening the creation dialog.
+    pub button: &'static str,
+    /// The dialog's save button.
+    pub save: &'static str,
+    /// The dialog's fields.
+    pub fields: Vec<FieldFill>,
 }
 
 /// One field of a form page and what goes in it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct FieldFill {
     pub label: &'static str,
     pub value: Value,
@@ -480,6 +497,11 @@ impl<'a> Session<'a> {
         let (action, shown, res) = match value {
             Value::Text(t) => ("fill", t.clone(), l.fill(self.page, t).await),
             Value::Choice(c) => ("select", c.clone(), l.select(self.page, c).await),
+            Value::ChooseOrCreate(c) => (
+                "select",
+                c.option.clone(),
+                l.select(self.page, &c.option).await,
+            ),
             Value::Check(b) => ("check", b.to_string(), l.check(self.page, *b).await),
             Value::Date(d, shown) => {
                 let iso = d.format("%Y-%m-%d").to_string();
@@ -534,6 +556,35 @@ impl<'a> Session<'a> {
                     limit,
                 })
                 .await),
+            Err(e) => Err(self.locator_failure(facts, e).await),
+        }
+    }
+
+    /// Chooses `option` in the combobox labelled `label`; `false` when the combobox has no such
+    /// option (nothing chosen), every other failure stops.
+    pub(crate) async fn choose_existing(
+        &self,
+        facts: &Facts,
+        label: &str,
+        option: &str,
+    ) -> Flow<bool> {
+        self.checkpoint()?;
+        let l = self.loc(Locator::label(label));
+        let start = Instant::now();
+        let res = l.select(self.page, option).await;
+        let err = res.as_ref().err().map(ToString::to_string);
+        let desc = l.to_string();
+        self.recorder.record(&Step {
+            action: "select",
+            locator: Some(&desc),
+            value: Some(option),
+            duration: start.elapsed(),
+            error: err.as_deref(),
+            ..Step::default()
+        })?;
+        match res {
+            Ok(()) => Ok(true),
+            Err(LocatorError::NoSuchOption { .. }) => Ok(false),
             Err(e) => Err(self.locator_failure(facts, e).await),
         }
     }

@@ -16,6 +16,9 @@ pub enum StatusKind {
     /// Granted, and the employer must confirm the start on the portal before a date or the file
     /// closes (Uniformation).
     StartToConfirm,
+    /// Granted, and the employer must accept the offer on the portal before a date (Afdas's
+    /// « Accepter un financement »).
+    OfferToAccept,
     Refused,
     StartConfirmed,
     Completed,
@@ -50,6 +53,13 @@ pub enum PortalStatus {
         deadline: Option<NaiveDate>,
         note: Option<String>,
     },
+    /// Granted, the offer still to be accepted on the portal by `deadline` (the first date of
+    /// the portal's comment); `note` is that comment.
+    OfferToAccept {
+        amount: Option<Euros>,
+        deadline: Option<NaiveDate>,
+        note: Option<String>,
+    },
     StartConfirmed,
     Completed,
     Invoiced,
@@ -70,6 +80,11 @@ impl PortalStatus {
             StatusKind::Granted => Self::Granted { amount },
             StatusKind::Refused => Self::Refused { reason: comment },
             StatusKind::StartToConfirm => Self::StartToConfirm {
+                amount,
+                deadline: comment.as_deref().and_then(first_date_fr),
+                note: comment,
+            },
+            StatusKind::OfferToAccept => Self::OfferToAccept {
                 amount,
                 deadline: comment.as_deref().and_then(first_date_fr),
                 note: comment,
@@ -95,6 +110,7 @@ impl PortalStatus {
             Self::DocumentsRequested { .. } => FilingState::DocumentsRequested,
             Self::Granted { .. }
             | Self::StartToConfirm { .. }
+            | Self::OfferToAccept { .. }
             | Self::StartConfirmed
             | Self::Completed
             | Self::Invoiced
@@ -147,5 +163,21 @@ mod tests {
             matches!(none, PortalStatus::StartToConfirm { deadline: None, .. }),
             "{none:?}"
         );
+    }
+
+    #[test]
+    fn an_offer_to_accept_is_granted_with_the_last_day_of_its_comment() {
+        let note = "Acceptez le financement sur MyA avant le 15/01/2027".to_owned();
+        let s = PortalStatus::from_kind(
+            StatusKind::OfferToAccept,
+            Euros::parse("1 800,00").ok(),
+            Some(note),
+        );
+        assert!(
+            matches!(&s, PortalStatus::OfferToAccept { deadline: Some(d), amount: Some(_), .. }
+                if *d == NaiveDate::from_ymd_opt(2027, 1, 15).unwrap()),
+            "{s:?}"
+        );
+        assert_eq!(s.filing_state(), Some(FilingState::Granted));
     }
 }

@@ -285,6 +285,23 @@ fn start_to_confirm(filing: &Filing) -> Option<String> {
     ))
 }
 
+/// What staff must do after an agreement the employer must accept on the portal (Afdas's
+/// « Accepter un financement »), with the last day the portal gave.
+fn offer_to_accept(filing: &Filing) -> Option<String> {
+    let status = filing.portal_status.as_ref()?;
+    if status.get("status").and_then(Value::as_str) != Some("offer_to_accept") {
+        return None;
+    }
+    let by = status
+        .get("deadline")
+        .and_then(Value::as_str)
+        .map(date_fr)
+        .map_or_else(String::new, |d| format!(" avant le {d}"));
+    Some(format!(
+        "Accord reçu : l'employeur doit accepter le financement sur le portail de l'OPCO (« Accepter un financement »){by}, sinon l'accord est annulé. L'automate ne le fait pas encore : acceptez-le sur le portail."
+    ))
+}
+
 /// The filing's page as typed rows.
 pub fn filing_view(filing: &Filing) -> FilingView {
     let review = filing.review.clone().unwrap_or(Value::Null);
@@ -307,6 +324,7 @@ pub fn filing_view(filing: &Filing) -> FilingView {
             .flatten()
             .map(|w| field(w, "message"))
             .chain(start_to_confirm(filing))
+            .chain(offer_to_accept(filing))
             .collect(),
         deadline: deadline(filing),
         kept: review
