@@ -502,16 +502,22 @@ async fn portal_logins_are_write_only_and_need_the_accounts_scope() {
         .await;
     assert_eq!(s, 400, "{body}");
     assert_eq!(body["error"]["fields"][0]["field"], "opco", "{body}");
-    let (s, body) = api
-        .put_account(ACCOUNTS_TOKEN, "afdas", ACCOUNT, &login)
-        .await;
-    assert_eq!(s, 400, "an OPCO without a portal script: {body}");
-    assert!(
-        body["error"]["fields"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("automatisé")
-    );
+    // An OPCO without a portal script is refused with its reason; all 11 have one today.
+    for opco in domain::OpcoId::ALL
+        .iter()
+        .filter(|o| !portals::SUPPORTED.contains(o))
+    {
+        let (s, body) = api
+            .put_account(ACCOUNTS_TOKEN, opco.slug(), ACCOUNT, &login)
+            .await;
+        assert_eq!(s, 400, "an OPCO without a portal script: {body}");
+        assert!(
+            body["error"]["fields"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("automatisé")
+        );
+    }
 
     // A bad body gets a reason per field, and what was sent is never echoed.
     let (s, body) = api

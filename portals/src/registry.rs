@@ -16,4 +16,5 @@ registered! {
     ocapiat => Ocapiat,
     opcommerce => Opcommerce,
     uniformation => Uniformation,
+    afdas => Afdas,
 }

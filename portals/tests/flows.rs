@@ -137,8 +137,12 @@ async fn whole_path(portal: OpcoId) {
                 panic!("statuses failed");
             };
             let last_day = chrono::Utc::now().date_naive() + chrono::Duration::days(confirm.days);
+            // Uniformation's start to confirm, Afdas's offer to accept: both read with their date.
             match &st[0].status {
                 PortalStatus::StartToConfirm {
+                    amount, deadline, ..
+                }
+                | PortalStatus::OfferToAccept {
                     amount, deadline, ..
                 } => {
                     assert_eq!(*amount, Some(domain::Euros::from_cents(150_000)));
@@ -254,4 +258,94 @@ fn uniformation_warns_above_its_hourly_cap_vat_included_and_above_the_daf_ceilin
         "{w:?}"
     );
     assert!(w[1].1.contains("3\u{202f}000,00\u{a0}€ HT"), "{w:?}");
+}
+
+/// Afdas's trainee is one of the account's employees: created once in the portal's dialog when
+/// the account has no such employee, then chosen; a retry chooses them, never creates a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn afdas_creates_a_missing_employee_once_and_chooses_them_afterwards() {
+    with_browser(|browser| async move {
+        let sb = sandbox(OpcoId::Afdas, Faults::default()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("rec");
+        let f = filing(dir.path(), "Dupont");
+        let created = |job: &str| {
+            recordings::Store::new(&root)
+                .attempts(job)
+                .unwrap()
+                .iter()
+                .flat_map(|a| a.steps.iter())
+                .filter(|s| s.action.starts_with("filled the dialog of"))
+                .count()
+        };
+        match run(browser, &sb, &root, "afdas-1", Op::Prefill, &f).await {
+            Ok(Outcome::Prefilled(_)) => {}
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            created("afdas-1"),
+            1,
+            "the employee was created in the dialog"
+        );
+        let r = &sb.requests()[0];
+        // Two employees every account starts with, then the one created.
+        assert_eq!(r.values["trainee"], "SAL-0003");
+        assert_eq!(r.values["trainee_last_name"], "Dupont");
+        assert_eq!(r.values["trainee_job"], "Assistante de direction");
+        assert_eq!(r.values["trainee_birth_date"], "12/04/1985");
+
+        // Another request for the same employee (an earlier one abandoned): chosen, not created.
+        let mut other = f.clone();
+        other.action.title = "Bilan de compétences — second temps".into();
+        match run(browser, &sb, &root, "afdas-2", Op::Prefill, &other).await {
+            Ok(Outcome::Prefilled(_)) => {}
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(created("afdas-2"), 0, "an existing employee is chosen");
+        let requests = sb.requests();
+        assert_eq!(requests.len(), 2);
+        assert_eq!(requests[1].values["trainee"], "SAL-0003");
+    })
+    .await;
+}
+
+/// An attachment larger than Afdas takes (3.5 MB) is refused before the portal is opened, with
+/// its size and the limit in French; nothing reaches the portal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attachment_above_the_portals_limit_is_refused_before_the_portal_is_opened() {
+    with_browser(|browser| async move {
+        let sb = sandbox(OpcoId::Afdas, Faults::default()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let f = filing(dir.path(), "Dupont");
+        let mut big = std::fs::read(&f.attachments.programme).unwrap();
+        big.resize(4 * 1024 * 1024, b' ');
+        std::fs::write(&f.attachments.programme, big).unwrap();
+        let e = run(
+            browser,
+            &sb,
+            &dir.path().join("rec"),
+            "big",
+            Op::Prefill,
+            &f,
+        )
+        .await;
+        match e {
+            Err(PortalError::Permanent {
+                reason: portals::PermanentReason::UploadRefused { file, message },
+                ..
+            }) => {
+                assert!(file.contains("programme-bilan.pdf"), "{file}");
+                assert!(file.contains("Programme de formation"), "{file}");
+                assert!(
+                    message.contains("4 Mo") && message.contains("3,5 Mo"),
+                    "{message}"
+                );
+                assert!(message.contains("rien n'a été envoyé"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(sb.requests().is_empty());
+        assert!(sb.documents().is_empty(), "{:?}", sb.documents());
+    })
+    .await;
 }
