@@ -532,10 +532,8 @@ async fn the_portal_answers(
         let last_day = (chrono::Utc::now().date_naive() + chrono::Duration::days(confirm.days))
             .format("%Y-%m-%d")
             .to_string();
-        assert_eq!(
-            granted["portal_status"]["status"], "start_to_confirm",
-            "{granted:#}"
-        );
+        let (status, told) = after_agreement(sandbox, confirm.label);
+        assert_eq!(granted["portal_status"]["status"], status, "{granted:#}");
         assert_eq!(
             granted["portal_status"]["deadline"],
             last_day.as_str(),
@@ -552,8 +550,7 @@ async fn the_portal_answers(
             .format("%d/%m/%Y")
             .to_string();
         assert!(
-            page.contains("le démarrage de l'action doit être confirmé sur le portail")
-                && page.contains(&format!("avant le {shown}")),
+            page.contains(told) && page.contains(&format!("avant le {shown}")),
             "{page}"
         );
     }
@@ -597,6 +594,28 @@ async fn the_upstream_heard_each_change(hooks: &Hooks, ids: &[(String, String)])
     }
 }
 
+/// What the employer must do after an agreement the portal words `label`, as its script's facts
+/// read it: the portal status upstream receives, and what the review page tells staff.
+fn after_agreement(sandbox: &sandboxes::RunningSandbox, label: &str) -> (String, &'static str) {
+    let facts = portals::script(sandbox.portal()).unwrap().facts();
+    let kind = facts.statuses[label];
+    let status = serde_json::to_value(kind)
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let told = match kind {
+        portals::StatusKind::StartToConfirm => {
+            "le démarrage de l'action doit être confirmé sur le portail"
+        }
+        portals::StatusKind::OfferToAccept => {
+            "l'employeur doit accepter le financement sur le portail"
+        }
+        other => panic!("{label}: {other:?} asks nothing of the employer"),
+    };
+    (status, told)
+}
+
 async fn the_whole_path(portal: sandboxes::Portal, slug: &str) {
     let _one_fleet = ONE_FLEET.lock().await;
     let sandbox = sandboxes::spawn(sandboxes::SandboxConfig::new(portal))
@@ -630,16 +649,17 @@ async fn the_whole_path(portal: sandboxes::Portal, slug: &str) {
     );
     the_portal_answers(&fleet, &reviewer, &sandbox, slug, &ids, &dossiers).await;
     the_upstream_heard_each_change(&hooks, &ids).await;
-    if sandbox.spec().start_confirmation.is_some() {
+    if let Some(confirm) = sandbox.spec().start_confirmation {
+        let (status, _) = after_agreement(&sandbox, confirm.label);
         let said = hooks.lock().unwrap().iter().any(|h| {
             h["filing"]["id"] == ids[0].0.as_str()
                 && h["filing"]["state"] == "granted"
-                && h["filing"]["portal_status"]["status"] == "start_to_confirm"
+                && h["filing"]["portal_status"]["status"] == status
                 && h["filing"]["portal_status"]["deadline"].is_string()
         });
         assert!(
             said,
-            "the agreement's webhook names the start to confirm and its last day"
+            "the agreement's webhook names what the employer must do ({status}) and its last day"
         );
     }
 
