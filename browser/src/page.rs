@@ -228,6 +228,22 @@ impl Page {
         with_timeout("read the page HTML", self.timeout, self.cdp.content()).await
     }
 
+    /// The document as a person sees it, flattened into one HTML text: each open shadow root
+    /// as a declarative `<template shadowrootmode="open">` inside its host, and each readable
+    /// frame's document in a `<template data-frame-document>` inside its `<frame>`/`<iframe>`.
+    /// Attributes only, as [`Page::html`] (what was typed into a control is not in it). For the
+    /// recordings of portals built of web components or frames, whose [`Page::html`] shows
+    /// empty hosts and empty frames.
+    pub async fn deep_html(&self) -> Result<String, BrowserError> {
+        match self.evaluate(DEEP_HTML).await? {
+            serde_json::Value::String(s) => Ok(s),
+            other => Err(BrowserError::Protocol {
+                operation: "read the page HTML with its shadow roots and frames",
+                message: format!("unexpected answer {other}"),
+            }),
+        }
+    }
+
     /// The document title, if any.
     pub async fn title(&self) -> Result<Option<String>, BrowserError> {
         with_timeout("read the page title", self.timeout, self.cdp.get_title()).await
@@ -279,3 +295,31 @@ impl Drop for Page {
         self.network_task.abort();
     }
 }
+
+/// Serialises the document with its open shadow roots and readable frames (see
+/// [`Page::deep_html`]).
+const DEEP_HTML: &str = r#"(() => {
+  const VOID = new Set(['area','base','br','col','embed','hr','img','input','link','meta','source','track','wbr']);
+  const RAW = new Set(['script','style']);
+  const text = s => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const attr = s => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
+  const kids = (n, raw) => [...n.childNodes].map(c => ser(c, raw)).join('');
+  const ser = (n, raw) => {
+    if (n.nodeType === 3) return raw ? n.data : text(n.data);
+    if (n.nodeType !== 1) return '';
+    const tag = n.localName;
+    const attrs = [...n.attributes].map(a => ` ${a.name}="${attr(a.value)}"`).join('');
+    if (VOID.has(tag)) return `<${tag}${attrs}>`;
+    let inner = '';
+    if (n.shadowRoot) inner += `<template shadowrootmode="open">${kids(n.shadowRoot, false)}</template>`;
+    if (tag === 'iframe' || tag === 'frame') {
+      let d = null;
+      try { d = n.contentDocument; } catch (e) { d = null; }
+      if (d && d.documentElement) inner += `<template data-frame-document>${ser(d.documentElement, false)}</template>`;
+    }
+    if (tag === 'template' && n.content) inner += kids(n.content, false);
+    inner += kids(n, RAW.has(tag));
+    return `<${tag}${attrs}>${inner}</${tag}>`;
+  };
+  return '<!DOCTYPE html>' + ser(document.documentElement, false);
+})()"#;

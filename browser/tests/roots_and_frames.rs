@@ -236,3 +236,32 @@ async fn a_framesets_text_tables_and_stated_values_are_read_from_its_frames() {
     })
     .await;
 }
+
+/// The HTML a recording keeps holds what shadow roots and readable frames show (a Lightning
+/// page's fields, a frameset's page), which the document's own HTML does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deep_html_holds_shadow_roots_and_same_origin_frames_and_nothing_unreadable() {
+    let (main, _other) = servers().await;
+    with_browser(|browser| async move {
+        let page = browser.new_page().await.unwrap();
+        open(&page, &main).await;
+        let plain = page.html().await.unwrap();
+        let deep = page.deep_html().await.unwrap();
+        assert!(!plain.contains("Numéro de SIRET"), "{plain}");
+        assert!(
+            deep.contains("<template data-frame-document><html")
+                && deep.contains(">Numéro de SIRET</label>"),
+            "{deep}"
+        );
+        assert!(
+            deep.contains(
+                "<template shadowrootmode=\"open\"><span id=\"l\">Intitulé de la formation</span>"
+            ),
+            "{deep}"
+        );
+        // A frame of another origin cannot be read: it stays an empty frame.
+        assert!(!deep.contains("Montant HT"), "{deep}");
+        page.close().await.unwrap();
+    })
+    .await;
+}

@@ -224,7 +224,11 @@ impl<'a> Session<'a> {
     /// Screenshot and HTML of the page as a recorded step; returns the screenshot's path.
     pub(crate) async fn snapshot(&self, action: &str, error: Option<&str>) -> Option<PathBuf> {
         let png = self.page.screenshot_png().await.ok();
-        let html = self.page.html().await.ok();
+        // With what shadow roots and frames hold: a Lightning page's fields, a frameset's page.
+        let html = match self.page.deep_html().await {
+            Ok(h) => Some(h),
+            Err(_) => self.page.html().await.ok(),
+        };
         let url = self.url().await;
         let line = self
             .recorder
