@@ -769,9 +769,11 @@ async fn a_crash_after_the_portals_answer_leaves_one_dossier(portal: sandboxes::
     sandbox.shutdown().await;
 }
 
+// On Afdas (a single-page app whose submit loads no document) and OPCO 2i (server-rendered, a
+// save per step); the path after the answer is the same code on every portal.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_worker_killed_after_atlas_accepted_and_before_saving_leaves_one_dossier() {
-    a_crash_after_the_portals_answer_leaves_one_dossier(sandboxes::Portal::Atlas).await;
+async fn a_worker_killed_after_afdas_accepted_and_before_saving_leaves_one_dossier() {
+    a_crash_after_the_portals_answer_leaves_one_dossier(sandboxes::Portal::Afdas).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

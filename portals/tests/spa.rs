@@ -177,3 +177,72 @@ async fn the_session_warning_is_answered_by_the_facts_button_and_the_session_goe
     })
     .await;
 }
+
+/// Afdas's sandbox is as hard as its Aura portal: a script's click does not tick a Lightning box
+/// (a real one does), a combobox's listbox closes as soon as the focus leaves it (real presses
+/// keep the focus and choose), and the request's first page opens in a pop-up over the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn afdas_lightning_widgets_ignore_a_scripts_click_and_answer_real_input() {
+    use browser::locator::{Locator, Role};
+    with_browser(|browser| async move {
+        let sb = sandbox(OpcoId::Afdas, Faults::default()).await;
+        let spec = common::spec_of(OpcoId::Afdas);
+        let ctx = browser.new_context().await.unwrap();
+        let page = ctx.new_page().await.unwrap();
+        let demo = sandboxes::Account::demo();
+        page.goto(&sb.login_url()).await.unwrap();
+        Locator::label(spec.login_user_label)
+            .fill(&page, &demo.email)
+            .await
+            .unwrap();
+        Locator::label(spec.login_password_label)
+            .fill(&page, &demo.password)
+            .await
+            .unwrap();
+        Locator::button(spec.login_button).click(&page).await.unwrap();
+        Locator::role(Role::Heading, spec.list_title)
+            .wait(&page)
+            .await
+            .unwrap();
+        let id = page
+            .evaluate("fetch('/api/demandes', {method: 'POST'}).then(r => r.json()).then(j => j.id)")
+            .await
+            .unwrap();
+        let step = |n: usize| format!("{}{}/{id}/etape/{n}", sb.url(), spec.home_path);
+
+        // The first page is a modal dialog over the list.
+        page.goto(&step(1)).await.unwrap();
+        Locator::label("Dispositif").wait(&page).await.unwrap();
+        let dialog = page
+            .evaluate("(() => { const d = document.querySelector('[role=dialog][aria-modal=true]'); return !!d && d.textContent.includes('Nouvelle demande de prise en charge') && !!document.querySelector('table.demandes'); })()")
+            .await
+            .unwrap();
+        assert_eq!(dialog, serde_json::json!(true), "a pop-up over the list");
+
+        // The listbox opens under the combobox and closes when the focus goes elsewhere.
+        page.goto(&step(2)).await.unwrap();
+        let label = "Modalité pédagogique";
+        Locator::label(label).wait(&page).await.unwrap();
+        let blur = page
+            .evaluate(&format!("(() => {{ const host = [...document.querySelectorAll('lightning-combobox')].find(h => h.shadowRoot.textContent.includes({label:?})); const cb = host.shadowRoot.querySelector('[role=combobox]'); const lb = host.shadowRoot.querySelector('[role=listbox]'); cb.focus(); cb.click(); const open = !lb.hidden && lb.querySelectorAll('[role=option]').length; document.querySelector('lightning-input').shadowRoot.querySelector('input').focus(); return [open, lb.hidden, cb.getAttribute('aria-expanded')]; }})()"))
+            .await
+            .unwrap();
+        assert_eq!(blur, serde_json::json!([3, true, "false"]), "closed on blur");
+        Locator::label(label).select(&page, "Mixte").await.unwrap();
+        assert_eq!(Locator::label(label).value(&page).await.unwrap(), "Mixte");
+
+        // A box ignores a script's click; a real click ticks it.
+        page.goto(&step(3)).await.unwrap();
+        let label = "Organisme certifié Qualiopi";
+        Locator::label(label).wait(&page).await.unwrap();
+        let clicked = page
+            .evaluate(&format!("(() => {{ const host = [...document.querySelectorAll('lightning-input-checkbox')].find(h => h.shadowRoot.textContent.includes({label:?})); const box = host.shadowRoot.querySelector('input[type=checkbox]'); box.click(); return box.checked; }})()"))
+            .await
+            .unwrap();
+        assert_eq!(clicked, serde_json::json!(false), "a script's click is ignored");
+        Locator::label(label).check(&page, true).await.unwrap();
+        assert!(Locator::label(label).is_checked(&page).await.unwrap());
+        let _ = ctx.close().await;
+    })
+    .await;
+}

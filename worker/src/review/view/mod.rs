@@ -268,38 +268,25 @@ fn images(filing: &Filing, review: &Value) -> Vec<Image> {
     out
 }
 
-/// What staff must do after an agreement that asks the employer to confirm the start on the
-/// portal (Uniformation), with the last day the portal gave.
-fn start_to_confirm(filing: &Filing) -> Option<String> {
+/// What staff must do on the portal after an agreement that asks something more of the
+/// employer, with the last day the portal gave: confirm the start (Uniformation) or accept the
+/// offer (Afdas's « Accepter un financement »).
+fn after_agreement(filing: &Filing) -> Option<String> {
     let status = filing.portal_status.as_ref()?;
-    if status.get("status").and_then(Value::as_str) != Some("start_to_confirm") {
-        return None;
-    }
     let by = status
         .get("deadline")
         .and_then(Value::as_str)
         .map(date_fr)
         .map_or_else(String::new, |d| format!(" avant le {d}"));
-    Some(format!(
-        "Accord reçu : le démarrage de l'action doit être confirmé sur le portail de l'OPCO{by}, sinon le dossier est clos. L'automate ne le fait pas encore : confirmez-le sur le portail."
-    ))
-}
-
-/// What staff must do after an agreement the employer must accept on the portal (Afdas's
-/// « Accepter un financement »), with the last day the portal gave.
-fn offer_to_accept(filing: &Filing) -> Option<String> {
-    let status = filing.portal_status.as_ref()?;
-    if status.get("status").and_then(Value::as_str) != Some("offer_to_accept") {
-        return None;
+    match status.get("status").and_then(Value::as_str)? {
+        "start_to_confirm" => Some(format!(
+            "Accord reçu : le démarrage de l'action doit être confirmé sur le portail de l'OPCO{by}, sinon le dossier est clos. L'automate ne le fait pas encore : confirmez-le sur le portail."
+        )),
+        "offer_to_accept" => Some(format!(
+            "Accord reçu : l'employeur doit accepter le financement sur le portail de l'OPCO (« Accepter un financement »){by}, sinon l'accord est annulé. L'automate ne le fait pas encore : acceptez-le sur le portail."
+        )),
+        _ => None,
     }
-    let by = status
-        .get("deadline")
-        .and_then(Value::as_str)
-        .map(date_fr)
-        .map_or_else(String::new, |d| format!(" avant le {d}"));
-    Some(format!(
-        "Accord reçu : l'employeur doit accepter le financement sur le portail de l'OPCO (« Accepter un financement »){by}, sinon l'accord est annulé. L'automate ne le fait pas encore : acceptez-le sur le portail."
-    ))
 }
 
 /// The filing's page as typed rows.
@@ -323,8 +310,7 @@ pub fn filing_view(filing: &Filing) -> FilingView {
             .into_iter()
             .flatten()
             .map(|w| field(w, "message"))
-            .chain(start_to_confirm(filing))
-            .chain(offer_to_accept(filing))
+            .chain(after_agreement(filing))
             .collect(),
         deadline: deadline(filing),
         kept: review
