@@ -17,6 +17,7 @@ use chrono::{Datelike, Utc};
 use rand::Rng;
 use serde::Deserialize;
 
+use crate::agreement::{Agreed, NotDone};
 use crate::html;
 use crate::spec::{Kind, PortalSpec};
 use crate::state::{
@@ -179,6 +180,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(&format!("{home}/{{id}}/recapitulatif"), get(recap))
         .route(&format!("{home}/{{id}}/brouillon"), post(save_draft))
         .route(&format!("{home}/{{id}}/transmettre"), post(transmit))
+        .route(
+            &format!("{home}/{{id}}/accord"),
+            get(agreement_form).post(agreement_submit),
+        )
         .merge(crate::spa::routes(spec))
         .merge(crate::frames::routes(spec))
         .nest("/__sandbox", test_routes)
@@ -803,6 +808,7 @@ impl Shared {
             status_changed_at: now,
             history: vec![(now, self.spec.statuses.draft.to_owned())],
             site,
+            agreement_actions: 0,
         });
         self.save(&st);
         id
@@ -1137,6 +1143,50 @@ async fn transmit(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {
         Err(NotFiled::Unreadable) => {
             html_status(StatusCode::INTERNAL_SERVER_ERROR, html::error_page(spec))
         }
+    }
+}
+
+/// The step of the employer's action after the agreement.
+async fn agreement_form(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {
+    let email = match account(&sh, &headers) {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let faults = sh.faults().clone();
+    match sh.request_of(&email, id) {
+        Some(r) => page_response(&sh, html::agreement_page(sh.spec, &faults, &r, None)),
+        None => not_found(sh.spec),
+    }
+}
+
+/// The action itself: the summary showing its outcome, or the step again with why it was
+/// refused.
+async fn agreement_submit(
+    sh: Sh,
+    headers: HeaderMap,
+    Path(id): Path<u32>,
+    form: Result<Form<BTreeMap<String, String>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let spec = sh.spec;
+    // The changed-markup variant prefixes the box's name, as it does every field's.
+    let attested = form.is_ok_and(|Form(f)| {
+        f.iter().any(|(k, v)| {
+            k.strip_prefix(html::CHANGED_NAME_PREFIX).unwrap_or(k) == "attestation" && !v.is_empty()
+        })
+    });
+    let faults = sh.faults().clone();
+    match sh.agree(&headers, id, attested) {
+        Ok(Agreed {
+            request,
+            shown: true,
+        }) => page_response(&sh, html::recap_page(spec, &faults, &request)),
+        Ok(Agreed { shown: false, .. }) => page_response(&sh, html::pending_page(spec)),
+        Err(NotDone::NoAccount(e)) => to_login(spec, e),
+        Err(NotDone::NotFound) => not_found(spec),
+        Err(NotDone::Refused { request, refusal }) => page_response(
+            &sh,
+            html::agreement_page(spec, &faults, &request, Some(&refusal.message())),
+        ),
     }
 }
 

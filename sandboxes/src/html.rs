@@ -514,6 +514,9 @@ pub(crate) fn list_rows(spec: &PortalSpec, requests: &[&Request], app: bool) -> 
                         .map(|c| c.comment.replace("{date}", before))
                         .unwrap_or_default(),
                 ),
+                Status::StartConfirmed { amount_cents, .. } => {
+                    (money(*amount_cents), String::new())
+                }
                 Status::Refused { reason } => (String::new(), reason.clone()),
                 Status::DocumentsRequested { reason } => (String::new(), reason.clone()),
                 _ => (String::new(), String::new()),
@@ -869,6 +872,9 @@ pub(crate) fn summary_items(
 pub(crate) fn recap_page(spec: &PortalSpec, faults: &Faults, r: &Request) -> String {
     let layout = faults.layout;
     let mut body = String::new();
+    if let Some(m) = crate::agreement::done_message(spec, r) {
+        body.push_str(&info(&m));
+    }
     if let Some(d) = &r.dossier {
         let _ = write!(
             body,
@@ -877,6 +883,16 @@ pub(crate) fn recap_page(spec: &PortalSpec, faults: &Faults, r: &Request) -> Str
             esc(d),
             esc(spec.headers.status),
             esc(&r.status.label(spec))
+        );
+    }
+    if let Some((sc, comment)) = crate::agreement::awaited(spec, r) {
+        let _ = write!(
+            body,
+            "<p class=\"commentaire\">{}</p><form method=\"get\" action=\"{}/{}/accord\">{}</form>",
+            esc(&comment),
+            spec.home_path,
+            r.id,
+            button(spec, layout, sc.button, "accord")
         );
     }
     body.push_str("<dl class=\"recap\">");
@@ -894,5 +910,77 @@ pub(crate) fn recap_page(spec: &PortalSpec, faults: &Faults, r: &Request) -> Str
             id = r.id
         );
     }
+    page(spec, spec.recap_title, &body, true)
+}
+
+/// The step of the employer's action after the agreement: the comment, the box to tick (with
+/// `error` above it when the portal refused), the button that validates; where the request
+/// awaits no action, why, and the way back to its summary.
+pub(crate) fn agreement_page(
+    spec: &PortalSpec,
+    faults: &Faults,
+    r: &Request,
+    error: Option<&str>,
+) -> String {
+    let layout = faults.layout;
+    let recap = format!("{}/{}/recapitulatif", spec.home_path, r.id);
+    let Some((sc, comment)) = crate::agreement::awaited(spec, r) else {
+        let why = error.map(str::to_owned).unwrap_or_else(|| {
+            crate::agreement::refusal_now(spec, r)
+                .unwrap_or(crate::agreement::Refusal::NothingAwaited)
+                .message()
+        });
+        let body = format!(
+            "{}<p><a href=\"{}\">{}</a></p>",
+            alert(spec, &why),
+            esc(&recap),
+            esc(spec.recap_title)
+        );
+        let title = spec
+            .start_confirmation
+            .map_or(spec.recap_title, |c| c.dialog_title);
+        return page(spec, title, &body, true);
+    };
+    let mut body = String::new();
+    if let Some(e) = error {
+        body.push_str(&alert(spec, e));
+    }
+    let id = id_of(spec, layout, "attestation", 0);
+    let name = name_of(layout, "attestation");
+    let input =
+        format!("<input type=\"checkbox\" id=\"{id}\" name=\"{name}\" value=\"on\" required>");
+    let label = esc(sc.attestation);
+    let row = match markup_for(spec, layout) {
+        Markup::ForLabel => format!(
+            "<div class=\"fr-checkbox-group\">{input}<label class=\"fr-label\" for=\"{id}\">{label}</label></div>"
+        ),
+        Markup::Wrapping => {
+            format!("<p class=\"akto-check\">{input} <label for=\"{id}\">{label}</label></p>")
+        }
+        Markup::LabelledBy => format!(
+            "<table class=\"form\"><tr><th></th><td>{input} <label for=\"{id}\">{label}</label></td></tr></table>"
+        ),
+    };
+    let _ = write!(
+        body,
+        "<p class=\"commentaire\">{}</p><form method=\"post\" action=\"{}/{}/accord\">{row}<p class=\"actions\">{}</p></form><p><a href=\"{}\">Annuler</a></p>",
+        esc(&comment),
+        spec.home_path,
+        r.id,
+        button(spec, layout, sc.validate, "accord"),
+        esc(&recap)
+    );
+    page(spec, sc.dialog_title, &body, true)
+}
+
+/// The page after an applied action under the `agreement_ack_hidden` switch: neither the
+/// outcome nor the status, only that the request is being processed.
+pub(crate) fn pending_page(spec: &PortalSpec) -> String {
+    let body = format!(
+        "{}<p><a href=\"{}\">{}</a></p>",
+        info(crate::agreement::PENDING),
+        spec.home_path,
+        esc(spec.list_title)
+    );
     page(spec, spec.recap_title, &body, true)
 }

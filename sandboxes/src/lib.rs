@@ -20,6 +20,7 @@
 //! so every switch means the same on either; a browser without JavaScript gets the HTML pages
 //! inside `<noscript>`.
 
+mod agreement;
 mod app;
 pub mod directory;
 mod employees;

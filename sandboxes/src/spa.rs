@@ -18,6 +18,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::agreement::{Agreed, NotDone};
 use crate::app::{NoAccount, NotFiled, NotSaved, Saved, Shared, account_of, read_step_form};
 use crate::html;
 use crate::spec::{Markup, PortalSpec, Routing};
@@ -91,6 +92,7 @@ pub(crate) fn routes(spec: &'static PortalSpec) -> Router<Arc<Shared>> {
         .route("/api/demandes/{id}/recapitulatif", get(api_recap))
         .route("/api/demandes/{id}/brouillon", post(api_draft))
         .route("/api/demandes/{id}/transmettre", post(api_transmit))
+        .route("/api/demandes/{id}/accord", post(api_agree))
         .route("/api/organismes", get(api_providers))
         .route("/api/session/prolonger", post(api_keep_alive))
         .route("/api/salaries", post(api_new_employee))
@@ -294,12 +296,67 @@ async fn api_recap(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response 
     let Some(r) = sh.request_of(&email, id) else {
         return not_found();
     };
+    let action = crate::agreement::awaited(sh.spec, &r).map(|(sc, comment)| {
+        json!({
+            "button": sc.button,
+            "comment": comment,
+            "dialogTitle": sc.dialog_title,
+            "attestation": sc.attestation,
+            "validate": sc.validate,
+        })
+    });
     Json(json!({
         "items": html::summary_items(sh.spec, &faults, &r),
         "dossier": r.dossier,
         "status": r.status.label(sh.spec),
+        "action": action,
+        "message": crate::agreement::done_message(sh.spec, &r),
     }))
     .into_response()
+}
+
+/// The employer's action after the agreement, from its dialog (`attestation` set when the box
+/// is ticked): the outcome and the new status, or 422 with why it was refused. Under the
+/// `agreement_ack_hidden` switch, only that the request is being processed (`status` null).
+async fn api_agree(
+    sh: Sh,
+    headers: HeaderMap,
+    Path(id): Path<u32>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let spec = sh.spec;
+    let mut attested = false;
+    if let Ok(mut multipart) = multipart {
+        while let Ok(Some(part)) = multipart.next_field().await {
+            let named = part.name() == Some("attestation");
+            let Ok(value) = part.text().await else {
+                return api_error(StatusCode::BAD_REQUEST, spec.error_title);
+            };
+            attested |= named && !value.is_empty();
+        }
+    }
+    match sh.agree(&headers, id, attested) {
+        Ok(Agreed {
+            request,
+            shown: true,
+        }) => Json(json!({
+            "message": crate::agreement::done_message(spec, &request),
+            "status": request.status.label(spec),
+        }))
+        .into_response(),
+        Ok(Agreed { shown: false, .. }) => Json(json!({
+            "message": crate::agreement::PENDING,
+            "status": null,
+        }))
+        .into_response(),
+        Err(NotDone::NoAccount(e)) => unauthorized(spec, e),
+        Err(NotDone::NotFound) => not_found(),
+        Err(NotDone::Refused { refusal, .. }) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "errors": [refusal.message()] })),
+        )
+            .into_response(),
+    }
 }
 
 async fn api_draft(sh: Sh, headers: HeaderMap, Path(id): Path<u32>) -> Response {

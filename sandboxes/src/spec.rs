@@ -340,7 +340,8 @@ pub struct PortalSpec {
 }
 
 /// The step after the agreement on a portal where the employer must act or the agreement
-/// lapses (Uniformation's start to confirm, Afdas's offer to accept): how the list words it.
+/// lapses (Uniformation's start to confirm, Afdas's offer to accept): how the list words it,
+/// and the action itself (a button on the summary, a step with a box to tick, its validation).
 #[derive(Clone, Copy, Debug)]
 pub struct StartConfirmation {
     /// The status label while the start is not confirmed.
@@ -349,6 +350,19 @@ pub struct StartConfirmation {
     pub comment: &'static str,
     /// Days after the agreement the start may be confirmed in.
     pub days: i64,
+    /// The button on a filed request's summary while the action is awaited.
+    pub button: &'static str,
+    /// The title of the step it opens: a modal dialog in a single-page app, else its own page
+    /// (`<home>/<id>/accord`).
+    pub dialog_title: &'static str,
+    /// The label of the box that step makes the employer tick before validating.
+    pub attestation: &'static str,
+    /// The button of that step that performs the action.
+    pub validate: &'static str,
+    /// The status label once the action is done.
+    pub done_label: &'static str,
+    /// What the summary says once it is done; `{date}` is the day it was (`jj/mm/aaaa`).
+    pub done_message: &'static str,
 }
 
 /// The page, after a central login, that lists the establishments the login may act for; each

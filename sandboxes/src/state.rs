@@ -87,6 +87,9 @@ pub struct Faults {
     pub session_warning_at_step: Option<usize>,
     /// On a portal with a site picker: what it lists of the establishment the filings are for.
     pub sites: SiteList,
+    /// The employer's action after an agreement is applied and counted, but the page after it
+    /// shows neither its message nor the new status, only that the request is being processed.
+    pub agreement_ack_hidden: bool,
 }
 
 /// The `sites` switch.
@@ -185,6 +188,12 @@ pub enum Status {
         amount_cents: i64,
         before: String,
     },
+    /// Granted, and the employer did what the portal awaited after it (confirmed the start,
+    /// accepted the offer) on `on` (`jj/mm/aaaa`).
+    StartConfirmed {
+        amount_cents: i64,
+        on: String,
+    },
     Refused {
         reason: String,
     },
@@ -208,6 +217,10 @@ impl Status {
             Status::StartToConfirm { .. } => spec
                 .start_confirmation
                 .map_or(w.granted, |c| c.label)
+                .into(),
+            Status::StartConfirmed { .. } => spec
+                .start_confirmation
+                .map_or(w.granted, |c| c.done_label)
                 .into(),
             Status::Refused { .. } => w.refused.into(),
             Status::Cancelled => w.cancelled.into(),
@@ -233,6 +246,10 @@ pub struct Request {
     /// The establishment (SIRET) whose space it was opened in, on a portal with a site picker.
     #[serde(default)]
     pub site: Option<String>,
+    /// Every post of the employer's action after the agreement with its box ticked, whether it
+    /// was applied or refused (done already, nothing awaited).
+    #[serde(default)]
+    pub agreement_actions: u32,
 }
 
 /// Everything the sandbox remembers; saved to the state file when there is one.
@@ -348,6 +365,9 @@ pub struct RequestView {
     pub history: Vec<String>,
     /// The establishment (SIRET) whose space it was opened in, behind a site picker.
     pub site: Option<String>,
+    /// How many times the employer's action after the agreement was posted with its box ticked
+    /// (applied or refused).
+    pub agreement_actions: u32,
 }
 
 impl Request {
@@ -362,6 +382,7 @@ impl Request {
             files: self.files.clone(),
             history: self.history.iter().map(|(_, l)| l.clone()).collect(),
             site: self.site.clone(),
+            agreement_actions: self.agreement_actions,
         }
     }
 

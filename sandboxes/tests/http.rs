@@ -1133,3 +1133,390 @@ async fn a_legacy_portal_in_frames_answers_the_window_with_its_frameset_and_a_fr
     }
     assert!(seen > 0, "no portal of the registry is in frames");
 }
+
+/// The portals where the employer must act after an agreement.
+fn awaiting_portals() -> impl Iterator<Item = OpcoId> {
+    sandboxed().filter(|p| spec(*p).start_confirmation.is_some())
+}
+
+/// Today as the portals write it.
+fn today() -> String {
+    chrono::Utc::now().format("%d/%m/%Y").to_string()
+}
+
+/// Files one request through the portal's own front end (the app's API on a single-page app,
+/// the pages elsewhere); returns its id and dossier number.
+async fn file_one(sb: &RunningSandbox, c: &reqwest::Client) -> (u64, String) {
+    let spec = sb.spec();
+    if spec.spa().is_none() {
+        let base = fill_all(sb, c, Layout::Standard).await;
+        transmit(c, &base).await;
+        let id: u64 = base.rsplit('/').next().unwrap().parse().unwrap();
+        let number = sb
+            .dossiers()
+            .into_iter()
+            .find(|d| u64::from(d.id) == id)
+            .and_then(|d| d.dossier)
+            .expect("filed");
+        return (id, number);
+    }
+    let created: serde_json::Value = c
+        .post(format!("{}/api/demandes", sb.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_u64().unwrap();
+    for (i, step) in spec.steps.iter().enumerate() {
+        let saved = c
+            .post(format!("{}/api/demandes/{id}/etapes/{}", sb.url(), i + 1))
+            .multipart(step_form(step, "", "next"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(saved.status(), 200, "step {}", i + 1);
+    }
+    let filed: serde_json::Value = c
+        .post(format!("{}/api/demandes/{id}/transmettre", sb.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (id, filed["dossier"].as_str().unwrap().to_owned())
+}
+
+/// Moves a dossier to "granted, the action awaited" through the test endpoint; returns the
+/// last day the portal gives (`before`).
+async fn await_action(sb: &RunningSandbox, c: &reqwest::Client, number: &str) -> String {
+    let set: serde_json::Value = c
+        .post(format!("{}/__sandbox/dossiers/{number}/status", sb.url()))
+        .json(&serde_json::json!({"status": "start_to_confirm", "amount_cents": 150_000}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sc = sb.spec().start_confirmation.unwrap();
+    assert_eq!(set["status_label"], sc.label);
+    set["status"]["before"].as_str().unwrap().to_owned()
+}
+
+/// The dossier as `/__sandbox/dossiers` shows it.
+async fn dossier_json(sb: &RunningSandbox, c: &reqwest::Client, number: &str) -> serde_json::Value {
+    let all: Vec<serde_json::Value> = c
+        .get(format!("{}/__sandbox/dossiers", sb.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    all.into_iter()
+        .find(|d| d["dossier"] == number)
+        .expect("the dossier is listed")
+}
+
+/// Posts the server-rendered step of the action, its box ticked or not; returns the page.
+async fn post_agreement_page(c: &reqwest::Client, url: &str, ticked: bool) -> String {
+    let mut form = vec![("action", "accord")];
+    if ticked {
+        form.push(("attestation", "on"));
+    }
+    let resp = c.post(url).form(&form).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "{url}");
+    resp.text().await.unwrap()
+}
+
+/// Posts the app's action, its box ticked or not; returns the status code and the JSON.
+async fn post_agreement_api(
+    c: &reqwest::Client,
+    url: &str,
+    ticked: bool,
+) -> (u16, serde_json::Value) {
+    let form = if ticked {
+        Form::new().text("attestation", "on")
+    } else {
+        Form::new()
+    };
+    let resp = c.post(url).multipart(form).send().await.unwrap();
+    let code = resp.status().as_u16();
+    (code, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_employers_action_after_an_agreement_is_applied_once_and_a_second_one_is_counted_and_refused()
+ {
+    let mut seen = Vec::new();
+    for portal in awaiting_portals() {
+        seen.push(portal);
+        let sb = start(portal, Faults::default()).await;
+        let spec = spec(portal);
+        let sc = spec.start_confirmation.unwrap();
+        let c = client();
+        login(&sb, &c).await;
+        let (id, number) = file_one(&sb, &c).await;
+        let before = await_action(&sb, &c, &number).await;
+        let comment = sc.comment.replace("{date}", &before);
+        let day = today();
+        if spec.spa().is_some() {
+            let api = format!("{}/api/demandes/{id}", sb.url());
+            let recap: serde_json::Value = c
+                .get(format!("{api}/recapitulatif"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(
+                recap["action"],
+                serde_json::json!({
+                    "button": sc.button,
+                    "comment": comment,
+                    "dialogTitle": sc.dialog_title,
+                    "attestation": sc.attestation,
+                    "validate": sc.validate,
+                }),
+                "{portal}"
+            );
+            assert!(recap["message"].is_null(), "{portal}: {recap}");
+
+            // The box not ticked: refused, nothing changed, not counted.
+            let (code, refused) = post_agreement_api(&c, &format!("{api}/accord"), false).await;
+            assert_eq!(code, 422, "{portal}: {refused}");
+            assert_eq!(refused["errors"][0], "Cochez la case pour confirmer.");
+            let d = dossier_json(&sb, &c, &number).await;
+            assert_eq!(d["status_label"], sc.label, "{portal}: unchanged");
+            assert_eq!(d["agreement_actions"], 0, "{portal}: not counted");
+
+            let (code, done) = post_agreement_api(&c, &format!("{api}/accord"), true).await;
+            assert_eq!(code, 200, "{portal}: {done}");
+            assert_eq!(done["status"], sc.done_label, "{portal}");
+            assert_eq!(done["message"], sc.done_message.replace("{date}", &day));
+            let recap: serde_json::Value = c
+                .get(format!("{api}/recapitulatif"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert!(recap["action"].is_null(), "{portal}: offered once done");
+            assert_eq!(recap["status"], sc.done_label);
+            assert_eq!(recap["message"], done["message"]);
+        } else {
+            let home = format!("{}{}", sb.url(), spec.home_path);
+            let recap = c
+                .get(format!("{home}/{id}/recapitulatif"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let path = format!("{}/{id}/accord", spec.home_path);
+            assert!(
+                recap.contains(&sandboxes_escape(&comment))
+                    && recap.contains(&sandboxes_escape(sc.button))
+                    && recap.contains(&format!("action=\"{path}\"")),
+                "{portal}: {recap}"
+            );
+            let url = format!("{}{path}", sb.url());
+            let step = c.get(&url).send().await.unwrap().text().await.unwrap();
+            assert!(
+                step.contains(&format!("<h1>{}</h1>", sandboxes_escape(sc.dialog_title))),
+                "{portal}: {step}"
+            );
+            let label = format!("\">{}</label>", sandboxes_escape(sc.attestation));
+            assert!(
+                step.contains("type=\"checkbox\"")
+                    && step.contains(" required>")
+                    && step.contains("<label for=\"")
+                    && step.contains(&label)
+                    && step.contains(&sandboxes_escape(sc.validate))
+                    && step.contains(&format!("method=\"post\" action=\"{path}\"")),
+                "{portal}: {step}"
+            );
+            if let Some(frames) = spec.frameset() {
+                // Opened in the window, the step shows in the content frame.
+                let window = c
+                    .get(&url)
+                    .header("Sec-Fetch-Dest", "document")
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                assert!(
+                    window.contains(&format!(
+                        "<frame name=\"{}\" src=\"{path}\">",
+                        frames.content_frame
+                    )),
+                    "{portal}: {window}"
+                );
+            }
+
+            // The box not ticked: the step again with an alert, nothing changed, not counted.
+            let refused = post_agreement_page(&c, &url, false).await;
+            assert!(
+                refused.contains("role=\"alert\"")
+                    && refused.contains("Cochez la case pour confirmer.")
+                    && refused.contains(&label),
+                "{portal}: {refused}"
+            );
+            let d = dossier_json(&sb, &c, &number).await;
+            assert_eq!(d["status_label"], sc.label, "{portal}: unchanged");
+            assert_eq!(d["agreement_actions"], 0, "{portal}: not counted");
+
+            let done = post_agreement_page(&c, &url, true).await;
+            let message = sc.done_message.replace("{date}", &day);
+            assert!(
+                done.contains(&format!(
+                    "role=\"status\">{}</p>",
+                    sandboxes_escape(&message)
+                )) && done.contains(&sandboxes_escape(sc.done_label))
+                    && !done.contains("role=\"alert\"")
+                    && !done.contains(&format!("action=\"{path}\"")),
+                "{portal}: {done}"
+            );
+            let list = c.get(&home).send().await.unwrap().text().await.unwrap();
+            assert!(
+                list.contains(&sandboxes_escape(sc.done_label)),
+                "{portal}: {list}"
+            );
+        }
+        let d = dossier_json(&sb, &c, &number).await;
+        assert_eq!(d["status_label"], sc.done_label, "{portal}");
+        assert_eq!(d["agreement_actions"], 1, "{portal}");
+        assert_eq!(d["status"]["status"], "start_confirmed");
+        assert_eq!(d["status"]["on"], day.as_str());
+        assert_eq!(d["status"]["amount_cents"], 150_000);
+
+        // A second action is counted, and refused with the day of the first; nothing changes.
+        let refusal = format!("Cette action a déjà été faite le {day}.");
+        if spec.spa().is_some() {
+            let url = format!("{}/api/demandes/{id}/accord", sb.url());
+            let (code, again) = post_agreement_api(&c, &url, true).await;
+            assert_eq!(code, 422, "{portal}: {again}");
+            assert_eq!(again["errors"][0], refusal.as_str());
+        } else {
+            let url = format!("{}{}/{id}/accord", sb.url(), spec.home_path);
+            let again = post_agreement_page(&c, &url, true).await;
+            assert!(
+                again.contains("role=\"alert\"") && again.contains(&refusal),
+                "{portal}: {again}"
+            );
+            assert!(
+                !again.contains("type=\"checkbox\""),
+                "{portal}: offered again"
+            );
+        }
+        let d = dossier_json(&sb, &c, &number).await;
+        assert_eq!(d["agreement_actions"], 2, "{portal}");
+        assert_eq!(d["status_label"], sc.done_label, "{portal}");
+        assert_eq!(d["status"]["on"], day.as_str());
+        sb.shutdown().await;
+    }
+    for p in [OpcoId::Uniformation, OpcoId::Afdas] {
+        assert!(seen.contains(&p), "{p} awaits an action: {seen:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_action_on_a_request_that_awaits_none_is_counted_and_refused() {
+    for portal in awaiting_portals() {
+        let sb = start(portal, Faults::default()).await;
+        let spec = spec(portal);
+        let c = client();
+        login(&sb, &c).await;
+        let (id, number) = file_one(&sb, &c).await;
+        let nothing = "Aucune action n&#39;est attendue sur ce dossier.";
+        if spec.spa().is_some() {
+            let recap: serde_json::Value = c
+                .get(format!("{}/api/demandes/{id}/recapitulatif", sb.url()))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert!(
+                recap["action"].is_null(),
+                "{portal}: a filed request awaits none"
+            );
+            let url = format!("{}/api/demandes/{id}/accord", sb.url());
+            let (code, refused) = post_agreement_api(&c, &url, true).await;
+            assert_eq!(code, 422, "{portal}");
+            assert_eq!(
+                refused["errors"][0],
+                "Aucune action n'est attendue sur ce dossier."
+            );
+        } else {
+            let url = format!("{}{}/{id}/accord", sb.url(), spec.home_path);
+            let step = c.get(&url).send().await.unwrap().text().await.unwrap();
+            assert!(
+                step.contains(nothing) && !step.contains("type=\"checkbox\""),
+                "{portal}: {step}"
+            );
+            let refused = post_agreement_page(&c, &url, true).await;
+            assert!(
+                refused.contains("role=\"alert\"") && refused.contains(nothing),
+                "{portal}: {refused}"
+            );
+        }
+        let d = dossier_json(&sb, &c, &number).await;
+        assert_eq!(d["agreement_actions"], 1, "{portal}");
+        assert_eq!(d["status_label"], spec.statuses.filed, "{portal}");
+        sb.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn with_agreement_ack_hidden_the_action_is_applied_but_the_page_after_it_says_neither_outcome_nor_status()
+ {
+    for portal in awaiting_portals() {
+        let sb = start(
+            portal,
+            Faults {
+                agreement_ack_hidden: true,
+                ..Faults::default()
+            },
+        )
+        .await;
+        let spec = spec(portal);
+        let sc = spec.start_confirmation.unwrap();
+        let c = client();
+        login(&sb, &c).await;
+        let (id, number) = file_one(&sb, &c).await;
+        await_action(&sb, &c, &number).await;
+        let message = sc.done_message.replace("{date}", &today());
+        let pending = "Votre demande est en cours de traitement.";
+        if spec.spa().is_some() {
+            let url = format!("{}/api/demandes/{id}/accord", sb.url());
+            let (code, done) = post_agreement_api(&c, &url, true).await;
+            assert_eq!(code, 200, "{portal}: {done}");
+            assert_eq!(done["message"], pending, "{portal}");
+            assert!(done["status"].is_null(), "{portal}: {done}");
+        } else {
+            let url = format!("{}{}/{id}/accord", sb.url(), spec.home_path);
+            let done = post_agreement_page(&c, &url, true).await;
+            assert!(done.contains(pending), "{portal}: {done}");
+            assert!(
+                !done.contains(&sandboxes_escape(&message))
+                    && !done.contains(&sandboxes_escape(sc.done_label))
+                    && !done.contains(&sandboxes_escape(sc.label)),
+                "{portal}: {done}"
+            );
+        }
+        let d = dossier_json(&sb, &c, &number).await;
+        assert_eq!(d["status_label"], sc.done_label, "{portal}: applied");
+        assert_eq!(d["agreement_actions"], 1, "{portal}: counted");
+        sb.shutdown().await;
+    }
+}

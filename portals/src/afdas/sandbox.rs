@@ -230,10 +230,16 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
     save_each_step: None,
     site_picker: None,
     // Public material (employer guide): after the decision the employer must « Accepter un
-    // financement ». Invented: the wording and the delay.
+    // financement ». Invented: the wording, the delay, the dialog and its box.
     start_confirmation: Some(StartConfirmation {
         label: "Accordée – financement à accepter",
         comment: "Acceptez le financement sur MyA avant le {date}, faute de quoi l'accord sera annulé",
         days: 15,
+        button: "Accepter le financement",
+        dialog_title: "Accepter un financement",
+        attestation: "J'accepte les conditions de prise en charge de l'Afdas",
+        validate: "Valider l'acceptation",
+        done_label: "Accordée – financement accepté",
+        done_message: "Financement accepté le {date}.",
     }),
 };

@@ -183,10 +183,16 @@ pub(crate) static SPEC: PortalSpec = PortalSpec {
     save_each_step: None,
     site_picker: None,
     // Public statement (DOMAIN.md): the file closes when the start is not confirmed after the
-    // agreement. Invented: the wording and the delay.
+    // agreement. Invented: the wording, the delay, the confirmation page and its box.
     start_confirmation: Some(StartConfirmation {
         label: "Accord – démarrage à confirmer",
         comment: "Démarrage à confirmer sur UniWeb avant le {date}, sinon la DAF sera close",
         days: 30,
+        button: "Confirmer le démarrage",
+        dialog_title: "Confirmation du démarrage de l'action",
+        attestation: "Je confirme que l'action a démarré ou démarrera à la date prévue",
+        validate: "Valider la confirmation",
+        done_label: "Accord – démarrage confirmé",
+        done_message: "Démarrage confirmé le {date}.",
     }),
 };

@@ -63,7 +63,8 @@
     }
   };
 
-  // Routes: '' (the list), '/4/etape/2', '/4/recapitulatif'; in the path (history routing) or
+  // Routes: '' (the list), '/4/etape/2', '/4/recapitulatif', '/4/accord' (the summary with
+  // the dialog of the action after the agreement open); in the path (history routing) or
   // in the fragment (#/demandes/4/etape/2).
   const restOf = url => {
     const u = new URL(url, location.href);
@@ -94,6 +95,7 @@
     closeOverlays();
     const shown = (m = /^\/(\d+)\/etape\/(\d+)\/?$/.exec(rest)) ? showStep(+m[1], +m[2])
       : (m = /^\/(\d+)\/recapitulatif\/?$/.exec(rest)) ? showRecap(+m[1])
+      : (m = /^\/(\d+)\/accord\/?$/.exec(rest)) ? showRecap(+m[1], true)
       : showList();
     shown.catch(() => {});
   };
@@ -440,13 +442,20 @@
     if (j.warning) sessionWarning();
   };
 
-  // --- The summary, and the acknowledgement once filed ---
-  const showRecap = async id => {
+  // --- The summary, and the acknowledgement once filed; `open`: the action's dialog too ---
+  const showRecap = async (id, open) => {
     const j = await api('GET', `/demandes/${id}/recapitulatif`);
+    const message = j.message ? `<p class="info" role="status">${esc(j.message)}</p>` : '';
     const filed = j.dossier ? `<p class="dossier">${esc(T.submittedMessage)} <strong>${esc(j.dossier)}</strong></p><p>${esc(T.statusHeader)} : ${esc(j.status)}</p>` : '';
+    const action = j.action ? `<p class="commentaire">${esc(j.action.comment)}</p><p class="actions"><button type="button" class="btn" data-action="agreement">${esc(j.action.button)}</button></p>` : '';
     const items = j.items.map(([l, v]) => `<dt>${esc(l)}</dt><dd>${esc(v)}</dd>`).join('');
     const buttons = j.dossier ? '' : `<p class="actions"><button type="button" class="btn" data-action="draft">${esc(T.draftButton)}</button><button type="button" class="btn" data-action="submit">${esc(T.submitButton)}</button></p>`;
-    page(T.recapTitle, `<h1>${esc(T.recapTitle)}</h1>${filed}<dl class="recap">${items}</dl>${buttons}`);
+    page(T.recapTitle, `<h1>${esc(T.recapTitle)}</h1>${message}${filed}${action}<dl class="recap">${items}</dl>${buttons}`);
+    const agreement = app.querySelector('[data-action=agreement]');
+    if (agreement) {
+      agreement.addEventListener('click', () => agreementDialog(id, j.action));
+      if (open) agreementDialog(id, j.action);
+    }
     const draft = app.querySelector('[data-action=draft]');
     if (draft) draft.addEventListener('click', async () => {
       const r = await api('POST', `/demandes/${id}/brouillon`);
@@ -458,6 +467,38 @@
       const r = await api('POST', `/demandes/${id}/transmettre`);
       if (r.invalid) { pendingErrors = r.invalid.errors || []; go(`/${id}/etape/${r.invalid.step}`); return; }
       go(`/${id}/recapitulatif`);
+    });
+  };
+
+  // --- The employer's action after the agreement: a dialog, its box, its validation ---
+  const agreementDialog = (id, a) => {
+    const back = document.createElement('div');
+    back.className = 'modal-backdrop';
+    back.innerHTML = `<section class="modal" role="dialog" aria-modal="true" aria-labelledby="agr-title"><h2 id="agr-title">${esc(a.dialogTitle)}</h2><p class="commentaire">${esc(a.comment)}</p><form novalidate></form>` +
+      `<p class="actions"><button type="button" class="btn" data-x="cancel">Annuler</button><button type="button" class="btn" data-x="validate">${esc(a.validate)}</button></p></section>`;
+    document.body.appendChild(back);
+    const form = back.querySelector('form');
+    let box;
+    if (C.lightning) {
+      // The form's own Lightning box (in its shadow root), which ignores a script's click.
+      const host = field({ key: 'attestation', label: a.attestation, kind: 'checkbox', required: true, value: '' }, 200, false, []);
+      form.appendChild(host);
+      box = (host.shadowRoot || host).querySelector('input[type=checkbox]');
+    } else {
+      form.innerHTML = `<div class="row"><input type="checkbox" id="agr-attestation" name="attestation" required> <label for="agr-attestation">${esc(a.attestation)}</label></div>`;
+      box = form.querySelector('input');
+    }
+    back.querySelector('[data-x=cancel]').addEventListener('click', () => { clearToasts(); back.remove(); });
+    back.querySelector('[data-x=validate]').addEventListener('click', async () => {
+      const fd = new FormData();
+      if (box.checked) fd.append('attestation', 'on');
+      const r = await api('POST', `/demandes/${id}/accord`, fd);
+      if (r.invalid) { clearToasts(); (r.invalid.errors || []).forEach(toast); return; }
+      clearToasts();
+      back.remove();
+      // Without a status, the portal says only that the request is being processed.
+      if (r.status) go(`/${id}/recapitulatif`);
+      else page(T.recapTitle, `<h1>${esc(T.recapTitle)}</h1><p class="info" role="status">${esc(r.message)}</p>`);
     });
   };
 
