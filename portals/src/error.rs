@@ -34,6 +34,15 @@ pub enum HumanInput {
         /// Every establishment listed, as the portal shows it.
         listed: Vec<String>,
     },
+    /// The employer's action after the agreement was validated on the portal and the portal
+    /// did not show it done: done or not, a person checks the portal (the next attempt reads
+    /// the dossier's status before anything else).
+    AgreementUnknown {
+        /// The dossier.
+        dossier: String,
+        /// What was not read.
+        reason: String,
+    },
 }
 
 /// Why the portal or the filing refuses for good.
@@ -54,6 +63,13 @@ pub enum PermanentReason {
         field: String,
         value: String,
         limit: String,
+    },
+    /// The portal awaits no action of the employer on this dossier after its agreement (not
+    /// listed, or in another status): nothing was done.
+    NoAgreementAction {
+        dossier: String,
+        /// The status the portal shows for it (empty when the dossier is not listed).
+        status: String,
     },
 }
 
@@ -76,6 +92,14 @@ impl fmt::Display for PermanentReason {
             } => write!(
                 f,
                 "the value «{value}» cannot fit the portal's field «{field}», which accepts {limit}"
+            ),
+            Self::NoAgreementAction { dossier, status } if status.is_empty() => write!(
+                f,
+                "the portal does not list dossier {dossier}: no action after its agreement was made"
+            ),
+            Self::NoAgreementAction { dossier, status } => write!(
+                f,
+                "the portal awaits no action on dossier {dossier} after its agreement (status «{status}»): nothing was done"
             ),
         }
     }

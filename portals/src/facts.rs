@@ -226,6 +226,28 @@ pub struct Facts {
     /// The page after the login choosing the establishment whose space opens, when there is one.
     #[serde(default)]
     pub site_picker: Option<SitePicker>,
+    /// What the employer does on the portal after an agreement that asks it (its wording map
+    /// has a status of kind `start_to_confirm` or `offer_to_accept`).
+    #[serde(default)]
+    pub agreement: Option<AgreementAction>,
+}
+
+/// The employer's action on the portal after an agreement, or the agreement lapses
+/// (Uniformation's start confirmation, Afdas's « Accepter un financement »): the dossier's page
+/// shows `button`, which opens a step titled `dialog_title` where `attestation` is ticked and
+/// `validate` pressed; the portal then shows `done_marker`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct AgreementAction {
+    /// The button (or link) on the dossier's page while the action is awaited.
+    pub button: String,
+    /// The heading of the step it opens (a pop-up or a page).
+    pub dialog_title: String,
+    /// The box the employer must tick.
+    pub attestation: String,
+    /// The button that performs the action.
+    pub validate: String,
+    /// What the portal says once the action is done (the words before its date).
+    pub done_marker: String,
 }
 
 /// A page listing the establishments a login acts for, each row's link opening its space.
@@ -341,8 +363,35 @@ impl std::fmt::Display for Warning {
 
 impl Facts {
     /// Parses a `facts.toml`.
-    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
-        toml::from_str(text)
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        let facts: Self = toml::from_str(text).map_err(|e| e.to_string())?;
+        facts.check_agreement()?;
+        Ok(facts)
+    }
+
+    /// A portal whose wording map has a status asking the employer to act after the agreement
+    /// says how (`[agreement]`) and how the portal words it done; a portal without such a status
+    /// has no `[agreement]`.
+    fn check_agreement(&self) -> Result<(), String> {
+        let has = |kinds: &[StatusKind]| self.statuses.values().any(|k| kinds.contains(k));
+        let awaited = has(&[StatusKind::StartToConfirm, StatusKind::OfferToAccept]);
+        match (&self.agreement, awaited) {
+            (None, true) => Err(
+                "a status awaits the employer's action after the agreement, and [agreement] does not say how to perform it"
+                    .into(),
+            ),
+            (Some(_), false) => Err(
+                "[agreement] is set, and no status of the wording map awaits it (start_to_confirm, offer_to_accept)"
+                    .into(),
+            ),
+            (Some(_), true) if !has(&[StatusKind::StartConfirmed, StatusKind::OfferAccepted]) => {
+                Err(
+                    "[agreement] is set, and no status of the wording map says it done (start_confirmed, offer_accepted)"
+                        .into(),
+                )
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The warnings to show staff for this filing, filed on `today`.

@@ -20,13 +20,17 @@ mod status;
 mod steps_common;
 
 pub use error::{AfterSubmit, Difference, ErrorClass, HumanInput, PermanentReason, PortalError};
-pub use facts::{Deadline, Facts, ListHeaders, LoginProvider, Options, Rules, Ui, Warning};
+pub use facts::{
+    AgreementAction, Deadline, Facts, ListHeaders, LoginProvider, Options, Rules, Ui, Warning,
+};
 pub use filing::{
     Action, Attachments, Company, Contract, Filing, FilingError, MAX_BILAN_HOURS, Modality,
     Provider, Trainee,
 };
 pub use readback::{KeptValue, UnknownControl};
-pub use script::{DRAFT_OPENED, Existing, PortalScript, Prefilled, Submitted, started_draft};
+pub use script::{
+    AgreementDone, DRAFT_OPENED, Existing, PortalScript, Prefilled, Submitted, started_draft,
+};
 pub use session::{Credentials, Session};
 pub use status::{DossierStatus, PortalStatus, StatusKind};
 

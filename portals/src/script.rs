@@ -122,13 +122,17 @@ macro_rules! with_relogin {
     }};
 }
 
+mod agreement;
+
+pub use agreement::AgreementDone;
+
 impl PortalScript {
     pub(crate) fn new(
         facts_toml: &str,
         pages: fn(&Filing, &Facts) -> Vec<PageFill>,
         read_status: fn(&TableRow, &Facts, &Regex) -> Result<Option<DossierStatus>, String>,
     ) -> Result<Self, String> {
-        let facts = Facts::from_toml(facts_toml).map_err(|e| e.to_string())?;
+        let facts = Facts::from_toml(facts_toml)?;
         let dossier_re = Regex::new(&facts.ui.dossier_pattern).map_err(|e| e.to_string())?;
         Ok(Self {
             facts,

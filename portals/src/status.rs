@@ -21,6 +21,8 @@ pub enum StatusKind {
     OfferToAccept,
     Refused,
     StartConfirmed,
+    /// The offer accepted on the portal (after [`StatusKind::OfferToAccept`]).
+    OfferAccepted,
     Completed,
     Invoiced,
     Paid,
@@ -61,6 +63,7 @@ pub enum PortalStatus {
         note: Option<String>,
     },
     StartConfirmed,
+    OfferAccepted,
     Completed,
     Invoiced,
     Paid,
@@ -90,6 +93,7 @@ impl PortalStatus {
                 note: comment,
             },
             StatusKind::StartConfirmed => Self::StartConfirmed,
+            StatusKind::OfferAccepted => Self::OfferAccepted,
             StatusKind::Completed => Self::Completed,
             StatusKind::Invoiced => Self::Invoiced,
             StatusKind::Paid => Self::Paid,
@@ -112,6 +116,7 @@ impl PortalStatus {
             | Self::StartToConfirm { .. }
             | Self::OfferToAccept { .. }
             | Self::StartConfirmed
+            | Self::OfferAccepted
             | Self::Completed
             | Self::Invoiced
             | Self::Paid
@@ -119,6 +124,22 @@ impl PortalStatus {
             Self::Refused { .. } => FilingState::Rejected,
             Self::Cancelled | Self::Lapsed => FilingState::Cancelled,
         })
+    }
+}
+
+impl PortalStatus {
+    /// Whether the employer must still act on the portal after the agreement (confirm the start,
+    /// accept the offer) or it lapses.
+    pub fn awaits_employer(&self) -> bool {
+        matches!(
+            self,
+            Self::StartToConfirm { .. } | Self::OfferToAccept { .. }
+        )
+    }
+
+    /// Whether that action after the agreement is done on the portal.
+    pub fn employer_acted(&self) -> bool {
+        matches!(self, Self::StartConfirmed | Self::OfferAccepted)
     }
 }
 

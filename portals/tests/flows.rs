@@ -194,6 +194,52 @@ async fn whole_path(portal: OpcoId) {
     .await;
 }
 
+/// The action after an agreement, as each script's facts say it, is the one its sandbox shows:
+/// the same button, step, box and validation, and the wording map knows both statuses.
+#[test]
+fn each_scripts_action_after_an_agreement_is_the_one_its_sandbox_shows() {
+    let mut with_action = 0;
+    for &opco in portals::SUPPORTED {
+        let facts = common::script_for(opco).facts();
+        let spec = common::spec_of(opco);
+        match (&facts.agreement, spec.start_confirmation) {
+            (None, None) => {}
+            (Some(a), Some(c)) => {
+                with_action += 1;
+                assert_eq!(
+                    (
+                        a.button.as_str(),
+                        a.dialog_title.as_str(),
+                        a.attestation.as_str(),
+                        a.validate.as_str()
+                    ),
+                    (c.button, c.dialog_title, c.attestation, c.validate),
+                    "{opco}"
+                );
+                assert!(
+                    c.done_message.starts_with(&a.done_marker),
+                    "{opco}: {}",
+                    c.done_message
+                );
+                assert!(facts.statuses.contains_key(c.label), "{opco}");
+                assert!(
+                    matches!(
+                        facts.statuses.get(c.done_label),
+                        Some(
+                            portals::StatusKind::StartConfirmed
+                                | portals::StatusKind::OfferAccepted
+                        )
+                    ),
+                    "{opco}: {}",
+                    c.done_label
+                );
+            }
+            (a, c) => panic!("{opco}: facts {a:?}, sandbox {c:?}"),
+        }
+    }
+    assert_eq!(with_action, 2, "Uniformation and Afdas");
+}
+
 #[test]
 fn each_scripts_cookie_banner_button_is_the_one_its_sandbox_shows() {
     for &opco in portals::SUPPORTED {
@@ -346,6 +392,128 @@ async fn an_attachment_above_the_portals_limit_is_refused_before_the_portal_is_o
         }
         assert!(sb.requests().is_empty());
         assert!(sb.documents().is_empty(), "{:?}", sb.documents());
+    })
+    .await;
+}
+
+/// Performs the action after the agreement of `dossier`, as the worker's job does.
+async fn act(
+    browser: &browser::Browser,
+    sb: &sandboxes::RunningSandbox,
+    root: &std::path::Path,
+    job: &str,
+    dossier: &str,
+) -> Result<portals::AgreementDone, PortalError> {
+    let ctx = browser.new_context().await.unwrap();
+    let page = ctx.new_page().await.unwrap();
+    let rec = common::recorder(root, job, 1, None);
+    let mut s = common::session(&page, &rec, sb, None, std::time::Duration::from_secs(10));
+    let siret = "73282932000074";
+    let res = common::script_for(sb.portal())
+        .act_on_agreement(&mut s, dossier, siret)
+        .await;
+    let _ = ctx.close().await;
+    res
+}
+
+/// What the portal counts of the employer's actions on `dossier`, and its status label.
+fn acted(sb: &sandboxes::RunningSandbox, dossier: &str) -> (u32, String) {
+    let d = sb
+        .dossiers()
+        .into_iter()
+        .find(|d| d.dossier.as_deref() == Some(dossier))
+        .unwrap();
+    (d.agreement_actions, d.status_label)
+}
+
+/// Uniformation's start confirmation and Afdas's « Accepter un financement », in Chromium on
+/// their own front ends (frames, Lightning components): made once; a second run finds it done
+/// and clicks nothing; a page that does not say it done is settled by the dossier's status; a
+/// dossier whose agreement awaits nothing is left alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_action_after_an_agreement_is_made_once_on_the_portal() {
+    with_browser(|browser| async move {
+        for portal in [OpcoId::Uniformation, OpcoId::Afdas] {
+            let sb = sandbox(portal, Faults::default()).await;
+            let confirm = sb
+                .spec()
+                .start_confirmation
+                .expect("an action after the agreement");
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("rec");
+            let mut dossiers = Vec::new();
+            for (n, name) in ["Dupont", "Durand"].into_iter().enumerate() {
+                let f = filing(dir.path(), name);
+                match run(browser, &sb, &root, &format!("p{n}"), Op::Prefill, &f).await {
+                    Ok(Outcome::Prefilled(_)) => {}
+                    other => panic!("{portal}: {other:?}"),
+                }
+                let Ok(Outcome::Submitted(sub)) =
+                    run(browser, &sb, &root, &format!("s{n}"), Op::Submit, &f).await
+                else {
+                    panic!("{portal}: submit failed");
+                };
+                dossiers.push(sub.dossier);
+            }
+            sb.set_status(
+                &dossiers[0],
+                StatusChange::StartToConfirm {
+                    amount_cents: 150_000,
+                },
+            )
+            .unwrap();
+            sb.set_status(
+                &dossiers[1],
+                StatusChange::Granted {
+                    amount_cents: 150_000,
+                },
+            )
+            .unwrap();
+
+            let done = act(browser, &sb, &root, "a1", &dossiers[0]).await.unwrap();
+            assert!(!done.already_done, "{portal}: {done:?}");
+            assert!(done.status.employer_acted(), "{portal}: {done:?}");
+            assert_eq!(done.label, confirm.done_label, "{portal}");
+            assert!(done.screenshot.as_ref().is_some_and(|p| p.exists()));
+            assert_eq!(acted(&sb, &dossiers[0]), (1, confirm.done_label.to_owned()));
+
+            // Again (a retry after a crash): found done, nothing clicked.
+            let again = act(browser, &sb, &root, "a2", &dossiers[0]).await.unwrap();
+            assert!(again.already_done, "{portal}: {again:?}");
+            assert_eq!(acted(&sb, &dossiers[0]).0, 1, "{portal}: never twice");
+
+            // Granted with nothing more to do: nothing is clicked, the reason says the status.
+            match act(browser, &sb, &root, "a3", &dossiers[1]).await {
+                Err(PortalError::Permanent {
+                    reason: portals::PermanentReason::NoAgreementAction { dossier, status },
+                    ..
+                }) => {
+                    assert_eq!(dossier, dossiers[1]);
+                    assert_eq!(status, sb.spec().statuses.granted, "{portal}");
+                }
+                other => panic!("{portal}: {other:?}"),
+            }
+            assert_eq!(acted(&sb, &dossiers[1]).0, 0);
+
+            // Done, and the page after it says nothing: the dossier's status tells.
+            sb.set_status(
+                &dossiers[1],
+                StatusChange::StartToConfirm {
+                    amount_cents: 150_000,
+                },
+            )
+            .unwrap();
+            sb.set_faults(Faults {
+                agreement_ack_hidden: true,
+                ..Faults::default()
+            });
+            let hidden = act(browser, &sb, &root, "a4", &dossiers[1]).await.unwrap();
+            assert!(
+                !hidden.already_done && hidden.status.employer_acted(),
+                "{portal}: {hidden:?}"
+            );
+            assert_eq!(acted(&sb, &dossiers[1]).0, 1);
+        }
     })
     .await;
 }
