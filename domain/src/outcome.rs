@@ -44,11 +44,14 @@ pub enum ReasonCode {
     MissingOnPortal,
     /// The portal's site picker does not list the company's establishment exactly once.
     SiteNotFound,
+    /// The employer's action after the agreement was validated on the portal, and the portal
+    /// did not show it done.
+    AgreementUnknown,
 }
 
 impl ReasonCode {
     /// Every code.
-    pub const ALL: [ReasonCode; 13] = [
+    pub const ALL: [ReasonCode; 14] = [
         Self::ReadyForReview,
         Self::ValuesNotKept,
         Self::ValuesDiffer,
@@ -62,6 +65,7 @@ impl ReasonCode {
         Self::OpcoUnresolved,
         Self::MissingOnPortal,
         Self::SiteNotFound,
+        Self::AgreementUnknown,
     ];
 
     /// The wire name, as stored in a job's `error.code`.
@@ -80,6 +84,7 @@ impl ReasonCode {
             Self::OpcoUnresolved => "opco_unresolved",
             Self::MissingOnPortal => "missing_on_portal",
             Self::SiteNotFound => "site_not_found",
+            Self::AgreementUnknown => "agreement_unknown",
         }
     }
 
@@ -217,6 +222,11 @@ pub enum NeedsHuman {
         /// The establishments listed, as the portal shows them.
         listed: Vec<String>,
     },
+    /// The action after the agreement was validated on the portal, which did not show it done.
+    AgreementUnknown {
+        /// The dossier.
+        dossier: String,
+    },
 }
 
 impl NeedsHuman {
@@ -235,6 +245,7 @@ impl NeedsHuman {
             Self::CredentialsMissing { .. } => ReasonCode::CredentialsMissing,
             Self::OpcoUnresolved { .. } => ReasonCode::OpcoUnresolved,
             Self::SiteNotFound { .. } => ReasonCode::SiteNotFound,
+            Self::AgreementUnknown { .. } => ReasonCode::AgreementUnknown,
         }
     }
 
@@ -320,6 +331,9 @@ impl NeedsHuman {
                 opco.slug()
             ),
             Self::OpcoUnresolved { reason } => reason.clone(),
+            Self::AgreementUnknown { dossier } => format!(
+                "Fait ou non : à vérifier. L'action demandée par le portail après l'accord du dossier n° {dossier} a été validée, mais le portail ne l'a pas montrée faite. Ne la refaites pas à la main avant d'avoir regardé le dossier sur le portail (capture jointe). « Relancer » relit d'abord le statut du dossier et ne refait l'action que si le portail l'attend encore."
+            ),
             Self::SiteNotFound {
                 siret,
                 found,
@@ -602,6 +616,43 @@ pub struct SubmitInput<F = Value> {
     /// A code the portal sent, typed by staff (one run only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub two_factor_code: Option<String>,
+}
+
+/// The input of an `act_on_agreement` job, queued when staff confirm on the review page the
+/// action the portal asks of the employer after an agreement.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgreementInput {
+    /// The filing.
+    pub filing_id: crate::JobId,
+    /// The OPCO.
+    pub opco: String,
+    /// The client's account on its portal.
+    pub account: String,
+    /// The establishment whose space holds the dossier (on a portal with a site picker).
+    pub siret: String,
+    /// The portal's dossier number.
+    pub dossier: String,
+    /// A code the portal sent, typed by staff (one run only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub two_factor_code: Option<String>,
+}
+
+/// What an `act_on_agreement` job leaves: the dossier's status on the portal afterwards.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AgreementActed {
+    /// The dossier.
+    pub dossier: String,
+    /// Its status, as the portal's script reads it.
+    pub portal_status: Value,
+    /// The portal's wording of it.
+    pub portal_label: String,
+    /// Found done before anything was clicked (an earlier attempt, or by hand on the portal).
+    pub already_done: bool,
+    /// The screenshot of the portal's page once done.
+    pub screenshot: Option<String>,
+    /// The session's recordings.
+    pub recordings: String,
 }
 
 /// The input of a `poll_status` job.

@@ -63,6 +63,8 @@ actions! {
     Cancelled => "cancelled", "Annulé";
     OpcoResolved => "opco_resolved", "OPCO déterminé d'après le SIRET";
     OpcoChosen => "opco_chosen", "OPCO choisi";
+    AgreementConfirmed => "agreement_confirmed", "Action après l'accord confirmée par l'équipe";
+    AgreementDone => "agreement_done", "Action après l'accord faite sur le portail";
 }
 
 impl std::fmt::Display for Action {
@@ -80,6 +82,7 @@ pub enum Decision {
     EnterCode,
     Retry,
     ChooseOpco,
+    ActOnAgreement,
 }
 
 impl Decision {
@@ -92,6 +95,7 @@ impl Decision {
             Decision::EnterCode => "saisir le code",
             Decision::Retry => "relancer",
             Decision::ChooseOpco => "choisir l'OPCO",
+            Decision::ActOnAgreement => "faire l'action après l'accord",
         }
     }
 }

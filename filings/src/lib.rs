@@ -31,7 +31,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use domain::ReasonCode;
-use domain::outcome::{Filed, PrefillInput, SubmitInput, with_code};
+use domain::outcome::{
+    AgreementActed, AgreementInput, Filed, PrefillInput, SubmitInput, with_code,
+};
 use jobs::{
     Job, JobError, JobKind, JobObserver, JobState, NewJob, Store, StoreError, Tx, now_ms, to_time,
 };
@@ -288,7 +290,8 @@ pub trait FilingStore {
     /// A filing's history, oldest first.
     async fn filing_events(&self, id: JobId) -> Result<Vec<FilingEvent>, StoreError>;
 
-    /// The filings waiting for a person, oldest first.
+    /// The filings waiting for a person, oldest first: stopped ones, and granted ones whose portal
+    /// awaits the employer's action after the agreement.
     async fn filings_awaiting_staff(&self, limit: u32) -> Result<Vec<Filing>, StoreError>;
 
     /// The latest filings in any state, newest first.
@@ -297,6 +300,16 @@ pub trait FilingStore {
     /// Staff confirmed the prefilled filing: the prefill job ends and a `submit_filing` job is
     /// queued with the filing as confirmed. Returns the submit job's id (to wake it).
     async fn confirm_filing(
+        &self,
+        id: JobId,
+        staff: &str,
+        max_attempts: u32,
+    ) -> Result<JobId, FilingActionError>;
+
+    /// Staff confirmed that the worker performs on the portal what the agreement of a granted
+    /// filing asks of the employer (its portal status awaits it): an `act_on_agreement` job is
+    /// queued, once per filing whoever asks and however often. Returns the job's id.
+    async fn confirm_agreement_action(
         &self,
         id: JobId,
         staff: &str,
@@ -429,6 +442,7 @@ impl FilingStore for Store {
     async fn filings_awaiting_staff(&self, limit: u32) -> Result<Vec<Filing>, StoreError> {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {FILING_COLUMNS} FROM filings WHERE state IN ('ready_for_review', 'needs_input', 'needs_attention', 'filed_unknown') \
+             OR (state = 'granted' AND (portal_status LIKE '%\"status\":\"start_to_confirm\"%' OR portal_status LIKE '%\"status\":\"offer_to_accept\"%')) \
              ORDER BY created_at, id LIMIT {limit}"
         )))
         .fetch_all(self.pool())
@@ -530,6 +544,97 @@ impl FilingStore for Store {
         Ok(submit)
     }
 
+    async fn confirm_agreement_action(
+        &self,
+        id: JobId,
+        staff: &str,
+        max_attempts: u32,
+    ) -> Result<JobId, FilingActionError> {
+        let mut tx = self.begin().await?;
+        let (filing, current) = staff_filing(
+            self,
+            &mut tx,
+            id,
+            Decision::ActOnAgreement,
+            &[FilingState::Granted],
+        )
+        .await?;
+        let refused = || FilingActionError::WrongState {
+            state: filing.state,
+            action: Decision::ActOnAgreement,
+        };
+        let awaited = filing
+            .portal_status
+            .as_ref()
+            .and_then(|s| s.get("status"))
+            .and_then(Value::as_str)
+            .is_some_and(|s| matches!(s, "start_to_confirm" | "offer_to_accept"));
+        let (Some(dossier), true) = (filing.dossier.clone(), awaited) else {
+            return Err(refused());
+        };
+        if current.kind == JobKind::ActOnAgreement {
+            return Err(refused());
+        }
+        let actor = format!("staff:{staff}");
+        let input = serde_json::to_value(AgreementInput {
+            filing_id: id,
+            opco: filing.opco.clone(),
+            account: filing.account.clone(),
+            siret: filing.company_siret.clone(),
+            dossier,
+            two_factor_code: None,
+        })
+        .map_err(corrupt)?;
+        let job = self
+            .insert_in(
+                &mut tx,
+                &NewJob {
+                    kind: JobKind::ActOnAgreement,
+                    request_hash: format!("agreement:{id}"),
+                    idempotency_key: Some(format!("agreement:{id}")),
+                    input,
+                    max_attempts,
+                    principal: actor.clone(),
+                },
+            )
+            .await?;
+        // Whoever else asked at the same moment finds the filing's job changed: one job only.
+        let swapped = sqlx::query(
+            "UPDATE filings SET current_job_id = $1 WHERE id = $2 AND current_job_id = $3",
+        )
+        .bind(job.to_string())
+        .bind(id.to_string())
+        .bind(current.id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+        if swapped.rows_affected() != 1 {
+            return Err(refused());
+        }
+        move_filing(
+            self,
+            &mut tx,
+            &filing,
+            Move {
+                actor: &actor,
+                action: Action::AgreementConfirmed,
+                to: FilingState::Granted,
+                code: None,
+                message: None,
+                detail: filing.portal_label.as_deref(),
+                extra: Extra {
+                    current_job_id: Some(job),
+                    ..Extra::default()
+                },
+            },
+        )
+        .await?;
+        self.change_in(&mut tx, job, None, Some(&actor), None, None)
+            .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(job)
+    }
+
     async fn refuse_filing(
         &self,
         id: JobId,
@@ -549,6 +654,13 @@ impl FilingStore for Store {
             ],
         )
         .await?;
+        // A granted filing whose action after the agreement stopped is no filing to refuse.
+        if job.kind == JobKind::ActOnAgreement {
+            return Err(FilingActionError::WrongState {
+                state: filing.state,
+                action: Decision::Refuse,
+            });
+        }
         let actor = format!("staff:{staff}");
         let error = JobError::permanent(
             "refused_by_staff",
@@ -1070,7 +1182,9 @@ async fn filing_event(
     .bind(detail.map(str::to_owned))
     .execute(&mut **tx)
     .await?;
-    if !store.has_webhooks() || (before.state == to && action != Action::Overdue) {
+    if !store.has_webhooks()
+        || (before.state == to && !matches!(action, Action::Overdue | Action::AgreementDone))
+    {
         return Ok(());
     }
     let after = filing_in(tx, before.id)
@@ -1150,6 +1264,12 @@ async fn project_filing(
             Ok(input) => input.filing_id,
             Err(_) => return Ok(()),
         },
+        JobKind::ActOnAgreement => {
+            return match serde_json::from_value::<AgreementInput>(job.input.clone()) {
+                Ok(input) => project_agreement(store, tx, job, input.filing_id).await,
+                Err(_) => Ok(()),
+            };
+        }
         _ => return Ok(()),
     };
     let Some(filing) = filing_in(tx, filing_id).await? else {
@@ -1264,6 +1384,75 @@ async fn project_filing(
     .await
 }
 
+/// An `act_on_agreement` job moves its granted filing: to a person while it waits for one or
+/// failed, back to granted when it runs again, and granted with the portal's new status once
+/// done (a webhook tells).
+async fn project_agreement(
+    store: &Store,
+    tx: &mut Tx,
+    job: &Job,
+    filing_id: JobId,
+) -> Result<(), StoreError> {
+    let Some(filing) = filing_in(tx, filing_id).await? else {
+        return Ok(());
+    };
+    let in_phase = matches!(
+        filing.state,
+        FilingState::Granted | FilingState::NeedsInput | FilingState::NeedsAttention
+    );
+    if filing.current_job_id != job.id || !in_phase {
+        return Ok(());
+    }
+    let code = job.error.as_ref().map(|e| e.code.as_str());
+    let message = job.error.as_ref().map(|e| e.message.as_str());
+    let mut extra = Extra::default();
+    let mut detail = message.map(str::to_owned);
+    let (to, action) = match job.state {
+        JobState::Queued | JobState::Running | JobState::WaitingRetry => {
+            (FilingState::Granted, Action::Working)
+        }
+        JobState::NeedsHuman if ReasonCode::of(code) == Some(ReasonCode::TwoFactorCodeNeeded) => {
+            (FilingState::NeedsInput, Action::CodeRequested)
+        }
+        JobState::NeedsHuman => (FilingState::NeedsAttention, Action::NeedsAttention),
+        JobState::Succeeded => {
+            let Some(acted) = job
+                .result
+                .clone()
+                .and_then(|r| serde_json::from_value::<AgreementActed>(r).ok())
+            else {
+                return Ok(());
+            };
+            detail = Some(acted.portal_label.clone());
+            extra.portal_status = Some(acted.portal_status);
+            extra.portal_label = Some(acted.portal_label);
+            extra.status_changed = true;
+            (FilingState::Granted, Action::AgreementDone)
+        }
+        JobState::Failed => (FilingState::NeedsAttention, Action::Failed),
+        JobState::Cancelled => (FilingState::Granted, Action::Cancelled),
+    };
+    if to == filing.state && action == Action::Working {
+        return Ok(());
+    }
+    let waits = to.awaits_staff();
+    move_filing(
+        store,
+        tx,
+        &filing,
+        Move {
+            actor: "worker",
+            action,
+            to,
+            code: waits.then_some(code).flatten(),
+            message: waits.then_some(message).flatten(),
+            detail: detail.as_deref(),
+            extra,
+        },
+    )
+    .await
+}
+
 async fn staff_filing(
     store: &Store,
     tx: &mut Tx,
@@ -1305,10 +1494,10 @@ async fn rerun(
     }
     let actor = format!("staff:{staff}");
     let input = with_code(&job.input, code);
-    let to = if job.kind == JobKind::SubmitFiling {
-        FilingState::Submitting
-    } else {
-        FilingState::Prefilling
+    let to = match job.kind {
+        JobKind::SubmitFiling => FilingState::Submitting,
+        JobKind::ActOnAgreement => FilingState::Granted,
+        _ => FilingState::Prefilling,
     };
     move_filing(
         store,

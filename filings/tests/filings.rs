@@ -26,7 +26,17 @@ impl Handler for Portal {
 
     fn run(&self, _ctx: JobContext, input: Value) -> BoxFuture<'static, Result<Outcome, JobError>> {
         Box::pin(async move {
-            if input.get("filing_id").is_some() {
+            if let Some(dossier) = input.get("dossier") {
+                // The action after the agreement, done on the portal.
+                Ok(Outcome::Done(json!({
+                    "dossier": dossier,
+                    "portal_status": { "status": "offer_accepted" },
+                    "portal_label": "Accordée – financement accepté",
+                    "already_done": false,
+                    "screenshot": null,
+                    "recordings": "recordings/x/attempt-1",
+                })))
+            } else if input.get("filing_id").is_some() {
                 Ok(Outcome::Done(json!({ "dossier": "ATL-2027-000042" })))
             } else {
                 Ok(Outcome::NeedsHuman(
@@ -54,7 +64,8 @@ async fn runtime(dir: &std::path::Path) -> Arc<Runtime> {
     .unwrap();
     let registry = Registry::default()
         .with(JobKind::PrefillFiling, Portal)
-        .with(JobKind::SubmitFiling, Portal);
+        .with(JobKind::SubmitFiling, Portal)
+        .with(JobKind::ActOnAgreement, Portal);
     Arc::new(Runtime::new(
         store,
         queue,
@@ -192,6 +203,111 @@ async fn a_filing_follows_its_jobs_and_staff_from_prefill_to_granted() {
     assert!(actions.contains(&("poller", "overdue")), "{actions:?}");
     assert_eq!(events.last().unwrap().to_state, FilingState::Granted);
     assert!(!actions.iter().any(|(actor, _)| *actor == "staff:paul"));
+}
+
+/// A granted filing whose portal awaits the employer's offer acceptance waits for staff; staff
+/// ask once (a second request, by anyone, is refused and queues nothing); the job done, the
+/// filing keeps the portal's new status and waits for nobody.
+#[tokio::test]
+async fn the_action_after_an_agreement_is_asked_once_and_recorded_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime(dir.path()).await;
+    let store = &rt.store;
+    let Inserted::Created(prefill) = store
+        .insert_job(NewJob {
+            kind: JobKind::PrefillFiling,
+            input: json!({ "opco": "afdas", "filing": {
+                "company": { "siret": "73282932000074", "opco_account": "ADH-1" },
+                "trainee": { "last_name": "Martin", "first_names": "Zoé" },
+                "action": { "title": "Bilan de compétences", "start": "2027-03-02" } } }),
+            max_attempts: 3,
+            principal: "test".into(),
+            idempotency_key: None,
+            request_hash: String::new(),
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("not created");
+    };
+    let id = prefill.id;
+    step(&rt, id).await;
+    let submit = store.confirm_filing(id, "claire", 3).await.unwrap();
+    step(&rt, submit).await;
+    // Granted with nothing more to do: nothing to ask.
+    store
+        .apply_polled_statuses(
+            "afdas",
+            "ADH-1",
+            &[PolledStatus {
+                dossier: "ATL-2027-000042".into(),
+                state: FilingState::Granted,
+                status: json!({ "status": "offer_to_accept", "deadline": "2027-01-15" }),
+                label: "Accordée – financement à accepter".into(),
+            }],
+            Some(30),
+        )
+        .await
+        .unwrap();
+    let waiting = store.filings_awaiting_staff(10).await.unwrap();
+    assert_eq!(waiting.len(), 1, "the portal awaits the employer");
+    assert_eq!(waiting[0].state, FilingState::Granted);
+
+    let job = store
+        .confirm_agreement_action(id, "claire", 3)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.confirm_agreement_action(id, "paul", 3).await,
+        Err(FilingActionError::WrongState {
+            state: FilingState::Granted,
+            ..
+        })
+    ));
+    let queued = store.get(job).await.unwrap().unwrap();
+    assert_eq!(queued.kind, JobKind::ActOnAgreement);
+    assert_eq!(queued.input["dossier"], "ATL-2027-000042");
+    assert_eq!(queued.input["siret"], "73282932000074");
+    assert_eq!(queued.input["account"], "ADH-1");
+    let filing = store.filing(id).await.unwrap().unwrap();
+    assert_eq!(filing.current_job_id, job);
+
+    assert_eq!(step(&rt, job).await.state, JobState::Succeeded);
+    let filing = store.filing(id).await.unwrap().unwrap();
+    assert_eq!(filing.state, FilingState::Granted);
+    assert_eq!(filing.portal_status.unwrap()["status"], "offer_accepted");
+    assert_eq!(
+        filing.portal_label.as_deref(),
+        Some("Accordée – financement accepté")
+    );
+    assert!(store.filings_awaiting_staff(10).await.unwrap().is_empty());
+    // Done: nothing more to ask.
+    assert!(
+        store
+            .confirm_agreement_action(id, "claire", 3)
+            .await
+            .is_err()
+    );
+    let actions: Vec<(String, String)> = store
+        .filing_events(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.actor, e.action))
+        .collect();
+    assert!(actions.contains(&("staff:claire".into(), "agreement_confirmed".into())));
+    assert!(actions.contains(&("worker".into(), "agreement_done".into())));
+    assert!(!actions.iter().any(|(actor, _)| actor == "staff:paul"));
+    let jobs = store
+        .list(&jobs::ListFilter {
+            state: None,
+            kind: Some(JobKind::ActOnAgreement),
+            before: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1, "one job, whoever asked");
 }
 
 #[tokio::test]

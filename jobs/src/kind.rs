@@ -23,6 +23,9 @@ pub enum JobKind {
     Probe,
     /// From a SIRET to the company, its OPCO (or the candidates) and what can be filed.
     ResolveCompany,
+    /// Perform on the portal, once staff confirmed it, what an agreement asks of the employer
+    /// (confirm the start, accept the offer).
+    ActOnAgreement,
 }
 
 /// A string that names no job kind.
@@ -32,7 +35,7 @@ pub struct UnknownKind(pub String);
 
 impl JobKind {
     /// All kinds, in the order the API documents them.
-    pub const ALL: [JobKind; 8] = [
+    pub const ALL: [JobKind; 9] = [
         Self::PrefillFiling,
         Self::SubmitFiling,
         Self::PollStatus,
@@ -41,6 +44,7 @@ impl JobKind {
         Self::SendDocuments,
         Self::Probe,
         Self::ResolveCompany,
+        Self::ActOnAgreement,
     ];
 
     /// The wire name (`prefill_filing`, …), also used as a bounded metric label.
@@ -54,6 +58,7 @@ impl JobKind {
             Self::SendDocuments => "send_documents",
             Self::Probe => "probe",
             Self::ResolveCompany => "resolve_company",
+            Self::ActOnAgreement => "act_on_agreement",
         }
     }
 }

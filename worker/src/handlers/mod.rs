@@ -1,6 +1,7 @@
 //! Job handlers, one module per kind, and the registry of those this build has. The API refuses a
 //! kind with no handler here, so no job is accepted that could not run.
 
+pub mod agreement;
 pub mod company;
 pub mod documents;
 pub mod identity;
@@ -127,6 +128,10 @@ pub fn registry(
         .with(
             JobKind::SubmitFiling,
             submit::SubmitFiling::new(Arc::clone(&runner)),
+        )
+        .with(
+            JobKind::ActOnAgreement,
+            agreement::ActOnAgreement::new(Arc::clone(&runner)),
         )
         .with(
             JobKind::PollStatus,

@@ -11,8 +11,8 @@ use domain::OpcoId;
 use domain::outcome::{Kept, NoLogin, NotKept, Stopped};
 use jobs::{FieldError, JobContext, JobError, Outcome};
 use portals::{
-    Credentials, Difference, DossierStatus, ErrorClass, Filing, HumanInput, KeptValue,
-    PermanentReason, PortalError, Prefilled, Session, Submitted,
+    AgreementDone, Credentials, Difference, DossierStatus, ErrorClass, Filing, HumanInput,
+    KeptValue, PermanentReason, PortalError, Prefilled, Session, Submitted,
 };
 use recordings::{Recorder, Redactor};
 use secrecy::SecretString;
@@ -32,6 +32,8 @@ pub enum Work {
     Submit(Box<Filing>),
     /// Read the status of every request of the account.
     Statuses,
+    /// Perform what the agreement of `dossier` (in the space of `siret`) asks of the employer.
+    Agreement { dossier: String, siret: String },
 }
 
 /// What the session brought back.
@@ -39,6 +41,7 @@ pub enum Done {
     Prefilled(Prefilled),
     Submitted(Submitted),
     Statuses(Vec<DossierStatus>),
+    Agreement(AgreementDone),
 }
 
 /// Runs recorded portal sessions for the portal jobs.
@@ -232,6 +235,10 @@ impl PortalRunner {
                     .await
                     .map(Done::Submitted),
                 Work::Statuses => script.statuses(&mut session).await.map(Done::Statuses),
+                Work::Agreement { dossier, siret } => script
+                    .act_on_agreement(&mut session, &dossier, &siret)
+                    .await
+                    .map(Done::Agreement),
             }
         };
         if let Err(error) = page.close().await {
@@ -290,6 +297,12 @@ pub fn portal_error_fr(e: &PortalError) -> String {
             PermanentReason::ValueDoesNotFit { field, limit, .. } => {
                 format!("le champ « {field} » du portail accepte {limit}")
             }
+            PermanentReason::NoAgreementAction { dossier, status } if status.is_empty() => {
+                format!("le portail ne montre pas le dossier n° {dossier} : rien n'a été fait")
+            }
+            PermanentReason::NoAgreementAction { dossier, status } => format!(
+                "le portail n'attend aucune action sur le dossier n° {dossier} (statut « {status} ») : rien n'a été fait"
+            ),
         },
         PortalError::AlreadyFiled { dossier } => {
             format!("le portail tient déjà cette demande, dossier n° {dossier}")
@@ -361,6 +374,12 @@ pub fn outcome_of(e: PortalError, recordings: &str) -> Result<Outcome, JobError>
             siret: siret.clone(),
             found: *found,
             listed: listed.clone(),
+        },
+        PortalError::NeedsHuman {
+            ask: HumanInput::AgreementUnknown { dossier, .. },
+            ..
+        } => NeedsHuman::AgreementUnknown {
+            dossier: dossier.clone(),
         },
         PortalError::PortalChanged { step, what, .. } => NeedsHuman::PortalChanged {
             step: step.clone(),

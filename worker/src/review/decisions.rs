@@ -84,6 +84,31 @@ pub(super) async fn confirm(
     decided(&state, &who, id, result).await
 }
 
+/// **Confirmer le démarrage / Accepter le financement sur le portail**: queues the worker's
+/// action after the agreement, once per filing.
+pub(super) async fn agreement(
+    State(state): State<ReviewState>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let (who, id) = match posting(&state, &headers, &id, &form.csrf).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let result = state
+        .store()
+        .confirm_agreement_action(
+            id,
+            &who.session.login,
+            state.settings.submit_max_attempts.max(1),
+        )
+        .await
+        .map(Some);
+    tracing::info!(login = %who.session.login, filing = %id, ok = result.is_ok(), "Staff confirmed the action after an agreement");
+    decided(&state, &who, id, result).await
+}
+
 /// **Refuser**, with the reason.
 pub(super) async fn refuse(
     State(state): State<ReviewState>,

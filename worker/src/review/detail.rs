@@ -133,10 +133,13 @@ fn same_mark(same: bool) -> Markup {
 /// The decisions the filing's state allows.
 fn decisions(who: &Staff, filing: &FilingView, asked: &Asked, base: &str) -> Markup {
     let csrf = who.session.csrf.as_str();
+    // A dossier on the portal is no request to correct or refuse any more.
+    let on_portal = filing.dossier.is_some();
     let correctable = matches!(
         filing.state,
         FilingState::ReadyForReview | FilingState::NeedsAttention
-    ) && asked.is_known();
+    ) && asked.is_known()
+        && !on_portal;
     html! {
         @match filing.state {
             FilingState::ReadyForReview if filing.kept_mismatch() => {
@@ -166,10 +169,13 @@ fn decisions(who: &Staff, filing: &FilingView, asked: &Asked, base: &str) -> Mar
                         "Relancer"))
                 }
             }
+            FilingState::Granted => {
+                @if let Some(ask) = &filing.agreement { (forms::agreement(base, csrf, ask)) }
+            }
             _ => {}
         }
         // A request that may be on the portal cannot be refused here: it is checked first.
-        @if filing.state.awaits_staff() && filing.state != FilingState::FiledUnknown {
+        @if filing.state.awaits_staff() && filing.state != FilingState::FiledUnknown && !on_portal {
             (forms::refuse(base, csrf))
         }
         @if correctable { (forms::correct(base, csrf, &asked.correction())) }

@@ -179,6 +179,34 @@ pub fn retry(base: &str, csrf: &str, why: &str, button: &str) -> Markup {
     )
 }
 
+/// The employer's action after the agreement, made by the worker on the portal once staff
+/// confirm it; once asked, what happens to it.
+pub fn agreement(base: &str, csrf: &str, ask: &super::view::AgreementAsk) -> Markup {
+    if ask.asked {
+        return html! {
+            p.notice role="status" { "Action demandée : l'automate la fait sur le portail, une seule fois. L'historique ci-dessous dira quand elle est faite." }
+        };
+    }
+    let (why, button) = if ask.start {
+        (
+            "L'automate se connecte au portail de l'OPCO et y confirme le démarrage de l'action, une seule fois. Vérifiez d'abord avec le client que l'action démarre à la date prévue.",
+            "Confirmer le démarrage sur le portail",
+        )
+    } else {
+        (
+            "L'automate se connecte au portail de l'OPCO et y accepte le financement (« Accepter un financement »), une seule fois. Vérifiez d'abord le montant accordé avec le client.",
+            "Accepter le financement sur le portail",
+        )
+    };
+    post_form(
+        &format!("{base}/agreement"),
+        csrf,
+        html! { p { (why) } },
+        button,
+        Button::Primary,
+    )
+}
+
 /// **Refuser**, with its reason.
 pub fn refuse(base: &str, csrf: &str) -> Markup {
     post_form(

@@ -93,6 +93,7 @@ pub fn router(state: ReviewState) -> Router {
         .route("/review/filings/{id}/correct", post(decisions::correct))
         .route("/review/filings/{id}/code", post(decisions::code))
         .route("/review/filings/{id}/retry", post(decisions::retry))
+        .route("/review/filings/{id}/agreement", post(decisions::agreement))
         .route("/review/jobs/{id}/code", post(decisions::job_code))
         .route("/review/filings/{id}/opco", post(opco::choose))
         .with_state(state)

@@ -200,6 +200,18 @@ pub struct FilingView {
     pub opco_choice: Option<OpcoChoice>,
     /// The tries the portal said a refused code has left (`Some(0)`: only a new code helps).
     pub code_tries_left: Option<u32>,
+    /// What the portal asks of the employer after the agreement, while it awaits it.
+    pub agreement: Option<AgreementAsk>,
+}
+
+/// The employer's action a granted filing's portal awaits after the agreement.
+pub struct AgreementAsk {
+    /// `true`: confirm the start (Uniformation); `false`: accept the offer (Afdas).
+    pub start: bool,
+    /// The last day the portal gave, `jj/mm/aaaa`.
+    pub deadline: Option<String>,
+    /// Staff already asked the worker to do it (its job is the filing's current one).
+    pub asked: bool,
 }
 
 impl FilingView {
@@ -272,21 +284,37 @@ fn images(filing: &Filing, review: &Value) -> Vec<Image> {
 /// employer, with the last day the portal gave: confirm the start (Uniformation) or accept the
 /// offer (Afdas's « Accepter un financement »).
 fn after_agreement(filing: &Filing) -> Option<String> {
-    let status = filing.portal_status.as_ref()?;
-    let by = status
-        .get("deadline")
-        .and_then(Value::as_str)
-        .map(date_fr)
+    let ask = agreement_ask(filing)?;
+    let by = ask
+        .deadline
         .map_or_else(String::new, |d| format!(" avant le {d}"));
-    match status.get("status").and_then(Value::as_str)? {
-        "start_to_confirm" => Some(format!(
-            "Accord reçu : le démarrage de l'action doit être confirmé sur le portail de l'OPCO{by}, sinon le dossier est clos. L'automate ne le fait pas encore : confirmez-le sur le portail."
-        )),
-        "offer_to_accept" => Some(format!(
-            "Accord reçu : l'employeur doit accepter le financement sur le portail de l'OPCO (« Accepter un financement »){by}, sinon l'accord est annulé. L'automate ne le fait pas encore : acceptez-le sur le portail."
-        )),
-        _ => None,
+    Some(if ask.start {
+        format!(
+            "Accord reçu : le démarrage de l'action doit être confirmé sur le portail de l'OPCO{by}, sinon le dossier est clos."
+        )
+    } else {
+        format!(
+            "Accord reçu : l'employeur doit accepter le financement sur le portail de l'OPCO (« Accepter un financement »){by}, sinon l'accord est annulé."
+        )
+    })
+}
+
+/// The action the portal awaits after the agreement, read from the filing's portal status.
+fn agreement_ask(filing: &Filing) -> Option<AgreementAsk> {
+    if filing.state != FilingState::Granted {
+        return None;
     }
+    let status = filing.portal_status.as_ref()?;
+    let start = match status.get("status").and_then(Value::as_str)? {
+        "start_to_confirm" => true,
+        "offer_to_accept" => false,
+        _ => return None,
+    };
+    Some(AgreementAsk {
+        start,
+        deadline: status.get("deadline").and_then(Value::as_str).map(date_fr),
+        asked: false,
+    })
 }
 
 /// The filing's page as typed rows.
@@ -334,6 +362,7 @@ pub fn filing_view(filing: &Filing) -> FilingView {
             .get("code_tries_left")
             .and_then(Value::as_u64)
             .and_then(|n| u32::try_from(n).ok()),
+        agreement: agreement_ask(filing),
     }
 }
 
@@ -353,8 +382,12 @@ pub async fn filing_and_asked(
     let Some(prefill) = store.get(id).await? else {
         return Ok(None);
     };
-    Ok(Some((
-        filing_view(&filing),
-        Asked::from_prefill_input(&prefill.input),
-    )))
+    let mut view = filing_view(&filing);
+    if let Some(ask) = &mut view.agreement {
+        ask.asked = store
+            .get(filing.current_job_id)
+            .await?
+            .is_some_and(|job| job.kind == jobs::JobKind::ActOnAgreement);
+    }
+    Ok(Some((view, Asked::from_prefill_input(&prefill.input))))
 }
