@@ -616,6 +616,97 @@ fn after_agreement(sandbox: &sandboxes::RunningSandbox, label: &str) -> (String,
     (status, told)
 }
 
+/// Step: staff have the worker make on the portal what the agreement asks of the employer; a
+/// second request (another tab, a double click) is refused; the portal counts one action, the
+/// filing and upstream hear it done with the portal's new wording.
+async fn staff_have_the_action_after_the_agreement_made(
+    fleet: &Fleet,
+    reviewer: &Reviewer,
+    sandbox: &sandboxes::RunningSandbox,
+    id: &str,
+    dossier: &str,
+    hooks: &Hooks,
+) {
+    let confirm = sandbox.spec().start_confirmation.unwrap();
+    let facts = portals::script(sandbox.portal()).unwrap().facts();
+    let button = match facts.statuses[confirm.label] {
+        portals::StatusKind::StartToConfirm => "Confirmer le démarrage sur le portail",
+        _ => "Accepter le financement sur le portail",
+    };
+    reviewer
+        .page
+        .goto(&format!("{}/review/filings/{id}", reviewer.base))
+        .await
+        .unwrap();
+    reviewer.click(button).await;
+    let page = text(&reviewer.page).await;
+    assert!(page.contains("Action demandée"), "{page}");
+    // The same decision again, from another session: refused, nothing queued.
+    let other = StaffHttp::login(&fleet.api.base).await;
+    let (_, _, filing_page) = other.get(&format!("/review/filings/{id}")).await;
+    assert!(
+        !filing_page.contains(button),
+        "asked once, the button is gone"
+    );
+    let (status, body) = other
+        .post(
+            &format!("/review/filings/{id}/agreement"),
+            &[("csrf", &csrf_of(&filing_page))],
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let view = loop {
+        let view = filing_view(&fleet.api, id).await;
+        let events = view["events"].as_array().unwrap();
+        if events.iter().any(|e| e["action"] == "agreement_done") {
+            break view;
+        }
+        assert!(
+            view["state"] == "granted",
+            "the action stopped:\n{view:#}\n{}",
+            fleet.app.log_text()
+        );
+        if Instant::now() >= deadline {
+            panic!("{}", stuck(fleet, id, "granted", &view).await);
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(view["portal_label"], confirm.done_label, "{view:#}");
+    let done = view["portal_status"]["status"].as_str().unwrap();
+    assert!(
+        matches!(done, "start_confirmed" | "offer_accepted"),
+        "{view:#}"
+    );
+    assert!(
+        view["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "agreement_confirmed" && e["actor"] == "staff:claire"),
+        "{view:#}"
+    );
+    let on_portal = sandbox
+        .dossiers()
+        .into_iter()
+        .find(|d| d.dossier.as_deref() == Some(dossier))
+        .unwrap();
+    assert_eq!(on_portal.agreement_actions, 1, "made once on the portal");
+    assert_eq!(on_portal.status_label, confirm.done_label);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !hooks.lock().unwrap().iter().any(|h| {
+        h["filing"]["id"] == id
+            && h["filing"]["action"] == "agreement_done"
+            && h["filing"]["portal_status"]["status"] == done
+    }) {
+        assert!(Instant::now() < deadline, "no webhook says the action done");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Done: the page offers nothing more.
+    let (_, _, filing_page) = other.get(&format!("/review/filings/{id}")).await;
+    assert!(!filing_page.contains(button) && !filing_page.contains("Action demandée"));
+}
+
 async fn the_whole_path(portal: sandboxes::Portal, slug: &str) {
     let _one_fleet = ONE_FLEET.lock().await;
     let sandbox = sandboxes::spawn(sandboxes::SandboxConfig::new(portal))
@@ -661,6 +752,15 @@ async fn the_whole_path(portal: sandboxes::Portal, slug: &str) {
             said,
             "the agreement's webhook names what the employer must do ({status}) and its last day"
         );
+        staff_have_the_action_after_the_agreement_made(
+            &fleet,
+            &reviewer,
+            &sandbox,
+            &ids[0].0,
+            &dossiers[0],
+            &hooks,
+        )
+        .await;
     }
 
     reviewer.page.close().await.unwrap();
