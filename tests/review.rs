@@ -616,6 +616,16 @@ fn after_agreement(sandbox: &sandboxes::RunningSandbox, label: &str) -> (String,
     (status, told)
 }
 
+/// The review page's button that has the worker make the action after the agreement.
+fn agreement_button(sandbox: &sandboxes::RunningSandbox) -> &'static str {
+    let confirm = sandbox.spec().start_confirmation.unwrap();
+    let facts = portals::script(sandbox.portal()).unwrap().facts();
+    match facts.statuses[confirm.label] {
+        portals::StatusKind::StartToConfirm => "Confirmer le démarrage sur le portail",
+        _ => "Accepter le financement sur le portail",
+    }
+}
+
 /// Step: staff have the worker make on the portal what the agreement asks of the employer; a
 /// second request (another tab, a double click) is refused; the portal counts one action, the
 /// filing and upstream hear it done with the portal's new wording.
@@ -628,11 +638,7 @@ async fn staff_have_the_action_after_the_agreement_made(
     hooks: &Hooks,
 ) {
     let confirm = sandbox.spec().start_confirmation.unwrap();
-    let facts = portals::script(sandbox.portal()).unwrap().facts();
-    let button = match facts.statuses[confirm.label] {
-        portals::StatusKind::StartToConfirm => "Confirmer le démarrage sur le portail",
-        _ => "Accepter le financement sur le portail",
-    };
+    let button = agreement_button(sandbox);
     reviewer
         .page
         .goto(&format!("{}/review/filings/{id}", reviewer.base))
@@ -862,15 +868,115 @@ async fn a_crash_after_the_portals_answer_leaves_one_dossier(portal: sandboxes::
     let submit = api.job(view["current_job_id"].as_str().unwrap()).await;
     assert_eq!(submit["result"]["already_filed"], true, "{submit:#}");
     assert!(submit["attempts"].as_i64().unwrap() >= 2, "{submit:#}");
-
     reviewer.page.close().await.unwrap();
+
+    if sandbox.spec().start_confirmation.is_some() {
+        let dossier = view["dossier"].as_str().unwrap().to_owned();
+        fleet.app = healed;
+        fleet.api = api;
+        a_crash_after_the_agreement_action_leaves_one_action(
+            fleet, &chromium, &sandbox, &id, &dossier,
+        )
+        .await;
+    } else {
+        healed.terminate();
+    }
     chromium.close().await.unwrap();
-    healed.terminate();
     sandbox.shutdown().await;
 }
 
-// On Afdas (a single-page app whose submit loads no document) and OPCO 2i (server-rendered, a
-// save per step); the path after the answer is the same code on every portal.
+/// The same after the agreement: a worker dies right after the portal took the employer's
+/// action, before saving it; the job taken over reads the dossier's status, records it done
+/// and clicks nothing more.
+async fn a_crash_after_the_agreement_action_leaves_one_action(
+    mut fleet: Fleet,
+    chromium: &browser::Browser,
+    sandbox: &sandboxes::RunningSandbox,
+    id: &str,
+    dossier: &str,
+) {
+    let slug = sandbox.portal().slug();
+    let actions = || {
+        sandbox
+            .dossiers()
+            .into_iter()
+            .find(|d| d.dossier.as_deref() == Some(dossier))
+            .map(|d| d.agreement_actions)
+    };
+    sandbox
+        .set_status(
+            dossier,
+            sandboxes::StatusChange::StartToConfirm {
+                amount_cents: 180_000,
+            },
+        )
+        .unwrap();
+    let reviewer = Reviewer::login(chromium, &fleet.api.base).await;
+    poll(&fleet, &reviewer, sandbox, slug).await;
+    reviewer.page.close().await.unwrap();
+    fleet.app.terminate();
+
+    let mut armed = Process::start_with_env(
+        &fleet.config,
+        &["serve", "--addr", "127.0.0.1:0"],
+        &[("MONOPCO_FAILPOINTS", "after_portal_agreement")],
+    );
+    let armed_api = Api::new(armed.addr.as_deref().unwrap());
+    let reviewer = Reviewer::login(chromium, &armed_api.base).await;
+    reviewer
+        .page
+        .goto(&format!("{}/review/filings/{id}", reviewer.base))
+        .await
+        .unwrap();
+    reviewer.click(agreement_button(sandbox)).await;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while armed.is_running() {
+        assert!(
+            Instant::now() < deadline,
+            "the failure point was not reached:\n{}",
+            armed.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        armed.log_text().contains("after_portal_agreement"),
+        "the worker died elsewhere:\n{}",
+        armed.log_text()
+    );
+    assert_eq!(actions(), Some(1), "{slug}: the portal took the action");
+    reviewer.page.close().await.unwrap();
+
+    let mut healed = Process::start(&fleet.config, &["serve", "--addr", "127.0.0.1:0"]);
+    let api = Api::new(healed.addr.as_deref().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let view = loop {
+        let view = filing_view(&api, id).await;
+        let done = view["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "agreement_done");
+        if done {
+            break view;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not recovered: {view:#}\n{}",
+            healed.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(actions(), Some(1), "{slug}: acted twice");
+    let job = api.job(view["current_job_id"].as_str().unwrap()).await;
+    assert_eq!(job["kind"], "act_on_agreement", "{job:#}");
+    assert_eq!(job["result"]["already_done"], true, "{job:#}");
+    assert!(job["attempts"].as_i64().unwrap() >= 2, "{job:#}");
+    healed.terminate();
+}
+
+// On Afdas (a single-page app whose submit loads no document; then, after its agreement, the
+// offer accepted in its pop-up) and OPCO 2i (server-rendered, a save per step); the path after
+// the answer is the same code on every portal.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_worker_killed_after_afdas_accepted_and_before_saving_leaves_one_dossier() {
     a_crash_after_the_portals_answer_leaves_one_dossier(sandboxes::Portal::Afdas).await;
