@@ -266,11 +266,14 @@ impl Page {
         with_timeout("print to PDF", self.timeout, self.cdp.pdf(params)).await
     }
 
-    /// A PNG of the whole page, beyond the viewport.
+    /// A PNG of the whole page, beyond the viewport. Encoded for speed, not size: a portal
+    /// session takes one at every step, and the smallest encoding cost 135 ms a page here
+    /// against 80 ms (for files a quarter larger).
     pub async fn screenshot_png(&self) -> Result<Vec<u8>, BrowserError> {
         let params = CaptureScreenshotParams::builder()
             .format(CaptureScreenshotFormat::Png)
             .capture_beyond_viewport(true)
+            .optimize_for_speed(true)
             .build();
         with_timeout(
             "take a screenshot",
