@@ -75,6 +75,28 @@ async fn runtime(dir: &std::path::Path) -> Arc<Runtime> {
     ))
 }
 
+/// Queues the prefill of one filing on `opco`'s portal; returns its id (the filing's).
+async fn prefill(store: &Store, opco: &str) -> JobId {
+    let Inserted::Created(job) = store
+        .insert_job(NewJob {
+            kind: JobKind::PrefillFiling,
+            input: json!({ "opco": opco, "filing": {
+                "company": { "siret": "73282932000074", "opco_account": "ADH-1" },
+                "trainee": { "last_name": "Martin", "first_names": "Zoé" },
+                "action": { "title": "Bilan de compétences", "start": "2027-03-02" } } }),
+            max_attempts: 3,
+            principal: "test".into(),
+            idempotency_key: None,
+            request_hash: String::new(),
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("not created");
+    };
+    job.id
+}
+
 async fn step(runtime: &Arc<Runtime>, id: JobId) -> Job {
     Arc::clone(runtime)
         .execute(id, "test-w0".to_owned(), CancellationToken::new())
@@ -96,24 +118,7 @@ async fn a_filing_follows_its_jobs_and_staff_from_prefill_to_granted() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime(dir.path()).await;
     let store = &rt.store;
-    let Inserted::Created(prefill) = store
-        .insert_job(NewJob {
-            kind: JobKind::PrefillFiling,
-            input: json!({ "opco": "atlas", "filing": {
-                "company": { "siret": "73282932000074", "opco_account": "ADH-1" },
-                "trainee": { "last_name": "Martin", "first_names": "Zoé" },
-                "action": { "title": "Bilan de compétences", "start": "2027-03-02" } } }),
-            max_attempts: 3,
-            principal: "test".into(),
-            idempotency_key: None,
-            request_hash: String::new(),
-        })
-        .await
-        .unwrap()
-    else {
-        panic!("not created");
-    };
-    let id = prefill.id;
+    let id = prefill(store, "atlas").await;
     let filing = store.filing(id).await.unwrap().unwrap();
     assert_eq!(filing.state, FilingState::Prefilling);
     assert_eq!(filing.trainee, "MARTIN Zoé");
@@ -213,24 +218,7 @@ async fn the_action_after_an_agreement_is_asked_once_and_recorded_done() {
     let dir = tempfile::tempdir().unwrap();
     let rt = runtime(dir.path()).await;
     let store = &rt.store;
-    let Inserted::Created(prefill) = store
-        .insert_job(NewJob {
-            kind: JobKind::PrefillFiling,
-            input: json!({ "opco": "afdas", "filing": {
-                "company": { "siret": "73282932000074", "opco_account": "ADH-1" },
-                "trainee": { "last_name": "Martin", "first_names": "Zoé" },
-                "action": { "title": "Bilan de compétences", "start": "2027-03-02" } } }),
-            max_attempts: 3,
-            principal: "test".into(),
-            idempotency_key: None,
-            request_hash: String::new(),
-        })
-        .await
-        .unwrap()
-    else {
-        panic!("not created");
-    };
-    let id = prefill.id;
+    let id = prefill(store, "afdas").await;
     step(&rt, id).await;
     let submit = store.confirm_filing(id, "claire", 3).await.unwrap();
     step(&rt, submit).await;
