@@ -639,6 +639,18 @@ async fn staff_have_the_action_after_the_agreement_made(
 ) {
     let confirm = sandbox.spec().start_confirmation.unwrap();
     let button = agreement_button(sandbox);
+    // Listed among what waits for staff, with what the portal awaits and its last day.
+    reviewer
+        .page
+        .goto(&format!("{}/review", reviewer.base))
+        .await
+        .unwrap();
+    let list = text(&reviewer.page).await;
+    assert!(
+        list.contains("à confirmer sur le portail avant le")
+            || list.contains("à accepter sur le portail avant le"),
+        "{list}"
+    );
     reviewer
         .page
         .goto(&format!("{}/review/filings/{id}", reviewer.base))

@@ -45,7 +45,10 @@ fn body(who: &Staff, lists: &Lists, today: NaiveDate) -> Markup {
             cell(&f.start),
             cell(limit),
             cell(&f.waiting),
-            state_badge(f.state),
+            html! {
+                (state_badge(f.state))
+                @if let Some(what) = &f.after_agreement { " — " (what) }
+            },
             html! {
                 a href=(format!("/review/filings/{}", f.id)) { "Ouvrir le dossier de " (f.trainee) }
             },

@@ -69,6 +69,8 @@ pub struct WaitingRow {
     pub deadline: Option<NaiveDate>,
     pub waiting: String,
     pub state: FilingState,
+    /// For a granted filing, what the portal awaits of the employer, with its last day.
+    pub after_agreement: Option<String>,
 }
 
 /// One of the latest filings, as listed.
@@ -122,6 +124,17 @@ pub async fn lists(store: &Store) -> Result<Lists, StoreError> {
                 deadline: deadline(f),
                 waiting: age(f.created_at),
                 state: f.state,
+                after_agreement: agreement_ask(f).map(|ask| {
+                    let what = if ask.start {
+                        "Démarrage à confirmer sur le portail"
+                    } else {
+                        "Financement à accepter sur le portail"
+                    };
+                    match ask.deadline {
+                        Some(d) => format!("{what} avant le {d}"),
+                        None => what.to_owned(),
+                    }
+                }),
             })
             .collect(),
         recent: recent
