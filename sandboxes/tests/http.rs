@@ -1134,6 +1134,19 @@ async fn a_legacy_portal_in_frames_answers_the_window_with_its_frameset_and_a_fr
     assert!(seen > 0, "no portal of the registry is in frames");
 }
 
+/// The page at `url`, as text.
+async fn get_text(c: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
+    c.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+/// The JSON at `url`.
+async fn get_json<T: serde::de::DeserializeOwned>(
+    c: &reqwest::Client,
+    url: impl reqwest::IntoUrl,
+) -> T {
+    c.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 /// The portals where the employer must act after an agreement.
 fn awaiting_portals() -> impl Iterator<Item = OpcoId> {
     sandboxed().filter(|p| spec(*p).start_confirmation.is_some())
@@ -1208,14 +1221,7 @@ async fn await_action(sb: &RunningSandbox, c: &reqwest::Client, number: &str) ->
 
 /// The dossier as `/__sandbox/dossiers` shows it.
 async fn dossier_json(sb: &RunningSandbox, c: &reqwest::Client, number: &str) -> serde_json::Value {
-    let all: Vec<serde_json::Value> = c
-        .get(format!("{}/__sandbox/dossiers", sb.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all: Vec<serde_json::Value> = get_json(c, format!("{}/__sandbox/dossiers", sb.url())).await;
     all.into_iter()
         .find(|d| d["dossier"] == number)
         .expect("the dossier is listed")
@@ -1265,14 +1271,7 @@ async fn the_employers_action_after_an_agreement_is_applied_once_and_a_second_on
         let day = today();
         if spec.spa().is_some() {
             let api = format!("{}/api/demandes/{id}", sb.url());
-            let recap: serde_json::Value = c
-                .get(format!("{api}/recapitulatif"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let recap: serde_json::Value = get_json(&c, format!("{api}/recapitulatif")).await;
             assert_eq!(
                 recap["action"],
                 serde_json::json!({
@@ -1298,27 +1297,13 @@ async fn the_employers_action_after_an_agreement_is_applied_once_and_a_second_on
             assert_eq!(code, 200, "{portal}: {done}");
             assert_eq!(done["status"], sc.done_label, "{portal}");
             assert_eq!(done["message"], sc.done_message.replace("{date}", &day));
-            let recap: serde_json::Value = c
-                .get(format!("{api}/recapitulatif"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let recap: serde_json::Value = get_json(&c, format!("{api}/recapitulatif")).await;
             assert!(recap["action"].is_null(), "{portal}: offered once done");
             assert_eq!(recap["status"], sc.done_label);
             assert_eq!(recap["message"], done["message"]);
         } else {
             let home = format!("{}{}", sb.url(), spec.home_path);
-            let recap = c
-                .get(format!("{home}/{id}/recapitulatif"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let recap = get_text(&c, format!("{home}/{id}/recapitulatif")).await;
             let path = format!("{}/{id}/accord", spec.home_path);
             assert!(
                 recap.contains(&sandboxes_escape(&comment))
@@ -1327,7 +1312,7 @@ async fn the_employers_action_after_an_agreement_is_applied_once_and_a_second_on
                 "{portal}: {recap}"
             );
             let url = format!("{}{path}", sb.url());
-            let step = c.get(&url).send().await.unwrap().text().await.unwrap();
+            let step = get_text(&c, &url).await;
             assert!(
                 step.contains(&format!("<h1>{}</h1>", sandboxes_escape(sc.dialog_title))),
                 "{portal}: {step}"
@@ -1385,7 +1370,7 @@ async fn the_employers_action_after_an_agreement_is_applied_once_and_a_second_on
                     && !done.contains(&format!("action=\"{path}\"")),
                 "{portal}: {done}"
             );
-            let list = c.get(&home).send().await.unwrap().text().await.unwrap();
+            let list = get_text(&c, &home).await;
             assert!(
                 list.contains(&sandboxes_escape(sc.done_label)),
                 "{portal}: {list}"
@@ -1438,14 +1423,8 @@ async fn an_action_on_a_request_that_awaits_none_is_counted_and_refused() {
         let (id, number) = file_one(&sb, &c).await;
         let nothing = "Aucune action n&#39;est attendue sur ce dossier.";
         if spec.spa().is_some() {
-            let recap: serde_json::Value = c
-                .get(format!("{}/api/demandes/{id}/recapitulatif", sb.url()))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let recap: serde_json::Value =
+                get_json(&c, format!("{}/api/demandes/{id}/recapitulatif", sb.url())).await;
             assert!(
                 recap["action"].is_null(),
                 "{portal}: a filed request awaits none"
@@ -1459,7 +1438,7 @@ async fn an_action_on_a_request_that_awaits_none_is_counted_and_refused() {
             );
         } else {
             let url = format!("{}{}/{id}/accord", sb.url(), spec.home_path);
-            let step = c.get(&url).send().await.unwrap().text().await.unwrap();
+            let step = get_text(&c, &url).await;
             assert!(
                 step.contains(nothing) && !step.contains("type=\"checkbox\""),
                 "{portal}: {step}"
