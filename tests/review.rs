@@ -804,6 +804,24 @@ macro_rules! registered {
 }
 include!("../portals/src/registry.rs");
 
+/// Waits for a fleet armed with a failure point to die there (not elsewhere).
+async fn died_at(armed: &mut Process, failpoint: &str) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while armed.is_running() {
+        assert!(
+            Instant::now() < deadline,
+            "the failure point {failpoint} was not reached:\n{}",
+            armed.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        armed.log_text().contains(failpoint),
+        "the worker died elsewhere than {failpoint}:\n{}",
+        armed.log_text()
+    );
+}
+
 /// A worker dies right after the portal gave its dossier number, before it saved it: the job
 /// taken over finds the dossier and files nothing more.
 async fn a_crash_after_the_portals_answer_leaves_one_dossier(portal: sandboxes::Portal) {
@@ -837,24 +855,12 @@ async fn a_crash_after_the_portals_answer_leaves_one_dossier(portal: sandboxes::
     let reviewer = Reviewer::login(&chromium, &armed_api.base).await;
     reviewer.open("MARTIN Marie Claire").await;
     reviewer.click("Confirmer le dépôt").await;
-    let deadline = Instant::now() + Duration::from_secs(90);
     let mut armed = armed;
-    while armed.is_running() {
-        assert!(
-            Instant::now() < deadline,
-            "the failure point was not reached"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    died_at(&mut armed, "after_portal_submit").await;
     assert_eq!(
         sandbox.dossiers().len(),
         1,
         "{slug}: the portal took the request"
-    );
-    assert!(
-        armed.log_text().contains("after_portal_submit"),
-        "the worker died elsewhere:\n{}",
-        armed.log_text()
     );
 
     // A healthy worker takes the job over when its lease expires: it finds the dossier filed,
@@ -941,20 +947,7 @@ async fn a_crash_after_the_agreement_action_leaves_one_action(
         .await
         .unwrap();
     reviewer.click(agreement_button(sandbox)).await;
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while armed.is_running() {
-        assert!(
-            Instant::now() < deadline,
-            "the failure point was not reached:\n{}",
-            armed.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    assert!(
-        armed.log_text().contains("after_portal_agreement"),
-        "the worker died elsewhere:\n{}",
-        armed.log_text()
-    );
+    died_at(&mut armed, "after_portal_agreement").await;
     assert_eq!(actions(), Some(1), "{slug}: the portal took the action");
     reviewer.page.close().await.unwrap();
 
